@@ -1,0 +1,1 @@
+//! Linnet store.

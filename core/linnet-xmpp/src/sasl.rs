@@ -1,0 +1,1 @@
+//! SASL: mechanism policy, SCRAM and PLAIN clients.

@@ -1,0 +1,1 @@
+//! The incoming XML stream reader with limits, and stream writing helpers.
