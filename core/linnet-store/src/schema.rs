@@ -1,0 +1,123 @@
+//! Numbered schema migrations.
+//!
+//! `MIGRATIONS[n]` upgrades a database from `user_version` n to n+1. Once a
+//! migration has shipped it must never be edited: append a new one instead.
+//! Every migration runs in its own `BEGIN IMMEDIATE` transaction together with
+//! the `user_version` bump, so a crash leaves the schema at a whole version.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use crate::StoreError;
+
+/// The ordered list of migrations; its length is the schema version this build
+/// writes.
+pub(crate) const MIGRATIONS: &[&str] = &[
+    // 1: initial schema.
+    r#"
+    CREATE TABLE accounts (
+        id              INTEGER PRIMARY KEY,
+        jid             TEXT NOT NULL UNIQUE,
+        resource        TEXT NOT NULL,
+        server_host     TEXT,
+        server_port     INTEGER CHECK (server_port BETWEEN 1 AND 65535),
+        direct_tls      INTEGER NOT NULL DEFAULT 0 CHECK (direct_tls IN (0, 1)),
+        extra_ca_pem    TEXT,
+        scram_seen      INTEGER NOT NULL DEFAULT 0 CHECK (scram_seen IN (0, 1)),
+        roster_version  TEXT,
+        created_at      INTEGER NOT NULL,
+        CHECK ((server_host IS NULL) = (server_port IS NULL))
+    ) STRICT;
+
+    CREATE TABLE contacts (
+        account_id      INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        jid             TEXT NOT NULL,
+        name            TEXT,
+        subscription    TEXT NOT NULL CHECK (subscription IN ('none', 'to', 'from', 'both')),
+        ask             INTEGER NOT NULL DEFAULT 0 CHECK (ask IN (0, 1)),
+        groups          TEXT NOT NULL DEFAULT '[]',
+        PRIMARY KEY (account_id, jid)
+    ) STRICT;
+
+    CREATE TABLE subscription_requests (
+        account_id      INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        jid             TEXT NOT NULL,
+        received_at     INTEGER NOT NULL,
+        PRIMARY KEY (account_id, jid)
+    ) STRICT;
+
+    CREATE TABLE conversations (
+        id              INTEGER PRIMARY KEY,
+        account_id      INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        peer            TEXT NOT NULL,
+        last_activity   INTEGER NOT NULL,
+        unread_count    INTEGER NOT NULL DEFAULT 0 CHECK (unread_count >= 0),
+        UNIQUE (account_id, peer)
+    ) STRICT;
+    CREATE INDEX conversations_by_activity ON conversations(account_id, last_activity DESC);
+
+    CREATE TABLE messages (
+        id              INTEGER PRIMARY KEY,
+        account_id      INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+        direction       TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+        sender          TEXT NOT NULL,
+        sender_resource TEXT,
+        xmpp_id         TEXT,
+        origin_id       TEXT,
+        server_id       TEXT,
+        body            TEXT NOT NULL,
+        timestamp       INTEGER NOT NULL,
+        received_at     INTEGER NOT NULL,
+        is_carbon       INTEGER NOT NULL DEFAULT 0 CHECK (is_carbon IN (0, 1)),
+        state           TEXT NOT NULL CHECK (state IN
+                            ('queued', 'sent', 'acked', 'delivered', 'displayed', 'failed', 'received')),
+        failure_reason  TEXT,
+        attempts        INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+    -- Dedupe on the archive id our own server stamped (XEP-0359, by = own bare JID).
+    CREATE UNIQUE INDEX messages_dedupe_server_id
+        ON messages(account_id, server_id) WHERE server_id IS NOT NULL;
+    -- Dedupe without a trusted id: the sender-chosen id alone is not enough,
+    -- it must come with the same conversation, sender and body.
+    CREATE UNIQUE INDEX messages_dedupe_content
+        ON messages(account_id, conversation_id, sender, coalesce(origin_id, xmpp_id), body)
+        WHERE coalesce(origin_id, xmpp_id) IS NOT NULL;
+    CREATE INDEX messages_by_time ON messages(conversation_id, timestamp, id);
+    CREATE INDEX messages_by_xmpp_id ON messages(conversation_id, xmpp_id);
+    CREATE INDEX messages_outbox ON messages(account_id, id) WHERE state = 'queued';
+
+    CREATE TABLE session_state (
+        account_id      INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        key             TEXT NOT NULL,
+        value           TEXT NOT NULL,
+        PRIMARY KEY (account_id, key)
+    ) STRICT;
+    "#,
+];
+
+/// Schema version this build writes (`PRAGMA user_version`).
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Brings the database up to [`SCHEMA_VERSION`].
+///
+/// The version is re-read inside each write transaction, so two processes
+/// opening the same fresh file cannot both apply the same migration.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    loop {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let found: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if !(0..=SCHEMA_VERSION).contains(&found) {
+            return Err(StoreError::UnsupportedSchema {
+                found,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        let Some(sql) = usize::try_from(found).ok().and_then(|i| MIGRATIONS.get(i)) else {
+            return Ok(());
+        };
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", found + 1)?;
+        tx.commit()?;
+        tracing::info!(version = found + 1, "applied store migration");
+    }
+}
