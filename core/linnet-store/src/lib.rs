@@ -18,6 +18,9 @@
 //!
 //! All times are `i64` milliseconds since the Unix epoch.
 
+mod accounts;
+mod kv;
+mod roster;
 mod schema;
 mod types;
 
@@ -97,7 +100,6 @@ impl Store {
     }
 }
 
-#[allow(dead_code)] // used by the modules added next
 /// Current wall-clock time in ms since the epoch (0 if the clock is before 1970).
 fn now_ms() -> i64 {
     SystemTime::now()
