@@ -20,6 +20,7 @@
 
 mod accounts;
 mod kv;
+mod messages;
 mod roster;
 mod schema;
 mod types;
