@@ -25,6 +25,9 @@ mod roster;
 mod schema;
 mod types;
 
+#[cfg(test)]
+mod tests;
+
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

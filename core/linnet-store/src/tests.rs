@@ -1,0 +1,678 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::sync::{Arc, Barrier};
+
+use tempfile::TempDir;
+
+use crate::*;
+
+const ME: &str = "me@example.org";
+const ALICE: &str = "alice@example.org";
+const MALLORY: &str = "mallory@evil.example";
+
+fn new_account(jid: &str) -> NewAccount {
+    NewAccount {
+        jid: jid.into(),
+        resource: "linnet.abcd".into(),
+        settings: ConnectionSettings::default(),
+    }
+}
+
+fn setup() -> (Store, i64) {
+    let store = Store::open_in_memory().unwrap();
+    let id = store.create_account(&new_account(ME)).unwrap().id;
+    (store, id)
+}
+
+fn file_store() -> (TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("linnet.db");
+    (dir, path)
+}
+
+fn incoming(acc: i64, from: &str, id: &str, body: &str, ts: i64) -> NewMessage {
+    NewMessage {
+        xmpp_id: Some(id.into()),
+        ..NewMessage::incoming(acc, from, body, ts)
+    }
+}
+
+fn send(store: &Store, acc: i64, to: &str, id: &str, ts: i64) -> i64 {
+    let m = NewMessage::outgoing(acc, ME, to, id, "hi", ts);
+    store.insert_message(&m).unwrap().id()
+}
+
+fn state(store: &Store, id: i64) -> MessageState {
+    store.message(id).unwrap().unwrap().state
+}
+
+fn count_messages(store: &Store) -> i64 {
+    store
+        .conn()
+        .query_row("SELECT count(*) FROM messages", [], |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn store_is_send_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<Store>();
+}
+
+#[test]
+fn fresh_db_is_migrated_and_reopen_keeps_data() {
+    let (_dir, path) = file_store();
+    {
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        assert_eq!(SCHEMA_VERSION, schema::MIGRATIONS.len() as i64);
+        store.create_account(&new_account(ME)).unwrap();
+    }
+    // Migrations use plain CREATE TABLE: re-running them would fail.
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    assert_eq!(store.accounts().unwrap().len(), 1);
+}
+
+#[test]
+fn future_schema_is_refused() {
+    let (_dir, path) = file_store();
+    drop(Store::open(&path).unwrap());
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
+    }
+    match Store::open(&path) {
+        Err(StoreError::UnsupportedSchema { found, supported }) => {
+            assert_eq!(found, SCHEMA_VERSION + 1);
+            assert_eq!(supported, SCHEMA_VERSION);
+        }
+        other => panic!("expected UnsupportedSchema, got {:?}", other.map(|_| ())),
+    }
+}
+
+#[test]
+fn wal_and_foreign_keys_on() {
+    let (_dir, path) = file_store();
+    let store = Store::open(&path).unwrap();
+    let conn = store.conn();
+    let mode: String = conn
+        .pragma_query_value(None, "journal_mode", |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let fk: bool = conn
+        .pragma_query_value(None, "foreign_keys", |r| r.get(0))
+        .unwrap();
+    assert!(fk);
+}
+
+#[test]
+fn no_secret_columns_anywhere() {
+    let (store, _) = setup();
+    let conn = store.conn();
+    let mut tables = conn
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'table'")
+        .unwrap();
+    let tables: Vec<String> = tables
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(tables.len() >= 6);
+    for table in tables {
+        let mut cols = conn
+            .prepare("SELECT name FROM pragma_table_info(?1)")
+            .unwrap();
+        let cols: Vec<String> = cols
+            .query_map([&table], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        for col in cols {
+            let c = col.to_lowercase();
+            for bad in ["pass", "secret", "pwd", "credential"] {
+                assert!(!c.contains(bad), "{table}.{col} looks like a secret");
+            }
+        }
+    }
+}
+
+#[test]
+fn account_roundtrip_and_scram_seen_persists() {
+    let (_dir, path) = file_store();
+    let id = {
+        let store = Store::open(&path).unwrap();
+        let acc = store
+            .create_account(&NewAccount {
+                settings: ConnectionSettings {
+                    server_override: Some(ServerOverride {
+                        host: "xmpp.example.org".into(),
+                        port: 5223,
+                    }),
+                    direct_tls: true,
+                    extra_ca_pem: Some("-----BEGIN CERTIFICATE-----".into()),
+                },
+                ..new_account(ME)
+            })
+            .unwrap();
+        assert!(!acc.scram_seen);
+        assert!(store.create_account(&new_account(ME)).is_err());
+        store.mark_scram_seen(acc.id).unwrap();
+        acc.id
+    };
+    let store = Store::open(&path).unwrap();
+    assert!(store.scram_seen(id).unwrap());
+    let acc = store.account_by_jid(ME).unwrap().unwrap();
+    assert_eq!(acc.id, id);
+    assert!(acc.scram_seen);
+    assert_eq!(acc.settings.server_override.as_ref().unwrap().port, 5223);
+    assert!(acc.settings.direct_tls);
+    assert!(matches!(
+        store.mark_scram_seen(id + 100),
+        Err(StoreError::NotFound(_))
+    ));
+    store
+        .update_connection_settings(id, &ConnectionSettings::default())
+        .unwrap();
+    assert_eq!(
+        store.account(id).unwrap().unwrap().settings,
+        ConnectionSettings::default()
+    );
+    let bad = ConnectionSettings {
+        server_override: Some(ServerOverride {
+            host: String::new(),
+            port: 0,
+        }),
+        ..Default::default()
+    };
+    assert!(matches!(
+        store.update_connection_settings(id, &bad),
+        Err(StoreError::Invalid(_))
+    ));
+}
+
+#[test]
+fn roster_replace_push_remove() {
+    let (store, acc) = setup();
+    let item = |jid: &str, sub| RosterItem {
+        jid: jid.into(),
+        name: Some(jid.split('@').next().unwrap().into()),
+        subscription: sub,
+        ask: false,
+        groups: vec!["Friends".into()],
+    };
+    store
+        .apply_roster_push(acc, &item("old@x", Subscription::Both), None)
+        .unwrap();
+    store
+        .replace_roster(
+            acc,
+            &[
+                item(ALICE, Subscription::Both),
+                item("bob@x", Subscription::To),
+            ],
+            Some("v1"),
+        )
+        .unwrap();
+    let contacts = store.contacts(acc).unwrap();
+    assert_eq!(
+        contacts.iter().map(|c| c.jid.as_str()).collect::<Vec<_>>(),
+        [ALICE, "bob@x"]
+    );
+    assert_eq!(contacts[0].groups, ["Friends"]);
+    assert_eq!(
+        store
+            .account(acc)
+            .unwrap()
+            .unwrap()
+            .roster_version
+            .as_deref(),
+        Some("v1")
+    );
+
+    let mut bob = item("bob@x", Subscription::To);
+    bob.ask = true;
+    bob.groups = vec![];
+    store.apply_roster_push(acc, &bob, Some("v2")).unwrap();
+    let stored = store.contact(acc, "bob@x").unwrap().unwrap();
+    assert!(stored.ask);
+    assert!(stored.groups.is_empty());
+
+    store
+        .apply_roster_push(acc, &item(ALICE, Subscription::Remove), Some("v3"))
+        .unwrap();
+    assert!(store.contact(acc, ALICE).unwrap().is_none());
+    // A push without a version keeps the stored one.
+    store
+        .apply_roster_push(acc, &item("carol@x", Subscription::None), None)
+        .unwrap();
+    assert_eq!(
+        store
+            .account(acc)
+            .unwrap()
+            .unwrap()
+            .roster_version
+            .as_deref(),
+        Some("v3")
+    );
+    assert_eq!(store.contacts(acc).unwrap().len(), 2);
+    assert!(matches!(
+        store.replace_roster(acc + 1, &[], None),
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+#[test]
+fn subscription_requests_insert_if_absent() {
+    let (store, acc) = setup();
+    assert!(store.add_subscription_request(acc, ALICE).unwrap());
+    let first = store.subscription_requests(acc).unwrap();
+    assert!(!store.add_subscription_request(acc, ALICE).unwrap());
+    assert_eq!(store.subscription_requests(acc).unwrap(), first);
+    assert!(store.remove_subscription_request(acc, ALICE).unwrap());
+    assert!(!store.remove_subscription_request(acc, ALICE).unwrap());
+    assert!(store.subscription_requests(acc).unwrap().is_empty());
+}
+
+#[test]
+fn dedupe_by_server_id_and_fill_in() {
+    let (store, acc) = setup();
+    let live = incoming(acc, ALICE, "m1", "hello", 1000);
+    let first = store.insert_message(&live).unwrap();
+    assert!(first.is_new());
+    // The archive copy arrives later with our server's stanza-id.
+    let archived = NewMessage {
+        server_id: Some("arch-1".into()),
+        ..live.clone()
+    };
+    assert_eq!(
+        store.insert_message(&archived).unwrap(),
+        InsertOutcome::Duplicate(first.id())
+    );
+    assert_eq!(
+        store
+            .message(first.id())
+            .unwrap()
+            .unwrap()
+            .server_id
+            .as_deref(),
+        Some("arch-1")
+    );
+    // Same archive id, whatever else differs: duplicate.
+    let other = NewMessage {
+        server_id: Some("arch-1".into()),
+        ..incoming(acc, ALICE, "zz", "different", 5)
+    };
+    assert_eq!(
+        store.insert_message(&other).unwrap(),
+        InsertOutcome::Duplicate(first.id())
+    );
+    assert_eq!(count_messages(&store), 1);
+    assert_eq!(
+        store
+            .conversation(acc, ALICE)
+            .unwrap()
+            .unwrap()
+            .unread_count,
+        1
+    );
+}
+
+#[test]
+fn dedupe_by_content_not_by_id_alone() {
+    let (store, acc) = setup();
+    let m = incoming(acc, ALICE, "id1", "hello", 1000);
+    let id = store.insert_message(&m).unwrap().id();
+    assert_eq!(
+        store.insert_message(&m).unwrap(),
+        InsertOutcome::Duplicate(id)
+    );
+    // A stranger reusing the id must not suppress anything.
+    assert!(
+        store
+            .insert_message(&incoming(acc, MALLORY, "id1", "hello", 1000))
+            .unwrap()
+            .is_new()
+    );
+    // Same sender, same id, other body: a different message.
+    assert!(
+        store
+            .insert_message(&incoming(acc, ALICE, "id1", "other", 1000))
+            .unwrap()
+            .is_new()
+    );
+    // origin-id takes precedence over the id attribute.
+    let with_origin = NewMessage {
+        origin_id: Some("o1".into()),
+        ..incoming(acc, ALICE, "a", "x", 1)
+    };
+    let oid = store.insert_message(&with_origin).unwrap().id();
+    let same_origin = NewMessage {
+        origin_id: Some("o1".into()),
+        ..incoming(acc, ALICE, "b", "x", 2)
+    };
+    assert_eq!(
+        store.insert_message(&same_origin).unwrap(),
+        InsertOutcome::Duplicate(oid)
+    );
+    // No id at all (or an empty one): never deduplicated.
+    let bare = NewMessage::incoming(acc, ALICE, "ok", 3);
+    assert!(store.insert_message(&bare).unwrap().is_new());
+    assert!(store.insert_message(&bare).unwrap().is_new());
+    let empty = incoming(acc, ALICE, "", "ok", 3);
+    assert!(store.insert_message(&empty).unwrap().is_new());
+    assert!(store.insert_message(&empty).unwrap().is_new());
+    assert_eq!(count_messages(&store), 8);
+}
+
+#[test]
+fn concurrent_duplicate_inserts_give_one_row() {
+    let (_dir, path) = file_store();
+    let acc = Store::open(&path)
+        .unwrap()
+        .create_account(&new_account(ME))
+        .unwrap()
+        .id;
+    let threads = 4;
+    let barrier = Arc::new(Barrier::new(threads));
+    let handles: Vec<_> = (0..threads)
+        .map(|_| {
+            let path = path.clone();
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                // Separate connections: the guarantee is the database's.
+                let store = Store::open(&path).unwrap();
+                let m = incoming(acc, ALICE, "race", "hello", 1);
+                barrier.wait();
+                (0..20)
+                    .map(|_| store.insert_message(&m).unwrap())
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let outcomes: Vec<InsertOutcome> = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
+    assert_eq!(outcomes.iter().filter(|o| o.is_new()).count(), 1);
+    let id = outcomes[0].id();
+    assert!(outcomes.iter().all(|o| o.id() == id));
+    let store = Store::open(&path).unwrap();
+    assert_eq!(count_messages(&store), 1);
+    assert_eq!(
+        store
+            .conversation(acc, ALICE)
+            .unwrap()
+            .unwrap()
+            .unread_count,
+        1
+    );
+}
+
+#[test]
+fn states_are_monotonic() {
+    let (store, acc) = setup();
+    let id = send(&store, acc, ALICE, "s1", 1);
+    assert_eq!(state(&store, id), MessageState::Queued);
+    assert!(store.mark_sent(id).unwrap());
+    assert!(!store.mark_sent(id).unwrap());
+    assert_eq!(store.mark_delivered(acc, ALICE, "s1").unwrap(), Some(id));
+    // A late stream-management ack changes nothing.
+    assert!(!store.mark_acked(id).unwrap());
+    assert_eq!(state(&store, id), MessageState::Delivered);
+    assert_eq!(store.mark_displayed(acc, ALICE, "s1").unwrap(), [id]);
+    assert_eq!(store.mark_delivered(acc, ALICE, "s1").unwrap(), None);
+    assert!(!store.mark_failed(id, "late error").unwrap());
+    assert!(!store.retry(id).unwrap());
+    let msg = store.message(id).unwrap().unwrap();
+    assert_eq!(msg.state, MessageState::Displayed);
+    assert_eq!(msg.attempts, 1);
+    assert_eq!(msg.failure_reason, None);
+
+    // Failure, retry, and an ack that proves a failed send worked.
+    let id2 = send(&store, acc, ALICE, "s2", 2);
+    store.mark_sent(id2).unwrap();
+    assert!(store.mark_failed(id2, "timeout").unwrap());
+    let msg = store.message(id2).unwrap().unwrap();
+    assert_eq!(
+        (msg.state, msg.failure_reason.as_deref()),
+        (MessageState::Failed, Some("timeout"))
+    );
+    assert!(store.retry(id2).unwrap());
+    assert_eq!(state(&store, id2), MessageState::Queued);
+    store.mark_sent(id2).unwrap();
+    store.mark_failed(id2, "again").unwrap();
+    assert!(store.mark_acked(id2).unwrap());
+    let msg = store.message(id2).unwrap().unwrap();
+    assert_eq!(
+        (msg.state, msg.attempts, msg.failure_reason),
+        (MessageState::Acked, 2, None)
+    );
+
+    // Outgoing transitions never touch incoming messages.
+    let inc = store
+        .insert_message(&incoming(acc, ALICE, "i", "yo", 3))
+        .unwrap()
+        .id();
+    assert!(!store.mark_sent(inc).unwrap());
+    assert!(!store.mark_failed(inc, "x").unwrap());
+    assert_eq!(state(&store, inc), MessageState::Received);
+    // Invalid combinations are rejected.
+    let bad = NewMessage {
+        state: MessageState::Sent,
+        ..NewMessage::incoming(acc, ALICE, "x", 1)
+    };
+    assert!(matches!(
+        store.insert_message(&bad),
+        Err(StoreError::Invalid(_))
+    ));
+}
+
+#[test]
+fn displayed_marks_earlier_messages() {
+    let (store, acc) = setup();
+    let a = send(&store, acc, ALICE, "a", 10);
+    let b = send(&store, acc, ALICE, "b", 20);
+    let c = send(&store, acc, ALICE, "c", 30);
+    let never_sent = send(&store, acc, ALICE, "q", 15);
+    let other = send(&store, acc, "bob@x", "o", 5);
+    for id in [a, b, c, other] {
+        store.mark_sent(id).unwrap();
+    }
+    store.mark_delivered(acc, ALICE, "a").unwrap();
+    let mut changed = store.mark_displayed(acc, ALICE, "b").unwrap();
+    changed.sort();
+    assert_eq!(changed, [a, b]);
+    assert_eq!(state(&store, c), MessageState::Sent);
+    assert_eq!(state(&store, never_sent), MessageState::Queued);
+    assert_eq!(state(&store, other), MessageState::Sent);
+    assert!(store.mark_displayed(acc, ALICE, "nope").unwrap().is_empty());
+}
+
+#[test]
+fn receipt_from_wrong_conversation_is_ignored() {
+    let (store, acc) = setup();
+    let id = send(&store, acc, ALICE, "secret-id", 1);
+    store.mark_sent(id).unwrap();
+    assert_eq!(
+        store.mark_delivered(acc, MALLORY, "secret-id").unwrap(),
+        None
+    );
+    assert!(
+        store
+            .mark_displayed(acc, MALLORY, "secret-id")
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(state(&store, id), MessageState::Sent);
+    // Nor does an incoming message with that id from the right peer count.
+    store
+        .insert_message(&incoming(acc, ALICE, "in-id", "x", 2))
+        .unwrap();
+    assert_eq!(store.mark_delivered(acc, ALICE, "in-id").unwrap(), None);
+}
+
+#[test]
+fn outbox_order_counts_and_survives_reopen() {
+    let (_dir, path) = file_store();
+    let (acc, ids) = {
+        let store = Store::open(&path).unwrap();
+        let acc = store.create_account(&new_account(ME)).unwrap().id;
+        let ids: Vec<i64> = (0..4)
+            .map(|i| send(&store, acc, ALICE, &format!("o{i}"), 100 - i))
+            .collect();
+        store.mark_sent(ids[1]).unwrap();
+        (acc, ids)
+    };
+    let store = Store::open(&path).unwrap();
+    let pending: Vec<i64> = store
+        .pending_outbox(acc)
+        .unwrap()
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(pending, [ids[0], ids[2], ids[3]]);
+    let first = &store.pending_outbox(acc).unwrap()[0];
+    assert_eq!(
+        (first.peer.as_str(), first.xmpp_id.as_deref()),
+        (ALICE, Some("o0"))
+    );
+    store.mark_sent(ids[0]).unwrap();
+    store.mark_failed(ids[0], "bounce").unwrap();
+    store.mark_acked(ids[1]).unwrap();
+    assert_eq!(
+        store.outbox_counts(acc).unwrap(),
+        OutboxCounts {
+            queued: 2,
+            acked: 1,
+            failed: 1,
+            ..Default::default()
+        }
+    );
+}
+
+#[test]
+fn unread_counts_mark_read_and_chat_list_order() {
+    let (store, acc) = setup();
+    store
+        .replace_roster(
+            acc,
+            &[RosterItem {
+                jid: ALICE.into(),
+                name: Some("Alice".into()),
+                subscription: Subscription::Both,
+                ask: false,
+                groups: vec![],
+            }],
+            None,
+        )
+        .unwrap();
+    store
+        .insert_message(&incoming(acc, ALICE, "1", "one", 100))
+        .unwrap();
+    let last_in = store
+        .insert_message(&incoming(acc, ALICE, "2", "two", 200))
+        .unwrap()
+        .id();
+    send(&store, acc, ALICE, "3", 250);
+    store
+        .insert_message(&incoming(acc, "bob@x", "1", "b", 300))
+        .unwrap();
+    // An old archived message neither reorders nor becomes the preview.
+    store
+        .insert_message(&incoming(acc, ALICE, "0", "zero", 50))
+        .unwrap();
+
+    let list = store.chat_list(acc).unwrap();
+    let peers: Vec<&str> = list.iter().map(|s| s.conversation.peer.as_str()).collect();
+    assert_eq!(peers, ["bob@x", ALICE]);
+    let alice = &list[1];
+    assert_eq!(alice.name.as_deref(), Some("Alice"));
+    assert_eq!(alice.conversation.unread_count, 3);
+    assert_eq!(alice.conversation.last_activity, 250);
+    let last = alice.last_message.as_ref().unwrap();
+    assert_eq!(
+        (last.body.as_str(), last.direction),
+        ("hi", Direction::Outgoing)
+    );
+
+    let marked = store.mark_read(acc, ALICE).unwrap().unwrap();
+    assert_eq!(marked.id, last_in);
+    assert_eq!(marked.xmpp_id.as_deref(), Some("2"));
+    assert_eq!(state(&store, last_in), MessageState::Displayed);
+    assert_eq!(
+        store
+            .conversation(acc, ALICE)
+            .unwrap()
+            .unwrap()
+            .unread_count,
+        0
+    );
+    assert_eq!(store.mark_read(acc, ALICE).unwrap(), None);
+    assert_eq!(store.mark_read(acc, "nobody@x").unwrap(), None);
+
+    // Opening a chat creates it at the top without reordering existing ones.
+    let conv = store.get_or_create_conversation(acc, "new@x").unwrap();
+    assert_eq!(store.chat_list(acc).unwrap()[0].conversation, conv);
+    assert!(store.chat_list(acc).unwrap()[0].last_message.is_none());
+    let again = store.get_or_create_conversation(acc, ALICE).unwrap();
+    assert_eq!(again.last_activity, 250);
+}
+
+#[test]
+fn history_pages_newest_first() {
+    let (store, acc) = setup();
+    let ids: Vec<i64> = (0..5)
+        .map(|i| {
+            store
+                .insert_message(&incoming(acc, ALICE, &i.to_string(), "m", i * 10))
+                .unwrap()
+                .id()
+        })
+        .collect();
+    let page1 = store.history(acc, ALICE, 2, None).unwrap();
+    assert_eq!(
+        page1.iter().map(|m| m.id).collect::<Vec<_>>(),
+        [ids[4], ids[3]]
+    );
+    let page2 = store.history(acc, ALICE, 2, Some(ids[3])).unwrap();
+    assert_eq!(
+        page2.iter().map(|m| m.id).collect::<Vec<_>>(),
+        [ids[2], ids[1]]
+    );
+    let page3 = store.history(acc, ALICE, 2, Some(ids[1])).unwrap();
+    assert_eq!(page3.iter().map(|m| m.id).collect::<Vec<_>>(), [ids[0]]);
+    assert!(store.history(acc, "bob@x", 10, None).unwrap().is_empty());
+}
+
+#[test]
+fn session_state_kv() {
+    let (store, acc) = setup();
+    assert_eq!(store.get_state(acc, "sm").unwrap(), None);
+    store.set_state(acc, "sm", "a").unwrap();
+    store.set_state(acc, "sm", "b").unwrap();
+    assert_eq!(store.get_state(acc, "sm").unwrap().as_deref(), Some("b"));
+    assert!(store.delete_state(acc, "sm").unwrap());
+    assert!(!store.delete_state(acc, "sm").unwrap());
+    assert!(store.set_state(acc + 1, "sm", "x").is_err());
+}
+
+#[test]
+fn deleting_an_account_cascades() {
+    let (store, acc) = setup();
+    send(&store, acc, ALICE, "x", 1);
+    store.set_state(acc, "k", "v").unwrap();
+    store.delete_account(acc).unwrap();
+    assert_eq!(count_messages(&store), 0);
+    assert!(store.chat_list(acc).unwrap().is_empty());
+    assert!(matches!(
+        store.delete_account(acc),
+        Err(StoreError::NotFound(_))
+    ));
+}
