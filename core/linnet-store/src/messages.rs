@@ -441,6 +441,25 @@ impl Store {
             .optional()?)
     }
 
+    /// Our outgoing message to `peer` with the given `<message id>`, newest first: used when the
+    /// peer's server bounces it with a `type='error'` reply.
+    pub fn outgoing_by_xmpp_id(
+        &self,
+        account_id: i64,
+        peer: &str,
+        xmpp_id: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .conn()
+            .prepare_cached(
+                "SELECT m.id FROM messages m JOIN conversations c ON c.id = m.conversation_id \
+                 WHERE c.account_id = ?1 AND c.peer = ?2 AND m.direction = 'out' AND m.xmpp_id = ?3 \
+                 ORDER BY m.id DESC LIMIT 1",
+            )?
+            .query_row(params![account_id, peer, xmpp_id], |r| r.get(0))
+            .optional()?)
+    }
+
     /// A XEP-0333 `<displayed/>` marker from `peer` for our message
     /// `xmpp_id`. Marks that message and every earlier (by timestamp, id)
     /// outgoing message of the conversation that was sent as displayed.

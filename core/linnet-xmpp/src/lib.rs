@@ -2,7 +2,33 @@
 //!
 //! The session layer is our own (see `docs/decisions/0001-session-layer.md`): it owns the XML stream
 //! (with depth and size limits enforced before any tree is built), TLS, SASL policy, resource binding,
-//! IQ tracking with timeouts, and stanza validation. Each XEP lives in its own module.
+//! IQ tracking with timeouts, and stanza validation. Each XEP lives in its own module and carries
+//! its own "who may say this" checks.
 
+pub mod connection;
+pub mod error;
+pub mod negotiate;
+pub mod ns;
 pub mod sasl;
+pub mod secret;
+pub mod session;
+pub mod tls;
+pub mod transport;
 pub mod xml;
+
+// One module per protocol extension.
+pub mod carbons;
+pub mod chat;
+pub mod chatstates;
+pub mod csi;
+pub mod delay;
+pub mod disco;
+pub mod markers;
+pub mod presence;
+pub mod receipts;
+pub mod roster;
+pub mod stanza_id;
+
+pub use jid::{BareJid, FullJid, Jid};
+pub use minidom::Element;
+pub use xmpp_parsers;

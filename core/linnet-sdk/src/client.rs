@@ -1,0 +1,872 @@
+//! One account's client: connects, keeps the store in step with the server, sends through the
+//! outbox, and reports what happens as `ClientEvent`s.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use linnet_store::{
+    Account, Contact, Direction, Message, MessageState, NewMessage, RosterItem, Store, Subscription,
+};
+use linnet_xmpp::chat::{self, ChatEvent};
+use linnet_xmpp::chatstates::ChatState;
+use linnet_xmpp::negotiate::{self, ConnectOptions, Credentials, SessionInfo};
+use linnet_xmpp::presence::{self, PresenceUpdate};
+use linnet_xmpp::roster::{self, RosterFetch};
+use linnet_xmpp::session::{self, SessionConfig, SessionEvent, SessionHandle};
+use linnet_xmpp::tls::TlsSettings;
+use linnet_xmpp::transport::{Connector, Target, TcpConnector, TlsMode};
+use linnet_xmpp::xmpp_parsers::iq::Iq;
+use linnet_xmpp::{BareJid, Element, Jid, carbons, csi, ns};
+use tokio::sync::broadcast;
+
+use crate::account::normalise_jid;
+use crate::doctor::{self, DoctorReport};
+use crate::error::LinnetError;
+use crate::secrets::SecretStore;
+
+/// Tunables of a client.
+#[derive(Debug, Clone, Default)]
+pub struct ClientConfig {
+    pub session: SessionConfig,
+    /// Overrides the negotiation step timeout (default 20 s).
+    pub step_timeout: Option<Duration>,
+}
+
+/// Where the connection stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectionState {
+    Offline,
+    Connecting,
+    Online,
+    /// The connection ended or failed; the reason in words.
+    Disconnected {
+        reason: String,
+    },
+}
+
+/// What a client reports.
+#[derive(Debug, Clone)]
+pub enum ClientEvent {
+    Connection(ConnectionState),
+    /// A new message was stored: incoming, or sent from another of our devices (carbon).
+    Message(Box<Message>),
+    /// An outgoing message moved on (sent, acknowledged, delivered, displayed, failed).
+    MessageState {
+        id: i64,
+        peer: String,
+        state: MessageState,
+        reason: Option<String>,
+    },
+    /// The peer is typing, paused, ...
+    ChatState {
+        peer: String,
+        state: String,
+    },
+    Presence {
+        from: String,
+        available: bool,
+        show: Option<String>,
+        status: Option<String>,
+    },
+    SubscriptionRequest {
+        from: String,
+    },
+    /// A contact approved, denied or cancelled a subscription.
+    Subscription {
+        from: String,
+        kind: String,
+    },
+    RosterChanged,
+}
+
+struct Inner {
+    store: Arc<Store>,
+    secrets: Arc<dyn SecretStore>,
+    account: Account,
+    own: BareJid,
+    connector: Option<Arc<dyn Connector>>,
+    config: ClientConfig,
+    session: Mutex<Option<SessionHandle>>,
+    state: Mutex<ConnectionState>,
+    carbons: AtomicBool,
+    events: broadcast::Sender<ClientEvent>,
+}
+
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}
+
+impl Client {
+    pub(crate) fn new(
+        store: Arc<Store>,
+        secrets: Arc<dyn SecretStore>,
+        account: Account,
+        connector: Option<Arc<dyn Connector>>,
+        config: ClientConfig,
+    ) -> Result<Client, LinnetError> {
+        let own = normalise_jid(&account.jid)?;
+        let (events, _) = broadcast::channel(4096);
+        Ok(Client {
+            inner: Arc::new(Inner {
+                store,
+                secrets,
+                account,
+                own,
+                connector,
+                config,
+                session: Mutex::new(None),
+                state: Mutex::new(ConnectionState::Offline),
+                carbons: AtomicBool::new(false),
+                events,
+            }),
+        })
+    }
+
+    pub fn account(&self) -> &Account {
+        &self.inner.account
+    }
+
+    pub fn jid(&self) -> &BareJid {
+        &self.inner.own
+    }
+
+    /// Events from now on. Subscribe before acting to miss nothing.
+    pub fn subscribe(&self) -> broadcast::Receiver<ClientEvent> {
+        self.inner.events.subscribe()
+    }
+
+    pub fn connection_state(&self) -> ConnectionState {
+        self.inner
+            .state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn set_state(&self, state: ConnectionState) {
+        *self.inner.state.lock().unwrap_or_else(|p| p.into_inner()) = state.clone();
+        self.emit(ClientEvent::Connection(state));
+    }
+
+    fn emit(&self, event: ClientEvent) {
+        let _ = self.inner.events.send(event);
+    }
+
+    fn session(&self) -> Option<SessionHandle> {
+        self.inner
+            .session
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .filter(|s| !s.is_closed())
+    }
+
+    fn require_session(&self) -> Result<SessionHandle, LinnetError> {
+        self.session().ok_or(LinnetError::NotConnected)
+    }
+
+    /// What was negotiated on the current connection.
+    pub fn session_info(&self) -> Option<SessionInfo> {
+        self.session().map(|s| s.info().clone())
+    }
+
+    fn connector(&self) -> Arc<dyn Connector> {
+        if let Some(c) = &self.inner.connector {
+            return c.clone();
+        }
+        let settings = &self.inner.account.settings;
+        let target = settings.server_override.as_ref().map(|o| Target {
+            host: o.host.clone(),
+            port: o.port,
+            mode: if settings.direct_tls {
+                TlsMode::DirectTls
+            } else {
+                TlsMode::StartTls
+            },
+        });
+        Arc::new(TcpConnector::new(target))
+    }
+
+    /// Connects and brings the session up: TLS, SASL, bind, roster, carbons, presence, then sends
+    /// whatever waits in the outbox.
+    pub async fn connect(&self) -> Result<(), LinnetError> {
+        if self.session().is_some() {
+            return Ok(());
+        }
+        self.set_state(ConnectionState::Connecting);
+        match self.connect_inner().await {
+            Ok(()) => {
+                self.set_state(ConnectionState::Online);
+                self.flush_outbox();
+                Ok(())
+            }
+            Err(e) => {
+                self.set_state(ConnectionState::Disconnected {
+                    reason: e.to_string(),
+                });
+                Err(e)
+            }
+        }
+    }
+
+    async fn connect_inner(&self) -> Result<(), LinnetError> {
+        let inner = &self.inner;
+        let account = &inner.account;
+        let password = inner
+            .secrets
+            .get(&account.jid)?
+            .ok_or_else(|| LinnetError::NoPassword {
+                jid: account.jid.clone(),
+            })?;
+        crate::logging::register_secret(password.expose());
+        let creds = Credentials {
+            jid: inner.own.clone(),
+            password,
+        };
+        let mut opts = ConnectOptions {
+            resource: account.resource.clone(),
+            tls: TlsSettings {
+                extra_ca_pem: account.settings.extra_ca_pem.clone(),
+                only_extra_ca: false,
+            },
+            scram_seen: inner.store.scram_seen(account.id)?,
+            ..ConnectOptions::default()
+        };
+        if let Some(t) = inner.config.step_timeout {
+            opts.step_timeout = t;
+        }
+        let connector = self.connector();
+        let (conn, info) = negotiate::connect(connector.as_ref(), &creds, &opts).await?;
+        if info.used_scram() {
+            inner.store.mark_scram_seen(account.id)?;
+        }
+        tracing::info!(jid = %info.bound_jid, tls = info.tls.version_name(), mechanism = info.mechanism.name(), "connected");
+        let (handle, events) = session::start(conn, info, inner.config.session.clone());
+        *inner.session.lock().unwrap_or_else(|p| p.into_inner()) = Some(handle.clone());
+        let me = self.clone();
+        tokio::spawn(async move { me.run_events(events).await });
+
+        self.sync_roster(&handle).await?;
+        let carbons_on = handle
+            .iq(carbons::enable_request(handle.new_id()))
+            .await
+            .is_ok();
+        inner.carbons.store(carbons_on, Ordering::SeqCst);
+        handle.send(&presence::initial().into(), None)?;
+        Ok(())
+    }
+
+    async fn sync_roster(&self, handle: &SessionHandle) -> Result<(), LinnetError> {
+        let inner = &self.inner;
+        let cached = inner
+            .store
+            .account(inner.account.id)?
+            .and_then(|a| a.roster_version);
+        let payload = handle
+            .iq(roster::fetch_request(handle.new_id(), cached.as_deref()))
+            .await?;
+        match roster::parse_fetch(payload) {
+            Ok(RosterFetch::Full { version, items }) => {
+                let items: Vec<RosterItem> = items.into_iter().map(store_item).collect();
+                inner
+                    .store
+                    .replace_roster(inner.account.id, &items, version.as_deref())?;
+                self.emit(ClientEvent::RosterChanged);
+            }
+            Ok(RosterFetch::Unchanged) => {}
+            Err(e) => {
+                return Err(LinnetError::Protocol {
+                    reason: e.to_string(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends every queued message, oldest first.
+    fn flush_outbox(&self) {
+        let Some(handle) = self.session() else { return };
+        let pending = match self.inner.store.pending_outbox(self.inner.account.id) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the outbox");
+                return;
+            }
+        };
+        for m in pending {
+            self.transmit(&handle, &m);
+        }
+    }
+
+    fn transmit(&self, handle: &SessionHandle, m: &Message) {
+        let Ok(peer) = normalise_jid(&m.peer) else {
+            self.fail(m.id, &m.peer, "invalid recipient address");
+            return;
+        };
+        let id = m.xmpp_id.clone().unwrap_or_default();
+        let stanza: Element = chat::message(&peer, &id, &m.body).into();
+        match handle.send(&stanza, Some(m.id as u64)) {
+            Ok(()) => {
+                if self.inner.store.mark_sent(m.id).unwrap_or(false) {
+                    self.emit(ClientEvent::MessageState {
+                        id: m.id,
+                        peer: m.peer.clone(),
+                        state: MessageState::Sent,
+                        reason: None,
+                    });
+                }
+            }
+            Err(linnet_xmpp::session::SendError::Closed) => {} // stays queued for the next connection
+            Err(e) => self.fail(m.id, &m.peer, &e.to_string()),
+        }
+    }
+
+    fn fail(&self, id: i64, peer: &str, reason: &str) {
+        if self.inner.store.mark_failed(id, reason).unwrap_or(false) {
+            self.emit(ClientEvent::MessageState {
+                id,
+                peer: peer.to_string(),
+                state: MessageState::Failed,
+                reason: Some(reason.to_string()),
+            });
+        }
+    }
+
+    /// Stores the message in the outbox, then sends it if connected. Returns the message's id;
+    /// watch `MessageState` events (or `wait_for_state`) for its progress.
+    pub fn send_message(&self, to: &str, body: &str) -> Result<i64, LinnetError> {
+        let peer = normalise_jid(to)?;
+        let body = body.trim();
+        if body.is_empty() {
+            return Err(LinnetError::EmptyMessage);
+        }
+        let xmpp_id =
+            linnet_xmpp::negotiate::random_suffix() + &linnet_xmpp::negotiate::random_suffix();
+        let new = NewMessage::outgoing(
+            self.inner.account.id,
+            &self.inner.account.jid,
+            peer.as_str(),
+            &xmpp_id,
+            body,
+            now_ms(),
+        );
+        let id = self.inner.store.insert_message(&new)?.id();
+        let message = self.inner.store.message(id)?.ok_or(LinnetError::Storage {
+            reason: "message vanished".into(),
+        })?;
+        if let Some(handle) = self.session() {
+            self.transmit(&handle, &message);
+            if let Some(m) = self.inner.store.message(id)?
+                && m.state == MessageState::Failed
+            {
+                return Err(match m.failure_reason {
+                    Some(r) if r.contains("too large") => {
+                        let size = body.len();
+                        LinnetError::TooLarge {
+                            size,
+                            limit: linnet_xmpp::xml::Limits::default().max_stanza_bytes,
+                        }
+                    }
+                    r => LinnetError::Refused {
+                        reason: r.unwrap_or_default(),
+                    },
+                });
+            }
+        }
+        Ok(id)
+    }
+
+    /// Puts a failed message back in the outbox and sends it if connected.
+    pub fn retry(&self, id: i64) -> Result<(), LinnetError> {
+        if self.inner.store.retry(id)? {
+            self.flush_outbox();
+        }
+        Ok(())
+    }
+
+    /// Waits until message `id` reaches `state` or later (or fails).
+    pub async fn wait_for_state(
+        &self,
+        id: i64,
+        state: MessageState,
+        timeout: Duration,
+    ) -> Result<Message, LinnetError> {
+        let mut events = self.subscribe();
+        let reached = |m: &Message| rank(m.state) >= rank(state) || m.state == MessageState::Failed;
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let m = self.inner.store.message(id)?.ok_or(LinnetError::Storage {
+                reason: format!("no message {id}"),
+            })?;
+            if reached(&m) {
+                return Ok(m);
+            }
+            match tokio::time::timeout_at(deadline, events.recv()).await {
+                Err(_) => {
+                    return Err(LinnetError::Timeout {
+                        what: format!("message {id} to reach {}", state.as_str()),
+                    });
+                }
+                Ok(Err(broadcast::error::RecvError::Closed)) => {
+                    return Err(LinnetError::NotConnected);
+                }
+                Ok(_) => {}
+            }
+        }
+    }
+
+    pub fn chats(&self) -> Result<Vec<linnet_store::ChatSummary>, LinnetError> {
+        Ok(self.inner.store.chat_list(self.inner.account.id)?)
+    }
+
+    /// Newest first.
+    pub fn history(
+        &self,
+        with: &str,
+        limit: u32,
+        before: Option<i64>,
+    ) -> Result<Vec<Message>, LinnetError> {
+        let peer = normalise_jid(with)?;
+        Ok(self
+            .inner
+            .store
+            .history(self.inner.account.id, peer.as_str(), limit, before)?)
+    }
+
+    pub fn roster(&self) -> Result<Vec<Contact>, LinnetError> {
+        Ok(self.inner.store.contacts(self.inner.account.id)?)
+    }
+
+    pub fn subscription_requests(
+        &self,
+    ) -> Result<Vec<linnet_store::SubscriptionRequest>, LinnetError> {
+        Ok(self
+            .inner
+            .store
+            .subscription_requests(self.inner.account.id)?)
+    }
+
+    /// Adds a contact to the roster and asks to see their presence.
+    pub async fn add_contact(&self, jid: &str, name: Option<&str>) -> Result<(), LinnetError> {
+        let handle = self.require_session()?;
+        let jid = normalise_jid(jid)?;
+        handle
+            .iq(roster::set_request(
+                handle.new_id(),
+                jid.clone(),
+                name.map(str::to_string),
+                vec![],
+            ))
+            .await?;
+        handle.send(&presence::subscribe(jid).into(), None)?;
+        Ok(())
+    }
+
+    pub async fn remove_contact(&self, jid: &str) -> Result<(), LinnetError> {
+        let handle = self.require_session()?;
+        let jid = normalise_jid(jid)?;
+        handle
+            .iq(roster::remove_request(handle.new_id(), jid.clone()))
+            .await?;
+        self.inner
+            .store
+            .remove_subscription_request(self.inner.account.id, jid.as_str())?;
+        Ok(())
+    }
+
+    /// Approves a subscription request (they see our presence).
+    pub fn approve(&self, jid: &str) -> Result<(), LinnetError> {
+        let handle = self.require_session()?;
+        let jid = normalise_jid(jid)?;
+        handle.send(&presence::approve(jid.clone()).into(), None)?;
+        self.inner
+            .store
+            .remove_subscription_request(self.inner.account.id, jid.as_str())?;
+        Ok(())
+    }
+
+    /// Denies a subscription request, or revokes one granted earlier.
+    pub fn deny(&self, jid: &str) -> Result<(), LinnetError> {
+        let handle = self.require_session()?;
+        let jid = normalise_jid(jid)?;
+        handle.send(&presence::deny(jid.clone()).into(), None)?;
+        self.inner
+            .store
+            .remove_subscription_request(self.inner.account.id, jid.as_str())?;
+        Ok(())
+    }
+
+    /// Stops seeing a contact's presence (cancels our subscription).
+    pub fn cancel_subscription(&self, jid: &str) -> Result<(), LinnetError> {
+        let handle = self.require_session()?;
+        handle.send(&presence::unsubscribe(normalise_jid(jid)?).into(), None)?;
+        Ok(())
+    }
+
+    /// Marks the conversation read and tells the peer with a displayed marker.
+    pub fn mark_read(&self, with: &str) -> Result<(), LinnetError> {
+        let peer = normalise_jid(with)?;
+        let newest = self
+            .inner
+            .store
+            .mark_read(self.inner.account.id, peer.as_str())?;
+        if let (Some(m), Some(handle)) = (newest, self.session())
+            && let Some(id) = m.xmpp_id.as_deref()
+        {
+            handle.send(&chat::displayed(&peer, id, &handle.new_id()).into(), None)?;
+        }
+        Ok(())
+    }
+
+    /// Typing notifications (XEP-0085).
+    pub fn send_chat_state(&self, with: &str, state: ChatState) -> Result<(), LinnetError> {
+        let handle = self.require_session()?;
+        handle.send(&chat::chat_state(&normalise_jid(with)?, state).into(), None)?;
+        Ok(())
+    }
+
+    /// Client state indication: the app is in the foreground (true) or background.
+    pub fn set_active(&self, active: bool) -> Result<(), LinnetError> {
+        let handle = self.require_session()?;
+        if handle.info().csi_offered {
+            handle.send_nonza(&if active {
+                csi::active()
+            } else {
+                csi::inactive()
+            })?;
+        }
+        Ok(())
+    }
+
+    pub async fn doctor(&self) -> Result<DoctorReport, LinnetError> {
+        let handle = self.require_session()?;
+        Ok(doctor::report(&handle, self.inner.carbons.load(Ordering::SeqCst)).await)
+    }
+
+    /// Sends unavailable presence and closes the stream.
+    pub async fn disconnect(&self) {
+        let handle = self
+            .inner
+            .session
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(handle) = handle {
+            let _ = handle.send(&presence::unavailable().into(), None);
+            handle.close().await;
+        }
+        self.set_state(ConnectionState::Offline);
+    }
+
+    async fn run_events(self, mut events: tokio::sync::mpsc::UnboundedReceiver<SessionEvent>) {
+        while let Some(event) = events.recv().await {
+            let result = match event {
+                SessionEvent::Message(m) => self.on_message(&m),
+                SessionEvent::Presence(p) => self.on_presence(&p),
+                SessionEvent::IqRequest(iq) => self.on_iq(*iq),
+                SessionEvent::Acked(tags) => self.on_acked(&tags),
+                SessionEvent::Dropped { reason } => {
+                    tracing::debug!(%reason, "dropped incoming stanza");
+                    Ok(())
+                }
+                SessionEvent::Closed(reason) => {
+                    tracing::info!(%reason, "disconnected");
+                    let was_requested =
+                        matches!(reason, linnet_xmpp::session::Disconnect::Requested);
+                    *self.inner.session.lock().unwrap_or_else(|p| p.into_inner()) = None;
+                    if !was_requested {
+                        self.set_state(ConnectionState::Disconnected {
+                            reason: reason.to_string(),
+                        });
+                    }
+                    break;
+                }
+            };
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "handling an incoming stanza failed");
+            }
+        }
+    }
+
+    fn on_acked(&self, tags: &[u64]) -> Result<(), LinnetError> {
+        for &tag in tags {
+            let id = tag as i64;
+            if self.inner.store.mark_acked(id)? {
+                let peer = self
+                    .inner
+                    .store
+                    .message(id)?
+                    .map(|m| m.peer)
+                    .unwrap_or_default();
+                self.emit(ClientEvent::MessageState {
+                    id,
+                    peer,
+                    state: MessageState::Acked,
+                    reason: None,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn on_message(
+        &self,
+        message: &linnet_xmpp::xmpp_parsers::message::Message,
+    ) -> Result<(), LinnetError> {
+        let Some(handle) = self.session() else {
+            return Ok(());
+        };
+        let own = handle.info().bound_jid.clone();
+        let event = match chat::classify(message, &own, self.inner.carbons.load(Ordering::SeqCst)) {
+            Ok(e) => e,
+            Err(reason) => {
+                tracing::debug!(%reason, "message dropped");
+                return Ok(());
+            }
+        };
+        let account = self.inner.account.id;
+        let peer = event.peer.to_string();
+        if let Some(condition) = &event.error {
+            if let Some(id) = event.id.as_deref()
+                && let Some(row) = self.inner.store.outgoing_by_xmpp_id(account, &peer, id)?
+            {
+                self.fail(row, &peer, condition);
+            }
+            return Ok(());
+        }
+        if event.direction == chat::Direction::Incoming {
+            if let Some(id) = &event.receipt_for
+                && let Some(row) = self.inner.store.mark_delivered(account, &peer, id)?
+            {
+                self.emit(ClientEvent::MessageState {
+                    id: row,
+                    peer: peer.clone(),
+                    state: MessageState::Delivered,
+                    reason: None,
+                });
+            }
+            if let Some(id) = &event.displayed_for {
+                for row in self.inner.store.mark_displayed(account, &peer, id)? {
+                    self.emit(ClientEvent::MessageState {
+                        id: row,
+                        peer: peer.clone(),
+                        state: MessageState::Displayed,
+                        reason: None,
+                    });
+                }
+            }
+            if let Some(state) = event.chat_state
+                && event.body.is_none()
+            {
+                self.emit(ClientEvent::ChatState {
+                    peer: peer.clone(),
+                    state: state.name().to_string(),
+                });
+            }
+        } else if event.displayed_for.is_some() {
+            // We read this conversation on another device.
+            self.inner.store.mark_read(account, &peer)?;
+        }
+        if event.body.is_some() {
+            self.store_chat_message(&handle, &event)?;
+        }
+        Ok(())
+    }
+
+    fn store_chat_message(
+        &self,
+        handle: &SessionHandle,
+        event: &ChatEvent,
+    ) -> Result<(), LinnetError> {
+        let account = self.inner.account.id;
+        let peer = event.peer.to_string();
+        let incoming = event.direction == chat::Direction::Incoming;
+        let new = NewMessage {
+            account_id: account,
+            peer: peer.clone(),
+            direction: if incoming {
+                Direction::Incoming
+            } else {
+                Direction::Outgoing
+            },
+            sender: event.sender.to_bare().to_string(),
+            sender_resource: event.sender.resource().map(|r| r.to_string()),
+            xmpp_id: event.id.clone(),
+            origin_id: event.origin_id.clone(),
+            server_id: event.server_id.clone(),
+            body: event.body.clone().unwrap_or_default(),
+            timestamp: event.delay_ms.unwrap_or_else(now_ms),
+            is_carbon: event.carbon,
+            state: if incoming {
+                MessageState::Received
+            } else {
+                MessageState::Acked
+            },
+        };
+        let outcome = self.inner.store.insert_message(&new)?;
+        if outcome.is_new()
+            && let Some(m) = self.inner.store.message(outcome.id())?
+        {
+            self.emit(ClientEvent::Message(Box::new(m)));
+        }
+        // Receipts reveal that we are online, so only contacts get them.
+        if incoming
+            && !event.carbon
+            && event.receipt_requested
+            && let Some(id) = &event.id
+            && self.inner.store.contact(account, &peer)?.is_some()
+        {
+            handle.send(
+                &chat::receipt(event.sender.clone(), id, &handle.new_id()).into(),
+                None,
+            )?;
+        }
+        Ok(())
+    }
+
+    fn on_presence(
+        &self,
+        p: &linnet_xmpp::xmpp_parsers::presence::Presence,
+    ) -> Result<(), LinnetError> {
+        let Some(update) = presence::classify(p) else {
+            return Ok(());
+        };
+        let account = self.inner.account.id;
+        match update {
+            PresenceUpdate::Available { from, show, status } => self.emit(ClientEvent::Presence {
+                from: from.to_string(),
+                available: true,
+                show,
+                status,
+            }),
+            PresenceUpdate::Unavailable { from } => self.emit(ClientEvent::Presence {
+                from: from.to_string(),
+                available: false,
+                show: None,
+                status: None,
+            }),
+            PresenceUpdate::SubscriptionRequest { from } => {
+                if from == self.inner.own {
+                    return Ok(());
+                }
+                if self
+                    .inner
+                    .store
+                    .add_subscription_request(account, from.as_str())?
+                {
+                    self.emit(ClientEvent::SubscriptionRequest {
+                        from: from.to_string(),
+                    });
+                }
+            }
+            PresenceUpdate::Subscribed { from } => self.emit(ClientEvent::Subscription {
+                from: from.to_string(),
+                kind: "approved".into(),
+            }),
+            PresenceUpdate::Unsubscribed { from } => self.emit(ClientEvent::Subscription {
+                from: from.to_string(),
+                kind: "denied".into(),
+            }),
+            PresenceUpdate::Unsubscribe { from } => {
+                self.inner
+                    .store
+                    .remove_subscription_request(account, from.as_str())?;
+                self.emit(ClientEvent::Subscription {
+                    from: from.to_string(),
+                    kind: "unsubscribed".into(),
+                })
+            }
+            PresenceUpdate::Error { .. } => {}
+        }
+        Ok(())
+    }
+
+    fn on_iq(&self, iq: Iq) -> Result<(), LinnetError> {
+        let Some(handle) = self.session() else {
+            return Ok(());
+        };
+        let own = handle.info().bound_jid.clone();
+        match roster::parse_push(&iq, &own) {
+            Ok(Some(push)) => {
+                self.inner.store.apply_roster_push(
+                    self.inner.account.id,
+                    &store_item(push.item),
+                    push.version.as_deref(),
+                )?;
+                handle.send(
+                    &Element::from(Iq::Result {
+                        from: None,
+                        to: None,
+                        id: push.id,
+                        payload: None,
+                    }),
+                    None,
+                )?;
+                self.emit(ClientEvent::RosterChanged);
+                return Ok(());
+            }
+            Ok(None) => {}
+            Err(e) => {
+                // RFC 6121 §2.1.6: ignore a push that is not from our own account.
+                tracing::warn!(error = %e, "roster push rejected");
+                return Ok(());
+            }
+        }
+        let answer = match &iq {
+            Iq::Get {
+                from, id, payload, ..
+            } if payload.is("query", ns::DISCO_INFO) => Iq::Result {
+                from: None,
+                to: from.clone(),
+                id: id.clone(),
+                payload: Some(linnet_xmpp::disco::client_info()),
+            },
+            Iq::Get { from, id, .. } | Iq::Set { from, id, .. } => Iq::Error {
+                from: None,
+                to: from.clone(),
+                id: id.clone(),
+                error: linnet_xmpp::xmpp_parsers::stanza_error::StanzaError::new(
+                    linnet_xmpp::xmpp_parsers::stanza_error::ErrorType::Cancel,
+                    linnet_xmpp::xmpp_parsers::stanza_error::DefinedCondition::ServiceUnavailable,
+                    "en",
+                    "not supported",
+                ),
+                payload: None,
+            },
+            _ => return Ok(()),
+        };
+        handle.send(&Element::from(answer), None)?;
+        Ok(())
+    }
+}
+
+fn store_item(item: linnet_xmpp::roster::RosterItem) -> RosterItem {
+    RosterItem {
+        jid: item.jid.to_string(),
+        name: item.name,
+        subscription: Subscription::parse(&item.subscription).unwrap_or(Subscription::None),
+        ask: item.ask,
+        groups: item.groups,
+    }
+}
+
+/// Order of outgoing states, for "reached at least".
+fn rank(state: MessageState) -> u8 {
+    match state {
+        MessageState::Queued => 0,
+        MessageState::Sent => 1,
+        MessageState::Acked => 2,
+        MessageState::Delivered => 3,
+        MessageState::Displayed => 4,
+        MessageState::Failed | MessageState::Received => 0,
+    }
+}

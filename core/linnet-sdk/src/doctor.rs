@@ -1,0 +1,116 @@
+//! The doctor report: what the server offers and what Linnet chose, for people debugging a
+//! connection and for beta testers' bug reports. Contains no secrets and no message content.
+
+use linnet_xmpp::disco::{self, DiscoInfo};
+use linnet_xmpp::session::SessionHandle;
+use linnet_xmpp::{Element, Jid, ns};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DoctorReport {
+    pub bound_jid: String,
+    pub server: String,
+    pub connection: String,
+    pub tls_version: String,
+    pub tls_cipher: String,
+    pub sasl_offered: Vec<String>,
+    pub sasl_chosen: String,
+    pub channel_binding: Option<String>,
+    pub stream_management: String,
+    pub csi: bool,
+    pub carbons: bool,
+    pub mam: bool,
+    pub upload: Option<UploadService>,
+    pub push: bool,
+    pub external_services: bool,
+    pub server_features: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UploadService {
+    pub jid: String,
+    pub max_file_size: Option<u64>,
+}
+
+async fn info(handle: &SessionHandle, to: Option<Jid>) -> DiscoInfo {
+    match handle.iq(disco::info_request(handle.new_id(), to)).await {
+        Ok(payload) => disco::parse_info(payload.as_ref()),
+        Err(_) => DiscoInfo::default(),
+    }
+}
+
+pub(crate) async fn report(handle: &SessionHandle, carbons_enabled: bool) -> DoctorReport {
+    let session = handle.info();
+    let own_bare = Jid::from(session.bound_jid.to_bare());
+    let domain = Jid::from(linnet_xmpp::BareJid::from_parts(
+        None,
+        session.bound_jid.domain(),
+    ));
+    let server = info(handle, Some(domain.clone())).await;
+    let account = info(handle, Some(own_bare)).await;
+    let upload = find_upload(handle, domain).await;
+    let sm = match &session.stream_management {
+        Some(sm) if sm.resume => "enabled, resumable".to_string(),
+        Some(_) => "enabled, not resumable".to_string(),
+        None if session.stream_management_offered => "offered, not enabled".to_string(),
+        None => "not offered".to_string(),
+    };
+    DoctorReport {
+        bound_jid: session.bound_jid.to_string(),
+        server: session.target.to_string(),
+        connection: format!("{:?}", session.target.mode),
+        tls_version: session.tls.version_name().to_string(),
+        tls_cipher: session.tls.cipher_suite.clone(),
+        sasl_offered: session.offered_mechanisms.clone(),
+        sasl_chosen: session.mechanism.name().to_string(),
+        channel_binding: session.channel_binding.map(|c| format!("{c:?}")),
+        stream_management: sm,
+        csi: session.csi_offered,
+        carbons: carbons_enabled,
+        mam: account.has(ns::MAM) || server.has(ns::MAM),
+        upload,
+        push: account.has(ns::PUSH) || server.has(ns::PUSH),
+        external_services: server.has(ns::EXTDISCO),
+        server_features: server.features,
+    }
+}
+
+async fn find_upload(handle: &SessionHandle, domain: Jid) -> Option<UploadService> {
+    let items = match handle
+        .iq(disco::items_request(handle.new_id(), Some(domain)))
+        .await
+    {
+        Ok(payload) => disco::parse_items(payload.as_ref()),
+        Err(_) => return None,
+    };
+    for item in items {
+        let Ok(Some(payload)) = handle
+            .iq(disco::info_request(handle.new_id(), Some(item.clone())))
+            .await
+        else {
+            continue;
+        };
+        let parsed = disco::parse_info(Some(&payload));
+        if parsed.has(ns::HTTP_UPLOAD) {
+            return Some(UploadService {
+                jid: item.to_string(),
+                max_file_size: max_file_size(&payload),
+            });
+        }
+    }
+    None
+}
+
+/// XEP-0363 §2: the max-file-size field of the upload service's extended disco info.
+fn max_file_size(query: &Element) -> Option<u64> {
+    query
+        .children()
+        .filter(|c| c.is("x", "jabber:x:data"))
+        .flat_map(|x| x.children())
+        .filter(|f| f.name() == "field" && f.attr("var") == Some("max-file-size"))
+        .find_map(|f| {
+            f.children()
+                .find(|v| v.name() == "value")
+                .and_then(|v| v.text().trim().parse().ok())
+        })
+}

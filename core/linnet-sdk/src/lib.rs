@@ -1,0 +1,18 @@
+//! Linnet's public Rust API. `Linnet` opens the data directory and manages accounts; `Client`
+//! connects one account, keeps the store in step with the server and reports `ClientEvent`s.
+//! The store is the truth: every message is in SQLite before anything else happens to it.
+
+pub mod account;
+pub mod client;
+pub mod doctor;
+pub mod error;
+pub mod logging;
+pub mod secrets;
+
+pub use account::{AccountSettings, Linnet, normalise_jid};
+pub use client::{Client, ClientConfig, ClientEvent, ConnectionState};
+pub use doctor::DoctorReport;
+pub use error::{ErrorKind, LinnetError};
+pub use linnet_store::{self as store, ChatSummary, Contact, Message, MessageState};
+pub use linnet_xmpp::chatstates::ChatState;
+pub use linnet_xmpp::secret::Secret;

@@ -1,0 +1,236 @@
+//! One-to-one chat (RFC 6121 §5) with the XEPs that ride on it: origin and stanza ids, receipts,
+//! markers, chat states and carbons. Builds outgoing stanzas and turns incoming ones into a
+//! validated `ChatEvent`.
+
+use jid::{BareJid, FullJid, Jid};
+use minidom::Element;
+use xmpp_parsers::message::{Message, MessageType};
+
+use crate::carbons::{self, CarbonError, CarbonKind};
+use crate::chatstates::{self, ChatState};
+use crate::{markers, ns, receipts, stanza_id};
+
+/// Who sent the message relative to us.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Incoming,
+    /// Sent by another of our devices (a sent carbon).
+    Outgoing,
+}
+
+/// A validated one-to-one message event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatEvent {
+    pub direction: Direction,
+    /// The other party (bare JID, normalised).
+    pub peer: BareJid,
+    /// The full sender address.
+    pub sender: Jid,
+    pub id: Option<String>,
+    pub origin_id: Option<String>,
+    /// Archive id from our own server, the trusted deduplication key.
+    pub server_id: Option<String>,
+    /// Trimmed; `None` when there is no body or only whitespace.
+    pub body: Option<String>,
+    pub receipt_requested: bool,
+    pub markable: bool,
+    pub receipt_for: Option<String>,
+    pub displayed_for: Option<String>,
+    pub chat_state: Option<ChatState>,
+    pub carbon: bool,
+    /// For `type='error'`: the condition, and the id is the one of our failed message.
+    pub error: Option<String>,
+    /// XEP-0203 send time (offline delivery), ms since the epoch.
+    pub delay_ms: Option<i64>,
+}
+
+/// Why a message was dropped.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DropReason {
+    #[error("{0}")]
+    Carbon(#[from] CarbonError),
+    #[error("message without a sender")]
+    NoSender,
+    #[error("message type not handled here")]
+    NotChat,
+}
+
+/// Validates and classifies an incoming `<message/>`.
+pub fn classify(
+    message: &Message,
+    own: &FullJid,
+    carbons_enabled: bool,
+) -> Result<ChatEvent, DropReason> {
+    let own_bare = own.to_bare();
+    let (inner, carbon_kind) = match carbons::unwrap(message, own, carbons_enabled)? {
+        Some((kind, inner)) => (inner, Some(kind)),
+        None => (message.clone(), None),
+    };
+    let sender = inner.from.clone().ok_or(DropReason::NoSender)?;
+    let (direction, peer) = match carbon_kind {
+        Some(CarbonKind::Sent) => {
+            let to = inner.to.as_ref().ok_or(DropReason::NoSender)?;
+            (Direction::Outgoing, to.to_bare())
+        }
+        _ => (Direction::Incoming, sender.to_bare()),
+    };
+    let error = if inner.type_ == MessageType::Error {
+        Some(error_condition(&inner))
+    } else {
+        None
+    };
+    if !matches!(
+        inner.type_,
+        MessageType::Chat | MessageType::Normal | MessageType::Error
+    ) {
+        return Err(DropReason::NotChat);
+    }
+    let body = inner
+        .bodies
+        .get("")
+        .or_else(|| inner.bodies.values().next())
+        .map(|b| b.trim().to_string())
+        .filter(|b| !b.is_empty());
+    Ok(ChatEvent {
+        direction,
+        peer,
+        sender,
+        id: inner.id.as_ref().map(|i| i.0.clone()),
+        origin_id: stanza_id::origin_id_of(&inner),
+        server_id: stanza_id::trusted_stanza_id(&inner, &own_bare)
+            .or_else(|| stanza_id::trusted_stanza_id(message, &own_bare)),
+        body: if error.is_some() { None } else { body },
+        receipt_requested: receipts::is_requested(&inner),
+        markable: markers::is_markable(&inner),
+        receipt_for: receipts::received_id(&inner),
+        displayed_for: markers::displayed_id(&inner),
+        chat_state: chatstates::of(&inner),
+        carbon: carbon_kind.is_some(),
+        error,
+        delay_ms: crate::delay::stamp_ms(&inner),
+    })
+}
+
+fn error_condition(message: &Message) -> String {
+    message
+        .payloads
+        .iter()
+        .find(|p| p.name() == "error")
+        .and_then(|e| {
+            let condition = e
+                .children()
+                .find(|c| c.ns() == ns::STANZAS && c.name() != "text")
+                .map(|c| c.name().to_string());
+            let text = e.children().find(|c| c.name() == "text").map(|c| c.text());
+            match (condition, text) {
+                (Some(c), Some(t)) => Some(format!("{c}: {t}")),
+                (c, t) => c.or(t),
+            }
+        })
+        .unwrap_or_else(|| "undefined-condition".into())
+}
+
+/// An outgoing chat message: the id doubles as origin-id, a receipt is requested, and the message
+/// is markable.
+pub fn message(to: &BareJid, id: &str, body: &str) -> Message {
+    let mut m = Message::chat(Some(Jid::from(to.clone())));
+    m.id = Some(xmpp_parsers::message::Id(id.to_string()));
+    m.bodies.insert(Default::default(), body.to_string());
+    m.payloads = vec![
+        stanza_id::origin_id(id),
+        receipts::request(),
+        markers::markable(),
+        ChatState::Active.element(),
+    ];
+    m
+}
+
+pub fn receipt(to: Jid, for_id: &str, id: &str) -> Message {
+    let mut m = Message::chat(Some(to));
+    m.id = Some(xmpp_parsers::message::Id(id.to_string()));
+    m.payloads = vec![receipts::received(for_id), store_hint()];
+    m
+}
+
+pub fn displayed(to: &BareJid, for_id: &str, id: &str) -> Message {
+    let mut m = Message::chat(Some(Jid::from(to.clone())));
+    m.id = Some(xmpp_parsers::message::Id(id.to_string()));
+    m.payloads = vec![markers::displayed(for_id), store_hint()];
+    m
+}
+
+pub fn chat_state(to: &BareJid, state: ChatState) -> Message {
+    let mut m = Message::chat(Some(Jid::from(to.clone())));
+    m.payloads = vec![
+        state.element(),
+        Element::builder("no-store", ns::HINTS).build(),
+    ];
+    m
+}
+
+/// Receipts and markers must reach the archive so other devices learn the state too (XEP-0334).
+fn store_hint() -> Element {
+    Element::builder("store", ns::HINTS).build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn own() -> FullJid {
+        FullJid::new("alice@example.org/phone").unwrap()
+    }
+
+    fn parse(xml: &str) -> Message {
+        Message::try_from(xml.parse::<Element>().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn incoming_message_is_trimmed_and_only_own_stanza_id_trusted() {
+        let m = parse(
+            "<message xmlns='jabber:client' from='Bob@example.org/x' to='alice@example.org/phone' type='chat' id='m1'>\
+             <body>  hello \n</body><request xmlns='urn:xmpp:receipts'/><markable xmlns='urn:xmpp:chat-markers:0'/>\
+             <stanza-id xmlns='urn:xmpp:sid:0' by='bob@example.org' id='forged'/>\
+             <stanza-id xmlns='urn:xmpp:sid:0' by='alice@example.org' id='real'/><origin-id xmlns='urn:xmpp:sid:0' id='o1'/></message>",
+        );
+        let e = classify(&m, &own(), true).unwrap();
+        assert_eq!(e.body.as_deref(), Some("hello"));
+        assert_eq!(e.peer.as_str(), "bob@example.org");
+        assert_eq!(e.server_id.as_deref(), Some("real"));
+        assert_eq!(e.origin_id.as_deref(), Some("o1"));
+        assert!(e.receipt_requested && e.markable);
+    }
+
+    #[test]
+    fn whitespace_only_body_is_no_body() {
+        let m = parse(
+            "<message xmlns='jabber:client' from='bob@example.org/x' type='chat'><body> \t </body><composing xmlns='http://jabber.org/protocol/chatstates'/></message>",
+        );
+        let e = classify(&m, &own(), true).unwrap();
+        assert_eq!(e.body, None);
+        assert_eq!(e.chat_state, Some(ChatState::Composing));
+    }
+
+    #[test]
+    fn sent_carbon_is_outgoing_to_the_peer() {
+        let m = parse(
+            "<message xmlns='jabber:client' from='alice@example.org' to='alice@example.org/phone'><sent xmlns='urn:xmpp:carbons:2'>\
+             <forwarded xmlns='urn:xmpp:forward:0'><message xmlns='jabber:client' from='alice@example.org/laptop' to='bob@example.org' type='chat' id='x'><body>yo</body></message></forwarded></sent></message>",
+        );
+        let e = classify(&m, &own(), true).unwrap();
+        assert_eq!(e.direction, Direction::Outgoing);
+        assert_eq!(e.peer.as_str(), "bob@example.org");
+        assert!(e.carbon);
+    }
+
+    #[test]
+    fn error_message_names_the_condition() {
+        let m = parse(
+            "<message xmlns='jabber:client' from='bob@example.org' type='error' id='m9'><error type='cancel'>\
+             <service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>",
+        );
+        let e = classify(&m, &own(), true).unwrap();
+        assert_eq!(e.error.as_deref(), Some("service-unavailable"));
+        assert_eq!(e.id.as_deref(), Some("m9"));
+    }
+}

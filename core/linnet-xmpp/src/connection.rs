@@ -1,0 +1,138 @@
+//! An XML stream over a byte stream: feeds incoming bytes through the limit-enforcing reader and
+//! writes serialised stanzas. Used during negotiation; the running session has its own loop.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use minidom::Element;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::error::ConnectError;
+use crate::transport::ByteStream;
+use crate::xml::{Limits, StreamEvent, StreamReader};
+
+pub(crate) const READ_CHUNK: usize = 16 * 1024;
+
+pub struct XmlConnection {
+    pub(crate) stream: Box<dyn ByteStream>,
+    pub(crate) reader: StreamReader,
+    pub(crate) pending: VecDeque<StreamEvent>,
+    pub(crate) limits: Limits,
+}
+
+impl XmlConnection {
+    pub fn new(stream: Box<dyn ByteStream>, limits: Limits) -> Self {
+        Self {
+            stream,
+            reader: StreamReader::new(limits.clone()),
+            pending: VecDeque::new(),
+            limits,
+        }
+    }
+
+    pub async fn send_str(&mut self, data: &str) -> Result<(), ConnectError> {
+        self.stream.write_all(data.as_bytes()).await?;
+        self.stream.flush().await?;
+        Ok(())
+    }
+
+    pub async fn send_element(&mut self, element: &Element) -> Result<(), ConnectError> {
+        let text = crate::xml::element_to_string(element)?;
+        self.send_str(&text).await
+    }
+
+    /// Opens (or reopens, after TLS or SASL) the stream and waits for the server's header.
+    pub async fn open_stream(
+        &mut self,
+        domain: &str,
+        timeout: Duration,
+    ) -> Result<(), ConnectError> {
+        self.reader.restart();
+        self.pending.clear();
+        self.send_str(&crate::xml::stream_header(domain, None, "en"))
+            .await?;
+        match self.next_event(timeout, "stream header").await? {
+            StreamEvent::Header(_) => Ok(()),
+            StreamEvent::Stanza(e) => Err(ConnectError::Protocol(format!(
+                "expected a stream header, got <{}>",
+                e.name()
+            ))),
+            StreamEvent::End => Err(ConnectError::Io("the server closed the stream".into())),
+        }
+    }
+
+    /// Next event from the server within `timeout`.
+    pub async fn next_event(
+        &mut self,
+        timeout: Duration,
+        stage: &'static str,
+    ) -> Result<StreamEvent, ConnectError> {
+        tokio::time::timeout(timeout, self.read_event())
+            .await
+            .map_err(|_| ConnectError::Timeout(stage))?
+    }
+
+    /// Next top-level element; a stream error or the end of the stream becomes an error.
+    pub async fn next_element(
+        &mut self,
+        timeout: Duration,
+        stage: &'static str,
+    ) -> Result<Element, ConnectError> {
+        match self.next_event(timeout, stage).await? {
+            StreamEvent::Stanza(e) => {
+                if let Some(err) = stream_error(&e) {
+                    return Err(err);
+                }
+                Ok(e)
+            }
+            StreamEvent::Header(_) => Err(ConnectError::Protocol(
+                "unexpected second stream header".into(),
+            )),
+            StreamEvent::End => Err(ConnectError::Io("the server closed the stream".into())),
+        }
+    }
+
+    async fn read_event(&mut self) -> Result<StreamEvent, ConnectError> {
+        let mut buf = vec![0u8; READ_CHUNK];
+        loop {
+            if let Some(ev) = self.pending.pop_front() {
+                return Ok(ev);
+            }
+            let n = self.stream.read(&mut buf).await?;
+            if n == 0 {
+                return Err(ConnectError::Io("the server closed the connection".into()));
+            }
+            let chunk = buf.get(..n).unwrap_or_default();
+            self.pending.extend(self.reader.feed(chunk)?);
+        }
+    }
+
+    /// True when bytes are already buffered that the server sent before we changed layers
+    /// (after `<proceed/>`): a sign of STARTTLS command injection.
+    pub(crate) fn has_buffered_events(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    pub fn into_stream(self) -> Box<dyn ByteStream> {
+        self.stream
+    }
+}
+
+/// A `<stream:error/>` turned into a typed error.
+pub fn stream_error(e: &Element) -> Option<ConnectError> {
+    if !e.is("error", crate::ns::STREAM) {
+        return None;
+    }
+    let mut condition = String::from("undefined-condition");
+    let mut text = None;
+    for child in e.children() {
+        if child.ns() == crate::ns::STREAM_ERRORS {
+            if child.name() == "text" {
+                text = Some(child.text());
+            } else {
+                condition = child.name().to_string();
+            }
+        }
+    }
+    Some(ConnectError::StreamError { condition, text })
+}

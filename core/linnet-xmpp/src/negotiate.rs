@@ -1,0 +1,477 @@
+//! Stream negotiation: TLS (STARTTLS or direct), SASL with Linnet's policy, resource binding and
+//! stream management enablement. Produces a ready `XmlConnection` plus what was negotiated.
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use jid::{BareJid, FullJid};
+use minidom::Element;
+
+use crate::connection::XmlConnection;
+use crate::error::{AuthError, ConnectError, TlsFailure};
+use crate::ns;
+use crate::sasl::{self, ChannelBindingType, Mechanism, ScramClient, SelectionInput};
+use crate::secret::Secret;
+use crate::tls::{self, TlsInfo, TlsSettings};
+use crate::transport::{Connector, Target, TlsMode};
+use crate::xml::Limits;
+
+/// Who logs in.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub jid: BareJid,
+    pub password: Secret,
+}
+
+/// How to log in.
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    /// The per-installation resource (`linnet.<random>`).
+    pub resource: String,
+    pub tls: TlsSettings,
+    /// SCRAM has worked for this account before: PLAIN is then refused (downgrade protection).
+    pub scram_seen: bool,
+    pub limits: Limits,
+    /// Maximum wait for each answer from the server during negotiation.
+    pub step_timeout: Duration,
+    pub enable_stream_management: bool,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        Self {
+            resource: format!("linnet.{}", random_suffix()),
+            tls: TlsSettings::default(),
+            scram_seen: false,
+            limits: Limits::default(),
+            step_timeout: Duration::from_secs(20),
+            enable_stream_management: true,
+        }
+    }
+}
+
+/// A random resource suffix: 8 characters from a CSPRNG.
+pub fn random_suffix() -> String {
+    use rand::Rng as _;
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::rng();
+    (0..8)
+        .map(|_| {
+            let i = rng.random_range(0..ALPHABET.len());
+            ALPHABET.get(i).copied().map(char::from).unwrap_or('x')
+        })
+        .collect()
+}
+
+/// Stream management as enabled by the server (XEP-0198).
+#[derive(Debug, Clone)]
+pub struct StreamManagementInfo {
+    pub id: Option<String>,
+    pub resume: bool,
+    pub max: Option<u32>,
+    pub location: Option<String>,
+}
+
+/// What was negotiated: for the session, the store and the doctor report.
+#[derive(Debug, Clone)]
+pub struct SessionInfo {
+    pub bound_jid: FullJid,
+    pub target: Target,
+    pub tls: TlsInfo,
+    pub offered_mechanisms: Vec<String>,
+    pub mechanism: Mechanism,
+    pub channel_binding: Option<ChannelBindingType>,
+    /// XEP-0440 channel-binding types the server advertised, if it did.
+    pub server_channel_bindings: Option<Vec<String>>,
+    pub stream_management: Option<StreamManagementInfo>,
+    pub stream_management_offered: bool,
+    pub csi_offered: bool,
+    /// Namespaces or names of the stream features after authentication.
+    pub features: Vec<String>,
+}
+
+impl SessionInfo {
+    pub fn used_scram(&self) -> bool {
+        !matches!(self.mechanism, Mechanism::Plain)
+    }
+}
+
+/// Connects, secures, authenticates and binds. On success the stream is ready for stanzas.
+pub async fn connect(
+    connector: &dyn Connector,
+    creds: &Credentials,
+    opts: &ConnectOptions,
+) -> Result<(XmlConnection, SessionInfo), ConnectError> {
+    let domain = creds.jid.domain().as_str().to_string();
+    let raw = connector.connect(&domain).await?;
+    let target = raw.target.clone();
+    let t = opts.step_timeout;
+
+    // 1. TLS, mandatory: not one SASL byte before it.
+    let (mut conn, tls_info) = match target.mode {
+        TlsMode::DirectTls => {
+            let (tls, info) = tls::handshake(raw.stream, &domain, &opts.tls, true).await?;
+            (XmlConnection::new(Box::new(tls), opts.limits.clone()), info)
+        }
+        TlsMode::StartTls => {
+            let mut plain = XmlConnection::new(raw.stream, opts.limits.clone());
+            plain.open_stream(&domain, t).await?;
+            let features = plain.next_element(t, "stream features").await?;
+            if features.get_child("starttls", ns::TLS).is_none() {
+                return Err(ConnectError::Tls(TlsFailure::NotOffered));
+            }
+            plain
+                .send_str("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
+                .await?;
+            let answer = plain.next_element(t, "STARTTLS").await?;
+            if !answer.is("proceed", ns::TLS) {
+                return Err(ConnectError::Tls(TlsFailure::Handshake(format!(
+                    "server answered <{}/> to STARTTLS",
+                    answer.name()
+                ))));
+            }
+            if plain.has_buffered_events() {
+                return Err(ConnectError::Protocol(
+                    "data injected after <proceed/>".into(),
+                ));
+            }
+            let (tls, info) =
+                tls::handshake(plain.into_stream(), &domain, &opts.tls, false).await?;
+            (XmlConnection::new(Box::new(tls), opts.limits.clone()), info)
+        }
+    };
+    tracing::debug!(tls = tls_info.version_name(), suite = %tls_info.cipher_suite, "TLS established");
+
+    // 2. SASL.
+    conn.open_stream(&domain, t).await?;
+    let features = conn.next_element(t, "stream features").await?;
+    let offered = mechanisms(&features);
+    let server_cb = channel_binding_types(&features);
+    let available = tls_info.available_channel_bindings();
+    let selection = sasl::select(&SelectionInput {
+        offered: &offered,
+        tls_version: tls_info.version,
+        server_cb_types: server_cb.as_deref(),
+        available_cb: &available,
+        scram_seen: opts.scram_seen,
+        allow_plain: true, // TLS is established at this point, always.
+    })
+    .map_err(|e| match e {
+        sasl::SaslError::NoAcceptableMechanism { offered } => {
+            ConnectError::Auth(AuthError::NoAcceptableMechanism { offered })
+        }
+        other => ConnectError::Auth(AuthError::Protocol(other)),
+    })?;
+    tracing::debug!(
+        mechanism = selection.mechanism.name(),
+        "SASL mechanism chosen"
+    );
+    authenticate(&mut conn, creds, &selection, &offered, &tls_info, t).await?;
+
+    // 3. Restart, bind, stream management.
+    conn.open_stream(&domain, t).await?;
+    let features = conn.next_element(t, "stream features").await?;
+    let feature_names = feature_names(&features);
+    let sm_offered = features.get_child("sm", ns::SM).is_some();
+    let csi_offered = features.get_child("csi", ns::CSI).is_some();
+    let bound_jid = bind(&mut conn, &opts.resource, t).await?;
+    if let Some(session) = features.get_child("session", "urn:ietf:params:xml:ns:xmpp-session")
+        && session
+            .get_child("optional", "urn:ietf:params:xml:ns:xmpp-session")
+            .is_none()
+    {
+        legacy_session(&mut conn, t).await?;
+    }
+    let stream_management = if sm_offered && opts.enable_stream_management {
+        enable_stream_management(&mut conn, t).await?
+    } else {
+        None
+    };
+
+    let info = SessionInfo {
+        bound_jid,
+        target,
+        tls: tls_info,
+        offered_mechanisms: offered,
+        mechanism: selection.mechanism,
+        channel_binding: selection.channel_binding,
+        server_channel_bindings: server_cb,
+        stream_management,
+        stream_management_offered: sm_offered,
+        csi_offered,
+        features: feature_names,
+    };
+    Ok((conn, info))
+}
+
+fn mechanisms(features: &Element) -> Vec<String> {
+    features
+        .get_child("mechanisms", ns::SASL)
+        .map(|m| {
+            m.children()
+                .filter(|c| c.is("mechanism", ns::SASL))
+                .map(|c| c.text().trim().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn channel_binding_types(features: &Element) -> Option<Vec<String>> {
+    features
+        .get_child("sasl-channel-binding", "urn:xmpp:sasl-cb:0")
+        .map(|cb| {
+            cb.children()
+                .filter(|c| c.name() == "channel-binding")
+                .filter_map(|c| c.attr("type").map(str::to_string))
+                .collect()
+        })
+}
+
+fn feature_names(features: &Element) -> Vec<String> {
+    features
+        .children()
+        .map(|c| format!("{}#{}", c.ns(), c.name()))
+        .collect()
+}
+
+fn sasl_element(name: &str, mechanism: Option<&str>, data: &[u8]) -> Element {
+    let mut b = Element::builder(name, ns::SASL);
+    if let Some(m) = mechanism {
+        b = b.attr(rxml::xml_ncname!("mechanism").into(), m);
+    }
+    // An empty response is sent as "=" per RFC 6120 §6.4.2.
+    let text = if data.is_empty() {
+        "=".to_string()
+    } else {
+        B64.encode(data)
+    };
+    b.append(text).build()
+}
+
+fn sasl_payload(e: &Element) -> Result<Vec<u8>, ConnectError> {
+    let text = e.text();
+    let text = text.trim();
+    if text.is_empty() || text == "=" {
+        return Ok(Vec::new());
+    }
+    B64.decode(text)
+        .map_err(|_| ConnectError::Auth(AuthError::Protocol(sasl::SaslError::Malformed("base64"))))
+}
+
+fn sasl_failure(e: &Element, used_channel_binding: bool) -> ConnectError {
+    let condition = e
+        .children()
+        .find(|c| c.ns() == ns::SASL && c.name() != "text")
+        .map(|c| c.name().to_string());
+    let text = e.children().find(|c| c.name() == "text").map(|c| c.text());
+    let err = match condition.as_deref() {
+        Some("not-authorized") if used_channel_binding => AuthError::ChannelBindingRejected,
+        Some("not-authorized") | Some("credentials-expired") => AuthError::WrongCredentials,
+        Some("account-disabled") | Some("temporary-auth-failure") => {
+            AuthError::Temporary(text.unwrap_or_else(|| condition.clone().unwrap_or_default()))
+        }
+        Some("invalid-mechanism") | Some("mechanism-too-weak") | Some("encryption-required") => {
+            AuthError::NoAcceptableMechanism {
+                offered: Vec::new(),
+            }
+        }
+        other => AuthError::Temporary(format!(
+            "{}{}",
+            other.unwrap_or("failure"),
+            text.map(|t| format!(": {t}")).unwrap_or_default()
+        )),
+    };
+    ConnectError::Auth(err)
+}
+
+async fn authenticate(
+    conn: &mut XmlConnection,
+    creds: &Credentials,
+    selection: &sasl::Selection,
+    offered: &[String],
+    tls: &TlsInfo,
+    t: Duration,
+) -> Result<(), ConnectError> {
+    let username = creds
+        .jid
+        .node()
+        .map(|n| n.as_str().to_string())
+        .unwrap_or_default();
+    let mechanism = selection.mechanism;
+    let used_cb = selection.channel_binding.is_some();
+    let Some(hash) = mechanism.scram_hash() else {
+        // PLAIN: one round.
+        let initial = sasl::plain_initial(None, &username, creds.password.expose());
+        conn.send_element(&sasl_element("auth", Some(mechanism.name()), &initial))
+            .await?;
+        let answer = conn.next_element(t, "SASL").await?;
+        return match answer.name() {
+            "success" if answer.ns() == ns::SASL => Ok(()),
+            "failure" if answer.ns() == ns::SASL => Err(sasl_failure(&answer, false)),
+            other => Err(ConnectError::Protocol(format!(
+                "unexpected <{other}/> during SASL"
+            ))),
+        };
+    };
+    let cb = match selection.channel_binding {
+        Some(kind) => {
+            let data = tls.channel_binding_data(kind).ok_or_else(|| {
+                ConnectError::Auth(AuthError::Protocol(sasl::SaslError::Malformed(
+                    "channel binding data unavailable",
+                )))
+            })?;
+            Some((kind, data))
+        }
+        None => None,
+    };
+    let server_offered_plus = offered.iter().any(|m| m.ends_with("-PLUS"));
+    let mut scram = ScramClient::new(
+        hash,
+        &username,
+        creds.password.expose(),
+        cb,
+        server_offered_plus,
+    );
+    conn.send_element(&sasl_element(
+        "auth",
+        Some(mechanism.name()),
+        &scram.client_first(),
+    ))
+    .await?;
+    let mut verified = false;
+    let mut sent_client_final = false;
+    loop {
+        let answer = conn.next_element(t, "SASL").await?;
+        if answer.ns() != ns::SASL {
+            return Err(ConnectError::Protocol(format!(
+                "unexpected <{}/> during SASL",
+                answer.name()
+            )));
+        }
+        match answer.name() {
+            "challenge" if !sent_client_final => {
+                let reply = scram
+                    .handle_server_first(&sasl_payload(&answer)?)
+                    .map_err(auth_protocol)?;
+                conn.send_element(&sasl_element("response", None, &reply))
+                    .await?;
+                sent_client_final = true;
+            }
+            "challenge" if !verified => {
+                // Some servers send server-final in a challenge, then an empty success.
+                scram
+                    .verify_server_final(&sasl_payload(&answer)?)
+                    .map_err(auth_protocol)?;
+                verified = true;
+                conn.send_element(&sasl_element("response", None, &[]))
+                    .await?;
+            }
+            "success" => {
+                let data = sasl_payload(&answer)?;
+                if !verified {
+                    // The server signature is mandatory: a success without it is not trusted.
+                    scram.verify_server_final(&data).map_err(auth_protocol)?;
+                }
+                return Ok(());
+            }
+            "failure" => return Err(sasl_failure(&answer, used_cb)),
+            other => {
+                return Err(ConnectError::Protocol(format!(
+                    "unexpected <{other}/> during SASL"
+                )));
+            }
+        }
+    }
+}
+
+fn auth_protocol(e: sasl::SaslError) -> ConnectError {
+    ConnectError::Auth(AuthError::Protocol(e))
+}
+
+async fn bind(
+    conn: &mut XmlConnection,
+    resource: &str,
+    t: Duration,
+) -> Result<FullJid, ConnectError> {
+    let iq = Element::builder("iq", ns::CLIENT)
+        .attr(rxml::xml_ncname!("type").into(), "set")
+        .attr(rxml::xml_ncname!("id").into(), "bind-1")
+        .append(
+            Element::builder("bind", ns::BIND)
+                .append(
+                    Element::builder("resource", ns::BIND)
+                        .append(resource)
+                        .build(),
+                )
+                .build(),
+        )
+        .build();
+    conn.send_element(&iq).await?;
+    let answer = conn.next_element(t, "resource binding").await?;
+    if !answer.is("iq", ns::CLIENT) || answer.attr("id") != Some("bind-1") {
+        return Err(ConnectError::Protocol(format!(
+            "unexpected <{}/> while binding",
+            answer.name()
+        )));
+    }
+    if answer.attr("type") != Some("result") {
+        let condition = answer
+            .get_child("error", ns::CLIENT)
+            .and_then(|e| {
+                e.children()
+                    .find(|c| c.ns() == ns::STANZAS)
+                    .map(|c| c.name().to_string())
+            })
+            .unwrap_or_else(|| "unknown error".into());
+        return Err(ConnectError::Bind(condition));
+    }
+    let jid_text = answer
+        .get_child("bind", ns::BIND)
+        .and_then(|b| b.get_child("jid", ns::BIND))
+        .map(|j| j.text())
+        .ok_or_else(|| ConnectError::Bind("no JID in the bind result".into()))?;
+    FullJid::new(jid_text.trim()).map_err(|e| ConnectError::Bind(format!("invalid bound JID: {e}")))
+}
+
+async fn legacy_session(conn: &mut XmlConnection, t: Duration) -> Result<(), ConnectError> {
+    let iq = Element::builder("iq", ns::CLIENT)
+        .attr(rxml::xml_ncname!("type").into(), "set")
+        .attr(rxml::xml_ncname!("id").into(), "session-1")
+        .append(Element::builder("session", "urn:ietf:params:xml:ns:xmpp-session").build())
+        .build();
+    conn.send_element(&iq).await?;
+    let answer = conn.next_element(t, "session establishment").await?;
+    if answer.attr("type") != Some("result") {
+        return Err(ConnectError::Protocol(
+            "session establishment refused".into(),
+        ));
+    }
+    Ok(())
+}
+
+async fn enable_stream_management(
+    conn: &mut XmlConnection,
+    t: Duration,
+) -> Result<Option<StreamManagementInfo>, ConnectError> {
+    conn.send_str("<enable xmlns='urn:xmpp:sm:3' resume='true'/>")
+        .await?;
+    let answer = conn.next_element(t, "stream management").await?;
+    if answer.is("enabled", ns::SM) {
+        let resume = matches!(answer.attr("resume"), Some("true") | Some("1"));
+        Ok(Some(StreamManagementInfo {
+            id: answer.attr("id").map(str::to_string),
+            resume,
+            max: answer.attr("max").and_then(|m| m.parse().ok()),
+            location: answer.attr("location").map(str::to_string),
+        }))
+    } else if answer.is("failed", ns::SM) {
+        tracing::debug!("server refused to enable stream management");
+        Ok(None)
+    } else {
+        Err(ConnectError::Protocol(format!(
+            "unexpected <{}/> while enabling stream management",
+            answer.name()
+        )))
+    }
+}

@@ -1,0 +1,660 @@
+//! The running session: one task owns the connection, counts stanzas for stream management
+//! (XEP-0198), matches IQ responses (with timeouts and sender checks), answers pings, detects dead
+//! connections, and reports everything else as events. Nothing here blocks on the network from
+//! the caller's side: sends are queued, IQs have deadlines, and the end of the session is always
+//! reported with its reason.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use jid::Jid;
+use minidom::Element;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+use xmpp_parsers::iq::Iq;
+use xmpp_parsers::message::Message;
+use xmpp_parsers::presence::Presence;
+use xmpp_parsers::stanza_error::StanzaError;
+
+use crate::connection::{READ_CHUNK, XmlConnection, stream_error};
+use crate::error::ConnectError;
+use crate::negotiate::SessionInfo;
+use crate::ns;
+use crate::xml::{self, StreamEvent, XmlError};
+
+/// Timers of a running session.
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    /// Silence from the server after which we probe the connection.
+    pub idle_before_ping: Duration,
+    /// How long a probe may stay unanswered before the connection is declared dead.
+    pub ping_timeout: Duration,
+    /// Default deadline of an IQ request.
+    pub iq_timeout: Duration,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            idle_before_ping: Duration::from_secs(60),
+            ping_timeout: Duration::from_secs(20),
+            iq_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Why a session ended.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Disconnect {
+    #[error("closed on request")]
+    Requested,
+    #[error("the server ended the stream")]
+    ServerClosed,
+    #[error("{0}")]
+    Error(ConnectError),
+    #[error("the connection stopped answering")]
+    Dead,
+}
+
+/// What the session reports.
+#[derive(Debug)]
+pub enum SessionEvent {
+    Message(Box<Message>),
+    Presence(Box<Presence>),
+    /// An IQ get or set addressed to us; the receiver must answer it (`SessionHandle::send`).
+    IqRequest(Box<Iq>),
+    /// The server acknowledged these tagged outgoing stanzas (stream management).
+    Acked(Vec<u64>),
+    /// A stanza that failed validation and was dropped (counted for stream management).
+    Dropped {
+        reason: String,
+    },
+    Closed(Disconnect),
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SendError {
+    #[error("the stanza is too large to send ({size} bytes, limit {limit})")]
+    TooLarge { size: usize, limit: usize },
+    #[error("the session is closed")]
+    Closed,
+    #[error("cannot serialise the stanza: {0}")]
+    Serialise(String),
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum IqError {
+    #[error("no answer within {0:?}")]
+    Timeout(Duration),
+    #[error("the server answered with an error: {0:?}")]
+    Error(Box<StanzaError>),
+    #[error("the session ended before an answer came")]
+    Disconnected,
+    #[error("{0}")]
+    Send(#[from] SendError),
+}
+
+enum Command {
+    Stanza {
+        text: String,
+        tag: Option<u64>,
+    },
+    Nonza {
+        text: String,
+    },
+    Iq {
+        id: String,
+        text: String,
+        to: Option<Jid>,
+        deadline: Instant,
+        reply: oneshot::Sender<Result<Option<Element>, IqError>>,
+    },
+    Close {
+        done: oneshot::Sender<()>,
+    },
+}
+
+/// Cheap, cloneable handle to a running session.
+#[derive(Clone)]
+pub struct SessionHandle {
+    commands: mpsc::UnboundedSender<Command>,
+    info: Arc<SessionInfo>,
+    max_stanza_bytes: usize,
+    iq_timeout: Duration,
+    next_id: Arc<AtomicU64>,
+}
+
+impl SessionHandle {
+    pub fn info(&self) -> &SessionInfo {
+        &self.info
+    }
+
+    fn serialise(&self, element: &Element) -> Result<String, SendError> {
+        let text =
+            xml::element_to_string(element).map_err(|e| SendError::Serialise(e.to_string()))?;
+        if text.len() > self.max_stanza_bytes {
+            return Err(SendError::TooLarge {
+                size: text.len(),
+                limit: self.max_stanza_bytes,
+            });
+        }
+        Ok(text)
+    }
+
+    /// Queues a stanza. With `tag`, an `Acked` event names it once the server has it.
+    pub fn send(&self, stanza: &Element, tag: Option<u64>) -> Result<(), SendError> {
+        let text = self.serialise(stanza)?;
+        self.commands
+            .send(Command::Stanza { text, tag })
+            .map_err(|_| SendError::Closed)
+    }
+
+    /// Queues a top-level element that is not a stanza (client state indication, ...).
+    pub fn send_nonza(&self, element: &Element) -> Result<(), SendError> {
+        let text = self.serialise(element)?;
+        self.commands
+            .send(Command::Nonza { text })
+            .map_err(|_| SendError::Closed)
+    }
+
+    /// A fresh id for a stanza.
+    pub fn new_id(&self) -> String {
+        format!(
+            "lnt{}-{}",
+            self.next_id.fetch_add(1, Ordering::Relaxed),
+            crate::negotiate::random_suffix()
+        )
+    }
+
+    /// Sends an IQ get/set and waits for its result payload. The answer is accepted only from the
+    /// entity the request went to (or, for requests to our own account, from the server on its
+    /// behalf).
+    pub async fn iq(&self, iq: Iq) -> Result<Option<Element>, IqError> {
+        self.iq_with_timeout(iq, self.iq_timeout).await
+    }
+
+    pub async fn iq_with_timeout(
+        &self,
+        iq: Iq,
+        timeout: Duration,
+    ) -> Result<Option<Element>, IqError> {
+        let (id, to) = match &iq {
+            Iq::Get { id, to, .. } | Iq::Set { id, to, .. } => (id.clone(), to.clone()),
+            Iq::Result { id, to, .. } | Iq::Error { id, to, .. } => (id.clone(), to.clone()),
+        };
+        let text = self.serialise(&Element::from(iq))?;
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(Command::Iq {
+                id,
+                text,
+                to,
+                deadline: Instant::now() + timeout,
+                reply,
+            })
+            .map_err(|_| SendError::Closed)?;
+        answer.await.unwrap_or(Err(IqError::Disconnected))
+    }
+
+    /// Closes the stream politely and waits (briefly) for the session task to finish.
+    pub async fn close(&self) {
+        let (done, wait) = oneshot::channel();
+        if self.commands.send(Command::Close { done }).is_ok() {
+            let _ = tokio::time::timeout(Duration::from_secs(5), wait).await;
+        }
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.commands.is_closed()
+    }
+}
+
+/// Starts the session task on the current tokio runtime.
+pub fn start(
+    conn: XmlConnection,
+    info: SessionInfo,
+    config: SessionConfig,
+) -> (SessionHandle, mpsc::UnboundedReceiver<SessionEvent>) {
+    let (commands, command_rx) = mpsc::unbounded_channel();
+    let (events, event_rx) = mpsc::unbounded_channel();
+    let info = Arc::new(info);
+    let handle = SessionHandle {
+        commands,
+        info: info.clone(),
+        max_stanza_bytes: conn.limits.max_stanza_bytes,
+        iq_timeout: config.iq_timeout,
+        next_id: Arc::new(AtomicU64::new(1)),
+    };
+    let driver = Driver {
+        conn,
+        own: info.bound_jid.clone(),
+        sm_enabled: info.stream_management.is_some(),
+        config,
+        events,
+        inbound: 0,
+        outbound: 0,
+        unacked: VecDeque::new(),
+        pending_iqs: HashMap::new(),
+        last_heard: Instant::now(),
+        probe_sent: None,
+        ping_seq: 0,
+    };
+    tokio::spawn(driver.run(command_rx));
+    (handle, event_rx)
+}
+
+struct PendingIq {
+    to: Option<Jid>,
+    deadline: Instant,
+    reply: oneshot::Sender<Result<Option<Element>, IqError>>,
+}
+
+struct Driver {
+    conn: XmlConnection,
+    own: jid::FullJid,
+    sm_enabled: bool,
+    config: SessionConfig,
+    events: mpsc::UnboundedSender<SessionEvent>,
+    /// Stanzas received, modulo 2^32 (XEP-0198 `h`).
+    inbound: u32,
+    /// Stanzas sent, modulo 2^32.
+    outbound: u32,
+    /// Sent stanzas not yet acknowledged: (sequence number, tag).
+    unacked: VecDeque<(u32, Option<u64>)>,
+    pending_iqs: HashMap<String, PendingIq>,
+    last_heard: Instant,
+    probe_sent: Option<Instant>,
+    ping_seq: u64,
+}
+
+enum Flow {
+    Continue,
+    Stop(Disconnect),
+}
+
+impl Driver {
+    async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
+        let mut buf = vec![0u8; READ_CHUNK];
+        let reason = loop {
+            let next_deadline = self.next_deadline();
+            let flow = tokio::select! {
+                read = self.conn.stream.read(&mut buf) => match read {
+                    Ok(0) => Flow::Stop(Disconnect::ServerClosed),
+                    Ok(n) => self.on_bytes(buf.get(..n).unwrap_or_default()).await,
+                    Err(e) => Flow::Stop(Disconnect::Error(ConnectError::Io(e.to_string()))),
+                },
+                cmd = commands.recv() => match cmd {
+                    None => Flow::Stop(Disconnect::Requested),
+                    Some(first) => self.on_commands(first, &mut commands).await,
+                },
+                _ = tokio::time::sleep_until(next_deadline) => self.on_timer().await,
+            };
+            if let Flow::Stop(reason) = flow {
+                break reason;
+            }
+        };
+        self.finish(reason).await;
+    }
+
+    fn next_deadline(&self) -> Instant {
+        let probe = match self.probe_sent {
+            Some(sent) => sent + self.config.ping_timeout,
+            None => self.last_heard + self.config.idle_before_ping,
+        };
+        self.pending_iqs
+            .values()
+            .map(|p| p.deadline)
+            .fold(probe, Instant::min)
+    }
+
+    async fn write(&mut self, text: &str) -> Result<(), ConnectError> {
+        self.conn.stream.write_all(text.as_bytes()).await?;
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> Result<(), ConnectError> {
+        self.conn.stream.flush().await?;
+        Ok(())
+    }
+
+    fn count_outbound(&mut self, tag: Option<u64>) {
+        self.outbound = self.outbound.wrapping_add(1);
+        if self.sm_enabled {
+            self.unacked.push_back((self.outbound, tag));
+        }
+    }
+
+    /// Writes a burst of queued commands, then one ack request for all of them.
+    async fn on_commands(
+        &mut self,
+        first: Command,
+        commands: &mut mpsc::UnboundedReceiver<Command>,
+    ) -> Flow {
+        let mut next = Some(first);
+        let mut wrote_stanza = false;
+        let mut closing = None;
+        while let Some(cmd) = next.take() {
+            let result = match cmd {
+                Command::Stanza { text, tag } => {
+                    self.count_outbound(tag);
+                    wrote_stanza = true;
+                    self.write(&text).await
+                }
+                Command::Nonza { text } => self.write(&text).await,
+                Command::Iq {
+                    id,
+                    text,
+                    to,
+                    deadline,
+                    reply,
+                } => {
+                    self.count_outbound(None);
+                    wrote_stanza = true;
+                    self.pending_iqs.insert(
+                        id,
+                        PendingIq {
+                            to,
+                            deadline,
+                            reply,
+                        },
+                    );
+                    self.write(&text).await
+                }
+                Command::Close { done } => {
+                    closing = Some(done);
+                    break;
+                }
+            };
+            if let Err(e) = result {
+                return Flow::Stop(Disconnect::Error(e));
+            }
+            next = commands.try_recv().ok();
+        }
+        if wrote_stanza && self.sm_enabled {
+            if let Err(e) = self.write("<r xmlns='urn:xmpp:sm:3'/>").await {
+                return Flow::Stop(Disconnect::Error(e));
+            }
+        }
+        if let Err(e) = self.flush().await {
+            return Flow::Stop(Disconnect::Error(e));
+        }
+        if let Some(done) = closing {
+            self.close_stream().await;
+            let _ = done.send(());
+            return Flow::Stop(Disconnect::Requested);
+        }
+        Flow::Continue
+    }
+
+    async fn close_stream(&mut self) {
+        if self.sm_enabled {
+            // Ask for a final ack so the caller learns what the server got before we leave.
+            let _ = self.write("<r xmlns='urn:xmpp:sm:3'/>").await;
+        }
+        let _ = self.write(xml::STREAM_CLOSE).await;
+        let _ = self.flush().await;
+        // Wait briefly for the server's own close (and the final ack) so nothing is cut short.
+        let mut buf = vec![0u8; READ_CHUNK];
+        let until = Instant::now() + Duration::from_secs(2);
+        loop {
+            match tokio::time::timeout_at(until, self.conn.stream.read(&mut buf)).await {
+                Ok(Ok(n)) if n > 0 => {
+                    let Ok(events) = self.conn.reader.feed(buf.get(..n).unwrap_or_default()) else {
+                        break;
+                    };
+                    let mut ended = false;
+                    for ev in events {
+                        match ev {
+                            StreamEvent::Stanza(e) if e.is("a", ns::SM) => self.on_ack(&e),
+                            StreamEvent::End => ended = true,
+                            _ => {}
+                        }
+                    }
+                    if ended {
+                        break;
+                    }
+                }
+                _ => break,
+            }
+        }
+        let _ = self.conn.stream.shutdown().await;
+    }
+
+    async fn on_timer(&mut self) -> Flow {
+        let now = Instant::now();
+        // Expired IQs fail with a timeout.
+        let expired: Vec<String> = self
+            .pending_iqs
+            .iter()
+            .filter(|(_, p)| p.deadline <= now)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in expired {
+            if let Some(p) = self.pending_iqs.remove(&id) {
+                let waited = self.config.iq_timeout;
+                let _ = p.reply.send(Err(IqError::Timeout(waited)));
+            }
+        }
+        match self.probe_sent {
+            Some(sent) if now >= sent + self.config.ping_timeout => {
+                return Flow::Stop(Disconnect::Dead);
+            }
+            Some(_) => {}
+            None if now >= self.last_heard + self.config.idle_before_ping => {
+                self.probe_sent = Some(now);
+                let probe = if self.sm_enabled {
+                    "<r xmlns='urn:xmpp:sm:3'/>".to_string()
+                } else {
+                    self.ping_seq += 1;
+                    self.count_outbound(None);
+                    format!(
+                        "<iq xmlns='jabber:client' type='get' id='linnet-ping-{}'><ping xmlns='urn:xmpp:ping'/></iq>",
+                        self.ping_seq
+                    )
+                };
+                if let Err(e) = self.write(&probe).await.and(self.flush().await) {
+                    return Flow::Stop(Disconnect::Error(e));
+                }
+            }
+            None => {}
+        }
+        Flow::Continue
+    }
+
+    async fn on_bytes(&mut self, bytes: &[u8]) -> Flow {
+        self.last_heard = Instant::now();
+        self.probe_sent = None;
+        let events = match self.conn.reader.feed(bytes) {
+            Ok(events) => events,
+            Err(e) => return Flow::Stop(Disconnect::Error(ConnectError::Xml(e))),
+        };
+        for event in events {
+            let flow = match event {
+                StreamEvent::Stanza(e) => self.on_element(e).await,
+                StreamEvent::End => Flow::Stop(Disconnect::ServerClosed),
+                StreamEvent::Header(_) => Flow::Stop(Disconnect::Error(ConnectError::Xml(
+                    XmlError::UnexpectedHeader,
+                ))),
+            };
+            if let Flow::Stop(r) = flow {
+                return Flow::Stop(r);
+            }
+        }
+        Flow::Continue
+    }
+
+    async fn on_element(&mut self, e: Element) -> Flow {
+        if e.ns() == ns::SM {
+            match e.name() {
+                "r" => {
+                    let answer = format!("<a xmlns='urn:xmpp:sm:3' h='{}'/>", self.inbound);
+                    if let Err(err) = self.write(&answer).await.and(self.flush().await) {
+                        return Flow::Stop(Disconnect::Error(err));
+                    }
+                }
+                "a" => self.on_ack(&e),
+                _ => tracing::debug!(name = e.name(), "ignoring stream management element"),
+            }
+            return Flow::Continue;
+        }
+        if let Some(err) = stream_error(&e) {
+            return Flow::Stop(Disconnect::Error(err));
+        }
+        if e.ns() != ns::CLIENT {
+            tracing::debug!(
+                name = e.name(),
+                ns = e.ns(),
+                "ignoring unknown top-level element"
+            );
+            return Flow::Continue;
+        }
+        // Every stanza counts for stream management, valid or not.
+        self.inbound = self.inbound.wrapping_add(1);
+        match e.name() {
+            "message" => match Message::try_from(e) {
+                Ok(m) => self.emit(SessionEvent::Message(Box::new(m))),
+                Err(err) => self.emit(SessionEvent::Dropped {
+                    reason: format!("invalid message: {err}"),
+                }),
+            },
+            "presence" => match Presence::try_from(e) {
+                Ok(p) => self.emit(SessionEvent::Presence(Box::new(p))),
+                Err(err) => self.emit(SessionEvent::Dropped {
+                    reason: format!("invalid presence: {err}"),
+                }),
+            },
+            "iq" => return self.on_iq(e).await,
+            other => self.emit(SessionEvent::Dropped {
+                reason: format!("unknown stanza <{other}/>"),
+            }),
+        }
+        Flow::Continue
+    }
+
+    fn on_ack(&mut self, e: &Element) {
+        let Some(h) = e.attr("h").and_then(|h| h.parse::<u32>().ok()) else {
+            tracing::warn!("ack without a valid h");
+            return;
+        };
+        let mut tags = Vec::new();
+        // Sequence numbers wrap at 2^32: a stanza is acknowledged when it is not "after" h.
+        while let Some(&(seq, tag)) = self.unacked.front() {
+            if h.wrapping_sub(seq) < (1 << 31) {
+                self.unacked.pop_front();
+                if let Some(tag) = tag {
+                    tags.push(tag);
+                }
+            } else {
+                break;
+            }
+        }
+        if !tags.is_empty() {
+            self.emit(SessionEvent::Acked(tags));
+        }
+    }
+
+    async fn on_iq(&mut self, e: Element) -> Flow {
+        let kind = e.attr("type").unwrap_or_default().to_string();
+        let id = e.attr("id").unwrap_or_default().to_string();
+        if kind == "result" || kind == "error" {
+            if id.starts_with("linnet-ping-") {
+                return Flow::Continue;
+            }
+            let from: Option<Jid> = e.attr("from").and_then(|f| Jid::new(f).ok());
+            let Some(pending) = self.pending_iqs.get(&id) else {
+                self.emit(SessionEvent::Dropped {
+                    reason: format!("IQ {kind} with unknown id"),
+                });
+                return Flow::Continue;
+            };
+            if !self.response_from_ok(pending.to.as_ref(), from.as_ref()) {
+                // A spoofed answer: leave the request waiting for the real one.
+                self.emit(SessionEvent::Dropped {
+                    reason: "IQ response from an unexpected sender".into(),
+                });
+                return Flow::Continue;
+            }
+            let Some(pending) = self.pending_iqs.remove(&id) else {
+                return Flow::Continue;
+            };
+            let answer = match Iq::try_from(e) {
+                Ok(Iq::Result { payload, .. }) => Ok(payload),
+                Ok(Iq::Error { error, .. }) => Err(IqError::Error(Box::new(error))),
+                Ok(_) => Err(IqError::Disconnected),
+                Err(err) => {
+                    self.emit(SessionEvent::Dropped {
+                        reason: format!("invalid IQ response: {err}"),
+                    });
+                    Err(IqError::Error(Box::new(StanzaError::new(
+                        xmpp_parsers::stanza_error::ErrorType::Cancel,
+                        xmpp_parsers::stanza_error::DefinedCondition::UndefinedCondition,
+                        "en",
+                        "invalid response",
+                    ))))
+                }
+            };
+            let _ = pending.reply.send(answer);
+            return Flow::Continue;
+        }
+        match Iq::try_from(e) {
+            Ok(Iq::Get {
+                payload, from, id, ..
+            }) if payload.is("ping", ns::PING) => {
+                let mut answer = Element::builder("iq", ns::CLIENT)
+                    .attr(rxml::xml_ncname!("type").into(), "result")
+                    .attr(rxml::xml_ncname!("id").into(), id);
+                if let Some(from) = from {
+                    answer = answer.attr(rxml::xml_ncname!("to").into(), from.to_string());
+                }
+                let text = match xml::element_to_string(&answer.build()) {
+                    Ok(t) => t,
+                    Err(err) => return Flow::Stop(Disconnect::Error(ConnectError::Xml(err))),
+                };
+                self.count_outbound(None);
+                if let Err(err) = self.write(&text).await.and(self.flush().await) {
+                    return Flow::Stop(Disconnect::Error(err));
+                }
+            }
+            Ok(iq) => self.emit(SessionEvent::IqRequest(Box::new(iq))),
+            Err(err) => self.emit(SessionEvent::Dropped {
+                reason: format!("invalid IQ: {err}"),
+            }),
+        }
+        Flow::Continue
+    }
+
+    fn response_from_ok(&self, to: Option<&Jid>, from: Option<&Jid>) -> bool {
+        let own_bare = self.own.to_bare();
+        let to_self = match to {
+            None => true,
+            Some(t) => t.to_bare() == own_bare && t.resource().is_none(),
+        };
+        match from {
+            None => to_self,
+            Some(f) if to_self => f.to_bare() == own_bare,
+            Some(f) => Some(f) == to,
+        }
+    }
+
+    fn emit(&self, event: SessionEvent) {
+        if let SessionEvent::Dropped { reason } = &event {
+            tracing::debug!(%reason, "dropped stanza");
+        }
+        let _ = self.events.send(event);
+    }
+
+    async fn finish(mut self, reason: Disconnect) {
+        tracing::debug!(?reason, "session ended");
+        if matches!(reason, Disconnect::Error(ConnectError::Xml(_))) {
+            let _ = self.write("<stream:error><not-well-formed xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></stream:stream>").await;
+            let _ = self.flush().await;
+        }
+        for (_, p) in self.pending_iqs.drain() {
+            let _ = p.reply.send(Err(IqError::Disconnected));
+        }
+        let _ = self.events.send(SessionEvent::Closed(reason));
+    }
+}
