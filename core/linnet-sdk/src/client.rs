@@ -17,7 +17,7 @@ use linnet_xmpp::session::{self, SessionConfig, SessionEvent, SessionHandle};
 use linnet_xmpp::tls::TlsSettings;
 use linnet_xmpp::transport::{Connector, Target, TcpConnector, TlsMode};
 use linnet_xmpp::xmpp_parsers::iq::Iq;
-use linnet_xmpp::{BareJid, Element, Jid, carbons, csi, ns};
+use linnet_xmpp::{BareJid, Element, carbons, csi, ns};
 use tokio::sync::broadcast;
 
 use crate::account::normalise_jid;

@@ -31,6 +31,7 @@ impl XmlConnection {
     }
 
     pub async fn send_str(&mut self, data: &str) -> Result<(), ConnectError> {
+        log_wire("SEND", data.as_bytes());
         self.stream.write_all(data.as_bytes()).await?;
         self.stream.flush().await?;
         Ok(())
@@ -103,6 +104,7 @@ impl XmlConnection {
                 return Err(ConnectError::Io("the server closed the connection".into()));
             }
             let chunk = buf.get(..n).unwrap_or_default();
+            log_wire("RECV", chunk);
             self.pending.extend(self.reader.feed(chunk)?);
         }
     }
@@ -115,6 +117,14 @@ impl XmlConnection {
 
     pub fn into_stream(self) -> Box<dyn ByteStream> {
         self.stream
+    }
+}
+
+/// Wire-level trace logging (target `linnet::wire`). Every line passes the SDK's redaction layer,
+/// which blanks SASL payloads and known secrets.
+pub(crate) fn log_wire(direction: &str, data: &[u8]) {
+    if tracing::enabled!(target: "linnet::wire", tracing::Level::TRACE) {
+        tracing::trace!(target: "linnet::wire", "{direction} {}", String::from_utf8_lossy(data));
     }
 }
 

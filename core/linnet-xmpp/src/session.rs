@@ -19,7 +19,7 @@ use xmpp_parsers::message::Message;
 use xmpp_parsers::presence::Presence;
 use xmpp_parsers::stanza_error::StanzaError;
 
-use crate::connection::{READ_CHUNK, XmlConnection, stream_error};
+use crate::connection::{READ_CHUNK, XmlConnection, log_wire, stream_error};
 use crate::error::ConnectError;
 use crate::negotiate::SessionInfo;
 use crate::ns;
@@ -311,6 +311,7 @@ impl Driver {
     }
 
     async fn write(&mut self, text: &str) -> Result<(), ConnectError> {
+        log_wire("SEND", text.as_bytes());
         self.conn.stream.write_all(text.as_bytes()).await?;
         Ok(())
     }
@@ -465,6 +466,7 @@ impl Driver {
     }
 
     async fn on_bytes(&mut self, bytes: &[u8]) -> Flow {
+        log_wire("RECV", bytes);
         self.last_heard = Instant::now();
         self.probe_sent = None;
         let events = match self.conn.reader.feed(bytes) {

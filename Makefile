@@ -1,0 +1,40 @@
+# Linnet: the two commands from the README are `make demo` and `make test`.
+SHELL := /bin/bash
+export CARGO_TERM_COLOR ?= never
+SERVERS := tests/servers/servers.sh
+
+.PHONY: deps servers stop-servers build test test-unit test-integration demo bench fuzz fmt clippy lint
+
+# System packages (Debian 12) and the local XMPP servers' packages.
+deps:
+	@bash tests/setup-deps.sh
+	@bash $(SERVERS) install
+
+servers: deps
+	@bash $(SERVERS) start
+
+stop-servers:
+	@bash $(SERVERS) stop
+
+build:
+	cargo build --workspace --all-targets
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+# Unit tests, then integration tests against real Prosody and ejabberd (started here).
+test: servers
+	cargo build --workspace --all-targets --locked
+	cargo nextest run --workspace --locked --no-fail-fast --profile ci
+	bash tests/redaction-canary.sh
+
+demo: servers
+	cargo build --release --locked -p linnet-cli
+	bash tests/demo.sh
+
+bench: servers
+	bash benches/run.sh
+
+fuzz:
+	bash fuzz/run.sh $${FUZZ_SECONDS:-60}

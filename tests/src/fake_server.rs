@@ -1,0 +1,1 @@
+//! Scripted fake server (adversarial cases). Filled in by the harness work.
