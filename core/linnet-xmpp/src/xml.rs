@@ -1007,6 +1007,48 @@ mod tests {
     }
 
     #[test]
+    fn real_server_headers() {
+        let headers = [
+            // Prosody 0.12
+            "<?xml version='1.0'?><stream:stream xmlns:stream='http://etherx.jabber.org/streams' \
+             xml:lang='en' id='0f5e1d2c' from='example.test' version='1.0' \
+             xmlns='jabber:client'>",
+            // ejabberd 23.01 declares the xml prefix explicitly
+            "<?xml version='1.0'?><stream:stream xmlns='jabber:client' \
+             xmlns:stream='http://etherx.jabber.org/streams' \
+             xmlns:xml='http://www.w3.org/XML/1998/namespace' id='1234567890' \
+             from='example.test' version='1.0' xml:lang='en'>",
+            // Double quotes, an encoding declaration, a newline after the declaration
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<stream:stream \
+             xmlns=\"jabber:client\" xmlns:stream=\"http://etherx.jabber.org/streams\" \
+             from=\"example.test\" version=\"1.0\">",
+            // No XML declaration at all
+            "<stream:stream xmlns='jabber:client' \
+             xmlns:stream='http://etherx.jabber.org/streams' from='example.test'>",
+        ];
+        for h in headers {
+            let mut r = reader();
+            let evs = r
+                .feed(format!("{h}<message><body>x</body></message>").as_bytes())
+                .unwrap_or_else(|e| panic!("{h}: {e}"));
+            let StreamEvent::Header(hdr) = &evs[0] else {
+                panic!("{h}")
+            };
+            assert_eq!(hdr.from.as_deref(), Some("example.test"), "{h}");
+            assert!(stanza(&evs[1]).is("message", NS_CLIENT), "{h}");
+        }
+    }
+
+    #[test]
+    fn long_attribute_values_hit_rxml_token_limit() {
+        // rxml caps names and attribute values at 8 KiB (text is split, not capped).
+        let (_, res) = after_header(format!("<message id='{}'/>", "x".repeat(8192)).as_bytes());
+        assert!(res.is_ok());
+        let (_, res) = after_header(format!("<message id='{}'/>", "x".repeat(8193)).as_bytes());
+        assert!(matches!(res, Err(XmlError::Syntax(_))), "{res:?}");
+    }
+
+    #[test]
     fn restart_expects_a_new_header() {
         let mut r = reader();
         let evs = r
