@@ -103,7 +103,7 @@ pub fn client_for(server: &TestServer, jid: &str, password: &str, mode: Mode) ->
 pub fn client_in(dir: tempfile::TempDir, server: &TestServer, jid: &str, password: &str, mode: Mode) -> TestClient {
     let linnet = Linnet::open(dir.path()).unwrap();
     if linnet.resolve_account(Some(jid)).is_err() {
-        linnet.add_account(jid, Secret::new(password), settings(server, mode)).unwrap();
+        linnet.add_account(jid, Secret::from(password), settings(server, mode)).unwrap();
     }
     let client = linnet.client(Some(jid)).unwrap();
     let events = client.subscribe();

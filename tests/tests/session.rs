@@ -49,7 +49,7 @@ async fn unknown_ca_is_a_certificate_error(server: TestServer) {
     let dir = tempfile::tempdir().unwrap();
     let linnet = linnet_sdk::Linnet::open(dir.path()).unwrap();
     let settings = AccountSettings { server: Some((server.host.clone(), server.starttls_port)), direct_tls: false, ca_pem: None };
-    linnet.add_account(&jid, linnet_sdk::Secret::new(pw), settings).unwrap();
+    linnet.add_account(&jid, linnet_sdk::Secret::from(pw), settings).unwrap();
     let err = linnet.client(None).unwrap().connect().await.unwrap_err();
     assert!(matches!(err, LinnetError::Certificate { .. }), "{err:?}");
     assert_eq!(err.kind(), ErrorKind::Tls);
@@ -63,7 +63,7 @@ async fn certificate_must_match_the_xmpp_domain(server: TestServer) {
     let dir = tempfile::tempdir().unwrap();
     let linnet = linnet_sdk::Linnet::open(dir.path()).unwrap();
     let jid = format!("someone@{other}");
-    linnet.add_account(&jid, linnet_sdk::Secret::new("x-password"), settings(&server, Mode::DirectTls)).unwrap();
+    linnet.add_account(&jid, linnet_sdk::Secret::from("x-password"), settings(&server, Mode::DirectTls)).unwrap();
     let err = linnet.client(None).unwrap().connect().await.unwrap_err();
     assert!(matches!(err, LinnetError::Certificate { .. }), "{err:?}");
 }
@@ -74,7 +74,7 @@ async fn unreachable_server_is_a_network_error() {
     let dir = tempfile::tempdir().unwrap();
     let linnet = linnet_sdk::Linnet::open(dir.path()).unwrap();
     let settings = AccountSettings { server: Some(("127.0.0.1".into(), 9)), direct_tls: false, ca_pem: None };
-    linnet.add_account("nobody@unreachable.test", linnet_sdk::Secret::new("pw-1234"), settings).unwrap();
+    linnet.add_account("nobody@unreachable.test", linnet_sdk::Secret::from("pw-1234"), settings).unwrap();
     let err = linnet.client(None).unwrap().connect().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Network, "{err:?}");
 }

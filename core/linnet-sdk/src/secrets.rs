@@ -135,8 +135,8 @@ mod tests {
     fn file_store_is_private_and_round_trips() {
         let dir = tempfile::tempdir().unwrap();
         let store = FileSecretStore::new(dir.path().join("secrets.json"));
-        store.set("a@example.org", &Secret::new("pw1")).unwrap();
-        store.set("b@example.org", &Secret::new("pw2")).unwrap();
+        store.set("a@example.org", &Secret::from("pw1")).unwrap();
+        store.set("b@example.org", &Secret::from("pw2")).unwrap();
         assert_eq!(store.get("a@example.org").unwrap().unwrap().expose(), "pw1");
         store.delete("a@example.org").unwrap();
         assert!(store.get("a@example.org").unwrap().is_none());
