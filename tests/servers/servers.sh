@@ -147,6 +147,22 @@ kill_pid() { # PID NAME
 	fi
 }
 
+# Our own processes of a server that we lost track of (pidfile gone or overwritten): stop them.
+kill_orphans() {
+	local pattern pid
+	case $1 in
+	prosody) pattern='/usr/bin/prosody ' ;;
+	ejabberd) pattern='/beam(\.smp)? |(^|/)epmd( |$)' ;;
+	coturn) pattern='^(/usr/bin/)?turnserver ' ;;
+	esac
+	for pid in $(marked_pids); do
+		if [[ $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) =~ $pattern ]]; then
+			warn "stopping an untracked $1 process of this state dir (pid $pid)"
+			kill_pid "$pid" "$1"
+		fi
+	done
+}
+
 port_accepts() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 log_file() {
@@ -217,12 +233,12 @@ stop_system_instances() {
 			kill_pid "$pid" "system server"
 		fi
 	done
-	local pattern='^(/usr/bin/)?lua[0-9.]* /usr/bin/prosody|/beam(\.smp)? .*-s ejabberd|^(/usr/bin/)?turnserver|/epmd( |$)'
+	local pattern='^(/usr/bin/)?lua[0-9.]* /usr/bin/prosody|/beam(\.smp)? .*-s ejabberd|^(/usr/bin/)?turnserver|(^|/)epmd( |$)'
 	for pid in $(pids_matching "$pattern"); do
 		[[ -d /proc/$pid ]] || continue
 		if grep -qz '^LINNET_TEST_SERVERS_STATE=' "/proc/$pid/environ" 2>/dev/null; then continue; fi
 		# epmd: only the one the ejabberd system user runs (another Erlang program may use its own).
-		if [[ $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) =~ /epmd ]] &&
+		if [[ $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) =~ (^|/)epmd( |$) ]] &&
 			[[ $(stat -c %U "/proc/$pid") != ejabberd ]]; then
 			continue
 		fi
@@ -613,7 +629,8 @@ launch() {
 	local name=$1
 	shift
 	server_prefix "$name"
-	setsid "${CMD[@]}" "$@" >>"$STATE/$name/console.log" 2>&1 </dev/null &
+	# 9>&-: the servers must not inherit (and so hold) the start lock.
+	setsid "${CMD[@]}" "$@" >>"$STATE/$name/console.log" 2>&1 </dev/null 9>&- &
 	echo $! >"$(pidfile "$name")"
 }
 
@@ -846,6 +863,7 @@ cmd_start() {
 
 	for s in "${todo[@]}"; do
 		rm -f "$(pidfile "$s")"
+		kill_orphans "$s"
 		case $s in
 		prosody) require_free_tcp prosody "$PROSODY_C2S_PORT" "$PROSODY_TLS_PORT" "$PROSODY_HTTPS_PORT" ;;
 		ejabberd) require_free_tcp ejabberd "$EJABBERD_C2S_PORT" "$EJABBERD_TLS_PORT" \
