@@ -6,7 +6,8 @@ Usage: probe.py HOST PORT DOMAIN CAFILE starttls|direct [USER PASSWORD [MECHANIS
 Prints one JSON line: TLS version, the server's certificate subject alt names as seen, the
 SASL mechanisms offered after TLS, and, with USER/PASSWORD, the result of a SCRAM login (without
 channel binding; the default mechanism is the strongest plain SCRAM offered). Exit 0 on success.
-PROBE_MAX_TLS=1.2 in the environment caps the TLS version at 1.2.
+PROBE_MAX_TLS=1.2 in the environment caps the TLS version at 1.2; PROBE_REPORT=1 adds, after a
+login, the post-auth stream features and what disco, XEP-0215 and MAM prefs answer.
 """
 
 import base64
@@ -81,6 +82,34 @@ def scram_login(sock, mech, user, password):
     return True, "success"
 
 
+def iq(sock, ident, body, to=None, kind="get"):
+    """Sends an IQ, returns the raw text of the answer (stanzas in between are skipped)."""
+    to_attr = f" to='{to}'" if to else ""
+    sock.sendall(f"<iq type='{kind}' id='{ident}'{to_attr}>{body}</iq>".encode())
+    m, _ = read_until(sock, rf"<iq\b[^>]*\bid=['\"]{ident}['\"][^>]*?(/>|>.*?</iq>)".encode())
+    return m.group(0).decode()
+
+
+def session_report(sock, domain, user):
+    """After SASL success: the post-auth features, then a few disco/services/MAM queries."""
+    feats = features(sock, domain)
+    report = {"stream_features": sorted(set(re.findall(r"xmlns=['\"]([^'\"]+)['\"]", feats)))}
+    iq(sock, "bind", "<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>probe</resource></bind>", kind="set")
+    info = "<query xmlns='http://jabber.org/protocol/disco#info'/>"
+    var = re.compile(r"<feature var=['\"]([^'\"]+)['\"]")
+    report["server_features"] = var.findall(iq(sock, "d1", info, to=domain))
+    report["account_features"] = var.findall(iq(sock, "d2", info, to=f"{user}@{domain}"))
+    items = iq(sock, "d3", "<query xmlns='http://jabber.org/protocol/disco#items'/>", to=domain)
+    report["items"] = re.findall(r"<item\b[^>]*\bjid=['\"]([^'\"]+)['\"]", items)
+    for jid in report["items"]:
+        if jid.startswith("upload."):
+            report["upload_features"] = var.findall(iq(sock, "d4", info, to=jid))
+    services = iq(sock, "x1", "<services xmlns='urn:xmpp:extdisco:2'/>", to=domain)
+    report["extdisco"] = re.findall(r"<service\b[^>]*/?>", services)
+    report["mam_prefs"] = re.findall(r"<prefs\b[^>]*>", iq(sock, "m1", "<prefs xmlns='urn:xmpp:mam:2'/>"))
+    return report
+
+
 def main():
     if len(sys.argv) not in (6, 8, 9):
         sys.exit(__doc__)
@@ -114,6 +143,8 @@ def main():
         else:
             ok, detail = scram_login(sock, mech, user, password)
         out["login"] = {"mechanism": mech, "ok": ok, "detail": detail}
+        if ok and os.environ.get("PROBE_REPORT") == "1":
+            out["session"] = session_report(sock, domain, user)
     sock.close()
     print(json.dumps(out))
     sys.exit(0 if ok else 1)
