@@ -124,7 +124,7 @@ pids_matching() {
 	for p in /proc/[0-9]*; do
 		p=${p#/proc/}
 		[[ $p != "$$" ]] || continue
-		cmd=$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null) || continue
+		cmd=$(tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline") || continue
 		if [[ $cmd =~ $1 ]]; then echo "$p"; fi
 	done
 }
@@ -157,7 +157,7 @@ kill_orphans() {
 	coturn) pattern='^(/usr/bin/)?turnserver ' ;;
 	esac
 	for pid in $(marked_pids); do
-		if [[ $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) =~ $pattern ]]; then
+		if [[ $(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline") =~ $pattern ]]; then
 			warn "stopping an untracked $1 process of this state dir (pid $pid)"
 			kill_pid "$pid" "$1"
 		fi
@@ -239,11 +239,11 @@ stop_system_instances() {
 		[[ -d /proc/$pid ]] || continue
 		if grep -qz '^LINNET_TEST_SERVERS_STATE=' "/proc/$pid/environ" 2>/dev/null; then continue; fi
 		# epmd: only the one the ejabberd system user runs (another Erlang program may use its own).
-		if [[ $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) =~ (^|/)epmd( |$) ]] &&
-			[[ $(stat -c %U "/proc/$pid") != ejabberd ]]; then
+		if [[ $(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline") =~ (^|/)epmd( |$) ]] &&
+			[[ $(stat -c %U "/proc/$pid" 2>/dev/null) != ejabberd ]]; then
 			continue
 		fi
-		echo "stopping system process $pid: $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)"
+		echo "stopping system process $pid: $(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline")"
 		kill_pid "$pid" "system process"
 	done
 }
@@ -614,12 +614,15 @@ write_coturn_config() {
 # ---------------------------------------------------------------------------------------------
 # start
 
-prepare_dirs() {
+ensure_state_dir() {
 	if [[ -L $STATE ]]; then die "$STATE is a symlink: refusing"; fi
 	mkdir -p "$STATE"
 	[[ -O $STATE ]] || die "$STATE exists but is not owned by $(id -un)"
 	chmod 0755 "$STATE"
 	touch "$STATE/.linnet-test-servers"
+}
+
+prepare_dirs() {
 	local s
 	for s in "${SERVERS[@]}"; do
 		mkdir -p "$STATE/$s"
@@ -844,8 +847,10 @@ cmd_start() {
 	if ((${#todo[@]} == 0)); then
 		return 0
 	fi
+	local t0
+	t0=$(date +%s%N)
+	ensure_state_dir
 	# Serialise concurrent `start`s.
-	mkdir -p "$STATE"
 	exec 9>"$STATE/.start.lock"
 	flock -w 120 9 || die "timed out waiting for another 'start' ($STATE/.start.lock)"
 	todo=()
@@ -892,6 +897,7 @@ cmd_start() {
 	for s in "${todo[@]}"; do "await_$s"; done
 	check_loopback_only
 	write_env_files "$secret"
+	echo "started ${todo[*]} in $((($(date +%s%N) - t0) / 1000000)) ms; see $STATE/servers.json"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -907,7 +913,7 @@ cmd_stop() {
 	done
 	# Leftovers: helpers of the Erlang VM, an epmd our VM started, anything else of ours.
 	for pid in $(marked_pids); do
-		kill_pid "$pid" "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)"
+		kill_pid "$pid" "$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline")"
 	done
 }
 
