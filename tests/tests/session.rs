@@ -57,7 +57,8 @@ async fn unknown_ca_is_a_certificate_error(server: TestServer) {
 on_both_servers!(unknown_ca_is_a_certificate_error);
 
 /// The certificate is checked against the XMPP domain, not the host we connected to: an account
-/// at the other server's domain pointed at this server's port must fail.
+/// at the other server's domain pointed at this server's port must fail. (Prosody already refuses
+/// the unknown server name in the TLS handshake; ejabberd presents its certificate, which we reject.)
 async fn certificate_must_match_the_xmpp_domain(server: TestServer) {
     let other = if server.name == "prosody" { "ejabberd.test" } else { "prosody.test" };
     let dir = tempfile::tempdir().unwrap();
@@ -65,7 +66,10 @@ async fn certificate_must_match_the_xmpp_domain(server: TestServer) {
     let jid = format!("someone@{other}");
     linnet.add_account(&jid, linnet_sdk::Secret::from("x-password"), settings(&server, Mode::DirectTls)).unwrap();
     let err = linnet.client(None).unwrap().connect().await.unwrap_err();
-    assert!(matches!(err, LinnetError::Certificate { .. }), "{err:?}");
+    assert_eq!(err.kind(), ErrorKind::Tls, "{err:?}");
+    if server.name == "ejabberd" {
+        assert!(matches!(err, LinnetError::Certificate { .. }), "{err:?}");
+    }
 }
 on_both_servers!(certificate_must_match_the_xmpp_domain);
 
