@@ -3,11 +3,15 @@
 //!
 //! Every scenario runs against both Prosody and ejabberd (see the `on_both_servers!` macro).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
 use std::time::Duration;
 
 use linnet_sdk::{AccountSettings, Client, ClientEvent, Linnet, Secret};
@@ -27,19 +31,28 @@ pub struct TestServer {
 }
 
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 pub fn state_dir() -> PathBuf {
-    std::env::var_os("LINNET_TEST_STATE").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/tmp/linnet-test-servers"))
+    std::env::var_os("LINNET_TEST_STATE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/tmp/linnet-test-servers"))
 }
 
 /// The server named `name` ("prosody" or "ejabberd"). Panics with a clear message when the
 /// servers are not running: integration tests need `make test` (or `tests/servers/servers.sh start`).
 pub fn server(name: &'static str) -> TestServer {
     let path = state_dir().join("servers.json");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}. Start the servers: tests/servers/servers.sh start", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}. Start the servers: tests/servers/servers.sh start",
+            path.display()
+        )
+    });
     let json: serde_json::Value = serde_json::from_str(&text).unwrap();
     let ca_file = json["ca_file"].as_str().unwrap();
     let s = &json[name];
@@ -65,8 +78,16 @@ pub fn create_account(server: &TestServer, prefix: &str) -> (String, String) {
     let user = unique_name(prefix);
     let password = format!("pw-{}", unique_name(""));
     let script = repo_root().join("tests/servers/servers.sh");
-    let out = Command::new("bash").arg(&script).args(["adduser", server.name, &user, &password]).output().unwrap();
-    assert!(out.status.success(), "adduser failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("bash")
+        .arg(&script)
+        .args(["adduser", server.name, &user, &password])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "adduser failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     (format!("{user}@{}", server.domain), password)
 }
 
@@ -91,7 +112,11 @@ pub fn settings(server: &TestServer, mode: Mode) -> AccountSettings {
         Mode::StartTls => server.starttls_port,
         Mode::DirectTls => server.direct_tls_port,
     };
-    AccountSettings { server: Some((server.host.clone(), port)), direct_tls: mode == Mode::DirectTls, ca_pem: Some(server.ca_pem.clone()) }
+    AccountSettings {
+        server: Some((server.host.clone(), port)),
+        direct_tls: mode == Mode::DirectTls,
+        ca_pem: Some(server.ca_pem.clone()),
+    }
 }
 
 /// Sets up (but does not connect) a client for an existing account.
@@ -100,14 +125,28 @@ pub fn client_for(server: &TestServer, jid: &str, password: &str, mode: Mode) ->
     client_in(dir, server, jid, password, mode)
 }
 
-pub fn client_in(dir: tempfile::TempDir, server: &TestServer, jid: &str, password: &str, mode: Mode) -> TestClient {
+pub fn client_in(
+    dir: tempfile::TempDir,
+    server: &TestServer,
+    jid: &str,
+    password: &str,
+    mode: Mode,
+) -> TestClient {
     let linnet = Linnet::open(dir.path()).unwrap();
     if linnet.resolve_account(Some(jid)).is_err() {
-        linnet.add_account(jid, Secret::from(password), settings(server, mode)).unwrap();
+        linnet
+            .add_account(jid, Secret::from(password), settings(server, mode))
+            .unwrap();
     }
     let client = linnet.client(Some(jid)).unwrap();
     let events = client.subscribe();
-    TestClient { linnet, client, events, jid: jid.to_string(), dir }
+    TestClient {
+        linnet,
+        client,
+        events,
+        jid: jid.to_string(),
+        dir,
+    }
 }
 
 /// Creates an account and connects a client to it.
@@ -120,7 +159,11 @@ pub async fn connected(server: &TestServer, prefix: &str) -> TestClient {
 
 impl TestClient {
     /// Waits for the first event matching `pred` (up to 20 s).
-    pub async fn expect<T>(&mut self, what: &str, mut pred: impl FnMut(&ClientEvent) -> Option<T>) -> T {
+    pub async fn expect<T>(
+        &mut self,
+        what: &str,
+        mut pred: impl FnMut(&ClientEvent) -> Option<T>,
+    ) -> T {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
         loop {
             match tokio::time::timeout_at(deadline, self.events.recv()).await {
@@ -141,23 +184,28 @@ impl TestClient {
 pub async fn befriend(a: &mut TestClient, b: &mut TestClient) {
     a.client.add_contact(&b.jid, None).await.unwrap();
     let a_jid = a.jid.clone();
-    b.expect("subscription request", |e| matches!(e, ClientEvent::SubscriptionRequest { from } if *from == a_jid).then_some(())).await;
+    b.expect("subscription request", |e| {
+        matches!(e, ClientEvent::SubscriptionRequest { from } if *from == a_jid).then_some(())
+    })
+    .await;
     b.client.approve(&a.jid).unwrap();
     b.client.add_contact(&a.jid, None).await.unwrap();
     let b_jid = b.jid.clone();
-    a.expect("subscription request", |e| matches!(e, ClientEvent::SubscriptionRequest { from } if *from == b_jid).then_some(())).await;
+    a.expect("subscription request", |e| {
+        matches!(e, ClientEvent::SubscriptionRequest { from } if *from == b_jid).then_some(())
+    })
+    .await;
     a.client.approve(&b.jid).unwrap();
     // Wait until both rosters show "both".
     for (c, other) in [(&mut *a, b.jid.clone()), (&mut *b, a_jid.clone())] {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-        loop {
-            let both = c.client.roster().unwrap().iter().any(|x| x.jid == other && x.subscription == linnet_store::Subscription::Both);
-            if both {
-                break;
-            }
-            assert!(tokio::time::Instant::now() < deadline, "{} never got a mutual subscription with {other}", c.jid);
-            let _ = tokio::time::timeout(Duration::from_millis(200), c.events.recv()).await;
-        }
+        c.eventually("a mutual subscription", |client| {
+            client
+                .roster()
+                .unwrap()
+                .iter()
+                .any(|x| x.jid == other && x.subscription == linnet_store::Subscription::Both)
+        })
+        .await;
     }
 }
 
@@ -178,4 +226,17 @@ macro_rules! on_both_servers {
     };
 }
 
-pub type Shared<T> = Arc<T>;
+impl TestClient {
+    /// Waits (up to 10 s) until `check` holds, re-checking whenever an event arrives.
+    pub async fn eventually(&mut self, what: &str, mut check: impl FnMut(&Client) -> bool) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while !check(&self.client) {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{}: timed out waiting until {what}",
+                self.jid
+            );
+            let _ = tokio::time::timeout(Duration::from_millis(200), self.events.recv()).await;
+        }
+    }
+}

@@ -1,6 +1,11 @@
 //! Connection, TLS and authentication against the real servers.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use linnet_sdk::{AccountSettings, ErrorKind, LinnetError};
 use linnet_tests::*;
@@ -10,15 +15,35 @@ async fn starttls_login_picks_the_strongest_scram(server: TestServer) {
     let c = client_for(&server, &jid, &pw, Mode::StartTls);
     c.client.connect().await.unwrap();
     let info = c.client.session_info().unwrap();
-    let expected = if server.name == "prosody" { "SCRAM-SHA-1" } else { "SCRAM-SHA-256" };
-    assert_eq!(info.mechanism.name(), expected, "offered {:?}", info.offered_mechanisms);
+    let expected = if server.name == "prosody" {
+        "SCRAM-SHA-1"
+    } else {
+        "SCRAM-SHA-256"
+    };
+    assert_eq!(
+        info.mechanism.name(),
+        expected,
+        "offered {:?}",
+        info.offered_mechanisms
+    );
     assert!(info.bound_jid.resource().as_str().starts_with("linnet."));
-    assert!(info.stream_management.is_some(), "stream management should be enabled");
+    assert!(
+        info.stream_management.is_some(),
+        "stream management should be enabled"
+    );
     // The resource is per installation: the same on the next connection.
     let first_resource = info.bound_jid.resource().to_string();
     c.client.disconnect().await;
     c.client.connect().await.unwrap();
-    assert_eq!(c.client.session_info().unwrap().bound_jid.resource().as_str(), first_resource);
+    assert_eq!(
+        c.client
+            .session_info()
+            .unwrap()
+            .bound_jid
+            .resource()
+            .as_str(),
+        first_resource
+    );
     // SCRAM worked, so the store now refuses PLAIN for this account.
     assert!(c.linnet.store().scram_seen(c.client.account().id).unwrap());
     c.client.disconnect().await;
@@ -48,8 +73,14 @@ async fn unknown_ca_is_a_certificate_error(server: TestServer) {
     let (jid, pw) = create_account(&server, "noca");
     let dir = tempfile::tempdir().unwrap();
     let linnet = linnet_sdk::Linnet::open(dir.path()).unwrap();
-    let settings = AccountSettings { server: Some((server.host.clone(), server.starttls_port)), direct_tls: false, ca_pem: None };
-    linnet.add_account(&jid, linnet_sdk::Secret::from(pw), settings).unwrap();
+    let settings = AccountSettings {
+        server: Some((server.host.clone(), server.starttls_port)),
+        direct_tls: false,
+        ca_pem: None,
+    };
+    linnet
+        .add_account(&jid, linnet_sdk::Secret::from(pw), settings)
+        .unwrap();
     let err = linnet.client(None).unwrap().connect().await.unwrap_err();
     assert!(matches!(err, LinnetError::Certificate { .. }), "{err:?}");
     assert_eq!(err.kind(), ErrorKind::Tls);
@@ -60,11 +91,21 @@ on_both_servers!(unknown_ca_is_a_certificate_error);
 /// at the other server's domain pointed at this server's port must fail. (Prosody already refuses
 /// the unknown server name in the TLS handshake; ejabberd presents its certificate, which we reject.)
 async fn certificate_must_match_the_xmpp_domain(server: TestServer) {
-    let other = if server.name == "prosody" { "ejabberd.test" } else { "prosody.test" };
+    let other = if server.name == "prosody" {
+        "ejabberd.test"
+    } else {
+        "prosody.test"
+    };
     let dir = tempfile::tempdir().unwrap();
     let linnet = linnet_sdk::Linnet::open(dir.path()).unwrap();
     let jid = format!("someone@{other}");
-    linnet.add_account(&jid, linnet_sdk::Secret::from("x-password"), settings(&server, Mode::DirectTls)).unwrap();
+    linnet
+        .add_account(
+            &jid,
+            linnet_sdk::Secret::from("x-password"),
+            settings(&server, Mode::DirectTls),
+        )
+        .unwrap();
     let err = linnet.client(None).unwrap().connect().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Tls, "{err:?}");
     if server.name == "ejabberd" {
@@ -77,8 +118,18 @@ on_both_servers!(certificate_must_match_the_xmpp_domain);
 async fn unreachable_server_is_a_network_error() {
     let dir = tempfile::tempdir().unwrap();
     let linnet = linnet_sdk::Linnet::open(dir.path()).unwrap();
-    let settings = AccountSettings { server: Some(("127.0.0.1".into(), 9)), direct_tls: false, ca_pem: None };
-    linnet.add_account("nobody@unreachable.test", linnet_sdk::Secret::from("pw-1234"), settings).unwrap();
+    let settings = AccountSettings {
+        server: Some(("127.0.0.1".into(), 9)),
+        direct_tls: false,
+        ca_pem: None,
+    };
+    linnet
+        .add_account(
+            "nobody@unreachable.test",
+            linnet_sdk::Secret::from("pw-1234"),
+            settings,
+        )
+        .unwrap();
     let err = linnet.client(None).unwrap().connect().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Network, "{err:?}");
 }

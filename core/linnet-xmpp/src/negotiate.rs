@@ -302,9 +302,14 @@ async fn authenticate(
     let used_cb = selection.channel_binding.is_some();
     let Some(hash) = mechanism.scram_hash() else {
         // PLAIN: one round.
-        let initial = sasl::plain_initial(None, &username, creds.password.expose()).map_err(auth_protocol)?;
-        conn.send_element(&sasl_element("auth", Some(mechanism.name()), initial.expose()))
-            .await?;
+        let initial =
+            sasl::plain_initial(None, &username, creds.password.expose()).map_err(auth_protocol)?;
+        conn.send_element(&sasl_element(
+            "auth",
+            Some(mechanism.name()),
+            initial.expose(),
+        ))
+        .await?;
         let answer = conn.next_element(t, "SASL").await?;
         return match answer.name() {
             "success" if answer.ns() == ns::SASL => Ok(()),
