@@ -90,6 +90,7 @@ fn forwarded_message(wrapper: &Element) -> Result<Message, CarbonError> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
     use super::*;
 
     fn own() -> FullJid {

@@ -175,6 +175,7 @@ fn store_hint() -> Element {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
     use super::*;
 
     fn own() -> FullJid {

@@ -24,7 +24,7 @@ impl XmlConnection {
     pub fn new(stream: Box<dyn ByteStream>, limits: Limits) -> Self {
         Self {
             stream,
-            reader: StreamReader::new(limits.clone()),
+            reader: StreamReader::new(limits),
             pending: VecDeque::new(),
             limits,
         }

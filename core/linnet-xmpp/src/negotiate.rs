@@ -112,10 +112,10 @@ pub async fn connect(
     let (mut conn, tls_info) = match target.mode {
         TlsMode::DirectTls => {
             let (tls, info) = tls::handshake(raw.stream, &domain, &opts.tls, true).await?;
-            (XmlConnection::new(Box::new(tls), opts.limits.clone()), info)
+            (XmlConnection::new(Box::new(tls), opts.limits), info)
         }
         TlsMode::StartTls => {
-            let mut plain = XmlConnection::new(raw.stream, opts.limits.clone());
+            let mut plain = XmlConnection::new(raw.stream, opts.limits);
             plain.open_stream(&domain, t).await?;
             let features = plain.next_element(t, "stream features").await?;
             if features.get_child("starttls", ns::TLS).is_none() {
@@ -138,7 +138,7 @@ pub async fn connect(
             }
             let (tls, info) =
                 tls::handshake(plain.into_stream(), &domain, &opts.tls, false).await?;
-            (XmlConnection::new(Box::new(tls), opts.limits.clone()), info)
+            (XmlConnection::new(Box::new(tls), opts.limits), info)
         }
     };
     tracing::debug!(tls = tls_info.version_name(), suite = %tls_info.cipher_suite, "TLS established");
@@ -321,7 +321,7 @@ async fn authenticate(
     };
     let cb = match selection.channel_binding {
         Some(kind) => {
-            let data = tls.channel_binding_data(kind).ok_or_else(|| {
+            let data = tls.channel_binding_data(kind).ok_or({
                 ConnectError::Auth(AuthError::Protocol(sasl::SaslError::Malformed(
                     "channel binding data unavailable",
                 )))

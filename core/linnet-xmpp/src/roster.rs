@@ -177,6 +177,7 @@ pub fn remove_request(id: String, jid: BareJid) -> Iq {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
     use super::*;
 
     fn own() -> FullJid {

@@ -374,10 +374,11 @@ impl Driver {
             }
             next = commands.try_recv().ok();
         }
-        if wrote_stanza && self.sm_enabled {
-            if let Err(e) = self.write("<r xmlns='urn:xmpp:sm:3'/>").await {
-                return Flow::Stop(Disconnect::Error(e));
-            }
+        if wrote_stanza
+            && self.sm_enabled
+            && let Err(e) = self.write("<r xmlns='urn:xmpp:sm:3'/>").await
+        {
+            return Flow::Stop(Disconnect::Error(e));
         }
         if let Err(e) = self.flush().await {
             return Flow::Stop(Disconnect::Error(e));

@@ -99,7 +99,7 @@ pub fn order_targets(
             ));
         }
     }
-    ranked.sort_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+    ranked.sort_by_key(|a| (a.0, a.1, a.2));
     let mut targets: Vec<Target> = Vec::new();
     for (_, _, _, t) in ranked {
         if !targets.contains(&t) {
@@ -199,6 +199,7 @@ impl Connector for TcpConnector {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
     use super::*;
 
     fn srv(priority: u16, weight: u16, host: &str, port: u16) -> SrvRecord {
