@@ -26,8 +26,8 @@ lint:
 # Unit tests, then integration tests against real Prosody and ejabberd (started here).
 test: servers
 	cargo build --workspace --all-targets --locked
-	cargo nextest run --workspace --locked --no-fail-fast --profile ci
 	bash tests/redaction-canary.sh
+	cargo nextest run --workspace --locked --no-fail-fast --profile ci
 
 demo: servers
 	cargo build --release --locked -p linnet-cli
