@@ -1,0 +1,58 @@
+//! One module per command. Each takes the opened `Linnet`, its arguments and the printer.
+
+mod account;
+mod doctor;
+mod listen;
+mod local;
+mod roster;
+mod send;
+
+use std::future::Future;
+
+use linnet_sdk::{Client, Linnet};
+
+use crate::cli::{AccountCommand, Cli, Command};
+use crate::error::CliError;
+use crate::output::{Printer, View};
+
+pub async fn run(cli: Cli, printer: Printer) -> Result<(), CliError> {
+    let Cli { global, command } = cli;
+    let dir = crate::cli::data_dir(
+        global.data_dir,
+        std::env::var_os("XDG_DATA_HOME"),
+        std::env::var_os("HOME"),
+    )
+    .ok_or_else(|| {
+        CliError::usage("cannot tell where to keep data: use --data-dir or set LINNET_DATA_DIR")
+    })?;
+    let linnet = Linnet::open(&dir)?;
+    let account = global.account.as_deref();
+    match command {
+        Command::Account(AccountCommand::Add(args)) => account::add(&linnet, args, printer).await,
+        Command::Account(AccountCommand::List) => account::list(&linnet, printer),
+        Command::Account(AccountCommand::Remove { jid }) => account::remove(&linnet, &jid, printer),
+        Command::Send(args) => send::run(&linnet, account, args, printer).await,
+        Command::Listen(args) => listen::run(&linnet, account, args, printer).await,
+        Command::Chats => local::chats(&linnet, account, printer),
+        Command::History(args) => local::history(&linnet, account, args, printer),
+        Command::Roster(args) => roster::run(&linnet, account, args, printer).await,
+        Command::Doctor => doctor::run(&linnet, account, printer).await,
+    }
+}
+
+/// A view for rendering what concerns `client`'s account.
+fn view_for(client: &Client) -> View {
+    View::new(client.jid().to_string())
+}
+
+/// Connects, runs `f`, then disconnects cleanly whatever `f` returned.
+async fn connected<T, F, Fut>(client: &Client, f: F) -> Result<T, CliError>
+where
+    F: FnOnce(Client) -> Fut,
+    Fut: Future<Output = Result<T, CliError>>,
+{
+    client.connect().await?;
+    let result = f(client.clone()).await;
+    client.disconnect().await;
+    result
+}
