@@ -110,9 +110,22 @@ pub struct SendArgs {
     #[arg(required = true, num_args = 1.., value_name = "TEXT")]
     pub text: Vec<String>,
 
-    /// Seconds to wait for the server to acknowledge the message
+    /// Seconds to wait for each step (the server's acknowledgement, then delivery, then reading)
     #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: u64,
+
+    /// How far to follow the message before exiting: acknowledged by the server, delivered to
+    /// the recipient's device (receipt), or read (displayed marker)
+    #[arg(long, value_enum, default_value_t = WaitFor::Acked)]
+    pub wait: WaitFor,
+}
+
+/// How far `send` follows a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum WaitFor {
+    Acked,
+    Delivered,
+    Read,
 }
 
 #[derive(Debug, Args)]
@@ -265,6 +278,7 @@ mod tests {
         };
         assert_eq!(args.to, "bob@example.test");
         assert_eq!(args.text.join(" "), "hello there");
+        assert_eq!(args.wait, WaitFor::Acked);
         assert_eq!(args.timeout, 30);
 
         let cli = parse(&["send", "bob@x", "hi", "--timeout", "5", "--account", "a@x"]).unwrap();

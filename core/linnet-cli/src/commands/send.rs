@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use linnet_sdk::{Linnet, LinnetError, MessageState, normalise_jid};
 
-use crate::cli::SendArgs;
+use crate::cli::{SendArgs, WaitFor};
 use crate::error::{CliError, Kind};
 use crate::input;
 use crate::output::{self, Printer};
@@ -20,6 +20,12 @@ pub async fn run(
     let body = input::body(&args.text)?;
     let client = linnet.client(account)?;
     let timeout = Duration::from_secs(args.timeout);
+    let view = super::view_for(&client);
+    let later_stages: &[MessageState] = match args.wait {
+        WaitFor::Acked => &[],
+        WaitFor::Delivered => &[MessageState::Delivered],
+        WaitFor::Read => &[MessageState::Delivered, MessageState::Displayed],
+    };
 
     let (message, acknowledged) = super::connected(&client, |c| async move {
         let id = c.send_message(&to, &body)?;
@@ -53,12 +59,42 @@ pub async fn run(
                 format!("message {id} to {to} failed: {reason}"),
             ));
         }
+        printer.print(&output::sent(&message, acks, &view))?;
+        // Then follow it to the recipient: delivered (receipt), read (marker).
+        let mut message = message;
+        for &stage in later_stages {
+            if message.state == stage || rank_reached(message.state, stage) {
+                continue;
+            }
+            message = c
+                .wait_for_state(id, stage, timeout)
+                .await
+                .map_err(|e| match e {
+                    LinnetError::Timeout { .. } => CliError::timeout(format!(
+                        "message {id} was not {} within {} s",
+                        if stage == MessageState::Delivered { "delivered" } else { "read" },
+                        timeout.as_secs()
+                    )),
+                    other => other.into(),
+                })?;
+            printer.print(&output::event(
+                &linnet_sdk::ClientEvent::MessageState {
+                    id,
+                    peer: to.clone(),
+                    state: message.state,
+                    reason: message.failure_reason.clone(),
+                },
+                &view,
+            ))?;
+        }
         Ok((message, acks))
     })
     .await?;
-    printer.print(&output::sent(
-        &message,
-        acknowledged,
-        &super::view_for(&client),
-    ))
+    let _ = (message, acknowledged);
+    Ok(())
+}
+
+/// Whether `state` is already at or past `stage` (read implies delivered).
+fn rank_reached(state: MessageState, stage: MessageState) -> bool {
+    state == MessageState::Displayed && stage == MessageState::Delivered
 }
