@@ -177,7 +177,7 @@ impl ServerConn {
     }
 
     /// Waits (up to 5 s) for the test's [`FakeServer::signal`](super::FakeServer::signal).
-    pub async fn wait_for(&self, name: &str) {
+    pub async fn wait_for(&mut self, name: &str) {
         self.shared.wait_for(name, Duration::from_secs(5)).await;
     }
 

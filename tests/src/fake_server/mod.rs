@@ -261,9 +261,45 @@ impl FakeServer {
         self.shared.signal(name);
     }
 
-    /// Waits (up to 5 s) until a script called [`ServerConn::signal`] with `name`.
+    /// Waits (up to 5 s) until a script called [`ServerConn::signal`] with `name`. A script that
+    /// fails meanwhile has its assertion failure re-raised here.
     pub async fn wait_for(&self, name: &str) {
-        self.shared.wait_for(name, Duration::from_secs(5)).await;
+        let timeout = Duration::from_secs(5);
+        let mut rx = self.shared.signals.subscribe();
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let poll = tokio::time::Instant::now() + Duration::from_millis(20);
+            tokio::select! {
+                r = rx.wait_for(|s| s.contains(name)) => {
+                    assert!(r.is_ok(), "signals closed");
+                    return;
+                }
+                _ = tokio::time::sleep_until(poll.min(deadline)) => {}
+            }
+            self.check_scripts().await;
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "timed out after {timeout:?} waiting for signal '{name}' from the script"
+            );
+        }
+    }
+
+    /// Re-raises the failure of any script that has ended.
+    pub async fn check_scripts(&self) {
+        let ended: Vec<JoinHandle<()>> = {
+            let mut tasks = self.tasks.lock().unwrap();
+            let (ended, running) = tasks.drain(..).partition(|t| t.is_finished());
+            *tasks = running;
+            ended
+        };
+        for task in ended {
+            if let Err(e) = task.await {
+                if e.is_panic() {
+                    std::panic::resume_unwind(e.into_panic());
+                }
+                panic!("fake server script failed: {e}");
+            }
+        }
     }
 
     /// Waits (up to 10 s) for every script started so far to end, and re-raises the first
