@@ -278,6 +278,13 @@ enum Flow {
 impl Driver {
     async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
         let mut buf = vec![0u8; READ_CHUNK];
+        // Stanzas the server sent in the same read as the end of negotiation (e.g. right after
+        // `<enabled/>`) were parsed then; they belong to the session.
+        let early: Vec<StreamEvent> = self.conn.pending.drain(..).collect();
+        if let Flow::Stop(reason) = self.on_events(early).await {
+            self.finish(reason).await;
+            return;
+        }
         let reason = loop {
             let next_deadline = self.next_deadline();
             let flow = tokio::select! {
@@ -473,6 +480,10 @@ impl Driver {
             Ok(events) => events,
             Err(e) => return Flow::Stop(Disconnect::Error(ConnectError::Xml(e))),
         };
+        self.on_events(events).await
+    }
+
+    async fn on_events(&mut self, events: Vec<StreamEvent>) -> Flow {
         for event in events {
             let flow = match event {
                 StreamEvent::Stanza(e) => self.on_element(e).await,

@@ -257,23 +257,33 @@ impl ServerConn {
                 Err(ReadEnd::Io(e)) => panic!("fake server: reading from the client failed: {e}"),
                 Err(ReadEnd::Xml(e)) => panic!("fake server: the client sent invalid XML: {e}"),
             };
-            if self.sm_enabled && e.ns() == NS_CLIENT {
-                self.client_stanzas = self.client_stanzas.wrapping_add(1);
+            if let Some(e) = self.on_element(e).await {
+                return Some(e);
             }
-            if e.is("r", NS_SM) {
-                match self.acks {
-                    Acks::Auto => {
-                        let h = self.client_stanzas;
-                        self.send(&format!("<a xmlns='urn:xmpp:sm:3' h='{h}'/>"))
-                            .await;
-                        continue;
-                    }
-                    Acks::Ignore => continue,
-                    Acks::Manual => {}
-                }
-            }
-            return Some(e);
         }
+    }
+
+    /// Counts client stanzas for stream management and handles `<r/>` per the ack mode;
+    /// `None` if the element was consumed here.
+    async fn on_element(&mut self, e: Element) -> Option<Element> {
+        if self.sm_enabled && e.ns() == NS_CLIENT {
+            self.client_stanzas = self.client_stanzas.wrapping_add(1);
+        }
+        if e.is("r", NS_SM) {
+            match self.acks {
+                Acks::Auto => {
+                    let h = self.client_stanzas;
+                    // The client may be on its way out; a failed ack is its problem.
+                    let _ = self
+                        .try_send(&format!("<a xmlns='urn:xmpp:sm:3' h='{h}'/>"))
+                        .await;
+                    return None;
+                }
+                Acks::Ignore => return None,
+                Acks::Manual => {}
+            }
+        }
+        Some(e)
     }
 
     /// Next element, asserting its local name.
@@ -301,12 +311,12 @@ impl ServerConn {
     }
 
     /// Reads until the client closes its stream or the connection; returns what it sent on the
-    /// way (including `<r/>`). Answers a closing `</stream:stream>` with ours.
+    /// way (`<r/>` only with [`Acks::Manual`]). Answers a closing `</stream:stream>` with ours.
     pub async fn drain_until_closed(&mut self) -> Vec<Element> {
         let mut seen = Vec::new();
         loop {
             match self.read_event().await {
-                Ok(StreamEvent::Stanza(e)) => seen.push(e),
+                Ok(StreamEvent::Stanza(e)) => seen.extend(self.on_element(e).await),
                 Ok(StreamEvent::End) => {
                     let _ = self.try_send("</stream:stream>").await;
                     return seen;
@@ -314,7 +324,8 @@ impl ServerConn {
                 Ok(StreamEvent::Header(h)) => {
                     panic!("fake server: unexpected stream header {h:?} while draining")
                 }
-                Err(ReadEnd::Closed) | Err(ReadEnd::Io(_)) => return seen,
+                Err(ReadEnd::Closed) => return seen,
+                Err(ReadEnd::Io(_)) => return seen,
                 Err(ReadEnd::TimedOut) => panic!(
                     "fake server: the client did not close within {:?} (sent {})",
                     self.timeout,
@@ -360,6 +371,14 @@ impl ServerConn {
 
     /// Waits for the client's stream header and answers with ours.
     pub async fn open_stream(&mut self) -> StreamHeader {
+        let header = self.read_stream_header().await;
+        let header_xml = self.stream_header_xml();
+        self.send(&header_xml).await;
+        header
+    }
+
+    /// Waits for the client's stream header (addressed to our domain) without answering.
+    pub async fn read_stream_header(&mut self) -> StreamHeader {
         let header = match self.read_event().await {
             Ok(StreamEvent::Header(h)) => h,
             other => panic!("fake server: expected the client's stream header, got {other:?}"),
@@ -369,14 +388,18 @@ impl ServerConn {
             Some(self.shared.config.domain.as_str()),
             "stream header addressed to the wrong domain"
         );
+        header
+    }
+
+    /// Our stream header (with the XML declaration), as [`open_stream`](Self::open_stream)
+    /// sends it.
+    pub fn stream_header_xml(&mut self) -> String {
         let id = self.fresh_id("stream");
-        let header_xml = format!(
+        format!(
             "<?xml version='1.0'?><stream:stream xmlns='jabber:client' \
              xmlns:stream='http://etherx.jabber.org/streams' id='{id}' from='{}' version='1.0' xml:lang='en'>",
             self.shared.config.domain
-        );
-        self.send(&header_xml).await;
-        header
+        )
     }
 
     /// Sends `<stream:features>` with `inner` inside.
