@@ -196,7 +196,11 @@ impl SessionHandle {
                 reply,
             })
             .map_err(|_| SendError::Closed)?;
-        answer.await.unwrap_or(Err(IqError::Disconnected))
+        match answer.await.unwrap_or(Err(IqError::Disconnected)) {
+            // The driver only knows the default deadline; report the one of this request.
+            Err(IqError::Timeout(_)) => Err(IqError::Timeout(timeout)),
+            other => other,
+        }
     }
 
     /// Closes the stream politely and waits (briefly) for the session task to finish.
