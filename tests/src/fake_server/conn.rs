@@ -418,16 +418,28 @@ impl ServerConn {
 
     /// Like [`secure`](Self::secure), but returns the handshake error (for certificate tests).
     pub async fn try_secure(&mut self) -> std::io::Result<()> {
-        if self.shared.config.mode == TlsMode::StartTls {
-            self.open_stream().await;
-            self.send_features(&format!(
-                "<starttls xmlns='{NS_TLS}'><required/></starttls>"
-            ))
-            .await;
-            let e = self.expect("starttls").await;
-            assert_eq!(e.ns(), NS_TLS);
-            self.send(&format!("<proceed xmlns='{NS_TLS}'/>")).await;
+        match self.shared.config.mode {
+            TlsMode::StartTls => self.try_accept_starttls().await,
+            TlsMode::DirectTls => self.start_tls().await,
         }
+    }
+
+    /// The STARTTLS dance: header, features with `<starttls/>`, `<proceed/>`, handshake.
+    pub async fn accept_starttls(&mut self) {
+        if let Err(e) = self.try_accept_starttls().await {
+            panic!("fake server: TLS handshake failed: {e}");
+        }
+    }
+
+    pub async fn try_accept_starttls(&mut self) -> std::io::Result<()> {
+        self.open_stream().await;
+        self.send_features(&format!(
+            "<starttls xmlns='{NS_TLS}'><required/></starttls>"
+        ))
+        .await;
+        let e = self.expect("starttls").await;
+        assert_eq!(e.ns(), NS_TLS);
+        self.send(&format!("<proceed xmlns='{NS_TLS}'/>")).await;
         self.start_tls().await
     }
 

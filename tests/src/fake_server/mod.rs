@@ -17,11 +17,19 @@
 //!     s.serve_session_basics().await;  // roster get, carbons enable, initial presence
 //!     s.send("<message from='mallory@evil.example/x' type='chat'>...</message>").await;
 //!     s.barrier().await;               // the SDK has handled everything sent before
+//!     s.signal("handled");
+//!     s.drain_until_closed().await;    // keep the connection until the client leaves
 //! });
 //! let mut c = FakeClient::connected(&server).await;
-//! server.finish().await;               // joins the script, re-raises its assertion failures
+//! server.wait_for("handled").await;
 //! assert!(c.client.chats().unwrap().is_empty());
+//! c.client.disconnect().await;
+//! server.finish().await;               // joins the script, re-raises its assertion failures
 //! ```
+//!
+//! With a bare [`SessionClient`], let the script wait for a signal from the test before it
+//! attacks the running session: bytes sent right after the bind result can arrive in the same
+//! read as it and then hit negotiation instead of the session.
 //!
 //! The script runs once per connection ([`ServerConn::index`] tells which). Its helpers panic
 //! with a clear message when the client does something else than expected, and
@@ -33,7 +41,8 @@
 //!   [`ServerConn::expect_hangup`] (asserts the client sends nothing more and goes).
 //! * Writing: [`ServerConn::send`], [`ServerConn::send_raw`] (any bytes, even invalid UTF-8),
 //!   `try_` variants for when the client may already have hung up.
-//! * Preamble: [`ServerConn::secure`] (STARTTLS or direct TLS, per [`FakeConfig::mode`]),
+//! * Preamble: [`ServerConn::secure`] (STARTTLS or direct TLS, per [`FakeConfig::mode`];
+//!   [`ServerConn::accept_starttls`] and [`ServerConn::start_tls`] are the two halves),
 //!   [`ServerConn::offer_mechanisms`], [`ServerConn::accept_plain_auth`],
 //!   [`ServerConn::accept_scram`] (RFC 5802 server side, with channel binding checks and knobs
 //!   to misbehave), [`ServerConn::accept_bind`], [`ServerConn::enable_sm`], and the
