@@ -230,7 +230,7 @@ fn roster_push(from: Option<&str>, id: &str, jid: &str, ver: &str) -> String {
 
 /// Case 7: a roster push from a stranger, from our own full JID or from the server domain is
 /// ignored (the store is unchanged, no result is sent; an error would be acceptable); a
-/// push without `from` is applied and answered.
+/// push without `from` or from our bare JID is applied and answered.
 #[tokio::test]
 async fn roster_pushes_from_anyone_but_our_account_are_ignored() {
     let server = FakeServer::new(|mut s: ServerConn| async move {
@@ -266,6 +266,13 @@ async fn roster_pushes_from_anyone_but_our_account_are_ignored() {
             .await;
         let e = s.expect("iq").await;
         assert_eq!(e.attr("id"), Some("p5"));
+        assert_eq!(e.attr("type"), Some("result"));
+        // From our own bare JID is allowed too (RFC 6121 2.1.6).
+        let own = s.jid();
+        s.send(&roster_push(Some(&own), "p6", "dave@fake.test", "3"))
+            .await;
+        let e = s.expect("iq").await;
+        assert_eq!(e.attr("id"), Some("p6"));
         assert_eq!(e.attr("type"), Some("result"));
         s.barrier().await;
         s.signal("legit handled");
@@ -313,7 +320,10 @@ async fn roster_pushes_from_anyone_but_our_account_are_ignored() {
     server.signal("forged checked");
 
     server.wait_for("legit handled").await;
-    assert_eq!(jids(&c), ["alice@fake.test", "carol@fake.test"]);
+    assert_eq!(
+        jids(&c),
+        ["alice@fake.test", "carol@fake.test", "dave@fake.test"]
+    );
     assert!(
         c.drain_events()
             .iter()
