@@ -110,9 +110,10 @@ impl XmlConnection {
     }
 
     /// True when bytes are already buffered that the server sent before we changed layers
-    /// (after `<proceed/>`): a sign of STARTTLS command injection.
+    /// (after `<proceed/>`): a sign of STARTTLS command injection. Counts complete elements and
+    /// the start of an incomplete one alike.
     pub(crate) fn has_buffered_events(&self) -> bool {
-        !self.pending.is_empty()
+        !self.pending.is_empty() || self.reader.pending_bytes() > 0
     }
 
     pub fn into_stream(self) -> Box<dyn ByteStream> {

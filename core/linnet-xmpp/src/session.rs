@@ -196,7 +196,11 @@ impl SessionHandle {
                 reply,
             })
             .map_err(|_| SendError::Closed)?;
-        answer.await.unwrap_or(Err(IqError::Disconnected))
+        match answer.await.unwrap_or(Err(IqError::Disconnected)) {
+            // The driver only knows the default deadline; report the one of this request.
+            Err(IqError::Timeout(_)) => Err(IqError::Timeout(timeout)),
+            other => other,
+        }
     }
 
     /// Closes the stream politely and waits (briefly) for the session task to finish.
@@ -278,6 +282,13 @@ enum Flow {
 impl Driver {
     async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
         let mut buf = vec![0u8; READ_CHUNK];
+        // Stanzas the server sent in the same read as the end of negotiation (e.g. right after
+        // `<enabled/>`) were parsed then; they belong to the session.
+        let early: Vec<StreamEvent> = self.conn.pending.drain(..).collect();
+        if let Flow::Stop(reason) = self.on_events(early).await {
+            self.finish(reason).await;
+            return;
+        }
         let reason = loop {
             let next_deadline = self.next_deadline();
             let flow = tokio::select! {
@@ -474,6 +485,10 @@ impl Driver {
             Ok(events) => events,
             Err(e) => return Flow::Stop(Disconnect::Error(ConnectError::Xml(e))),
         };
+        self.on_events(events).await
+    }
+
+    async fn on_events(&mut self, events: Vec<StreamEvent>) -> Flow {
         for event in events {
             let flow = match event {
                 StreamEvent::Stanza(e) => self.on_element(e).await,

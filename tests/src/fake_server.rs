@@ -1,1 +1,0 @@
-//! Scripted fake server (adversarial cases). Filled in by the harness work.
