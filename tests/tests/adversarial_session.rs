@@ -444,3 +444,94 @@ async fn stream_error_conflict_ends_the_session_without_reconnecting() {
     );
     server.finish().await;
 }
+
+/// Without stream management the server's answer to a ping sent after a message acknowledges it
+/// (servers handle a session's stanzas in order); a "pong" from anyone else acknowledges nothing.
+#[tokio::test]
+async fn without_stream_management_a_ping_answer_from_the_server_acknowledges() {
+    let server = FakeServer::new(|mut s: ServerConn| async move {
+        s.login().await;
+        s.serve_session_basics().await;
+        s.expect("message").await;
+        let ping = s.expect_iq("get", "urn:xmpp:ping").await;
+        let id = ping.attr("id").unwrap().to_string();
+        // A peer tries to confirm it first: ignored.
+        s.send(&format!(
+            "<iq type='result' id='{id}' from='mallory@evil.example/x'/>"
+        ))
+        .await;
+        s.barrier().await;
+        s.signal("spoofed");
+        s.wait_for("checked").await;
+        s.send(&format!("<iq type='result' id='{id}' from='fake.test'/>"))
+            .await;
+        s.drain_until_closed().await;
+    });
+    let c = FakeClient::connected(&server).await;
+    let id = c
+        .client
+        .send_message("bob@fake.test", "no sm here")
+        .unwrap();
+    server.wait_for("spoofed").await;
+    let state = c.linnet.store().message(id).unwrap().unwrap().state;
+    assert_eq!(
+        state,
+        MessageState::Sent,
+        "a peer's answer must not acknowledge"
+    );
+    server.signal("checked");
+    let m = c
+        .client
+        .wait_for_state(id, MessageState::Acked, 5 * SECOND)
+        .await
+        .unwrap();
+    assert_eq!(m.state, MessageState::Acked);
+    c.client.disconnect().await;
+    server.finish().await;
+}
+
+/// A connection cut before the server acknowledged a message: on the next connection the message
+/// goes out again, with the same id (receivers deduplicate on it), and is then acknowledged.
+#[tokio::test]
+async fn unacknowledged_message_is_sent_again_after_the_connection_is_cut() {
+    let seen_ids = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let ids = seen_ids.clone();
+    let server = FakeServer::new(move |mut s: ServerConn| {
+        let ids = ids.clone();
+        async move {
+            s.login_with_sm().await;
+            if s.index() == 0 {
+                s.set_acks(Acks::Ignore);
+            }
+            s.serve_session_basics().await;
+            let m = s.expect("message").await;
+            ids.lock().unwrap().push(m.attr("id").unwrap().to_string());
+            if s.index() == 0 {
+                return; // The connection drops with the message unacknowledged.
+            }
+            s.drain_until_closed().await;
+        }
+    });
+    let mut c = FakeClient::connected(&server).await;
+    let id = c
+        .client
+        .send_message("bob@fake.test", "must not be lost")
+        .unwrap();
+    c.wait_disconnected(5 * SECOND).await;
+    assert_eq!(
+        c.linnet.store().message(id).unwrap().unwrap().state,
+        MessageState::Sent
+    );
+    c.client.connect().await.unwrap();
+    let m = c
+        .client
+        .wait_for_state(id, MessageState::Acked, 5 * SECOND)
+        .await
+        .unwrap();
+    assert_eq!(m.state, MessageState::Acked);
+    let ids = seen_ids.lock().unwrap().clone();
+    assert_eq!(ids.len(), 2, "sent once per connection");
+    assert_eq!(ids[0], ids[1], "the resend keeps its id");
+    c.client.disconnect().await;
+    server.finish().await;
+}

@@ -314,7 +314,7 @@ fn connection_json(state: &ConnectionState) -> Value {
         ConnectionState::Offline => json!({"type": "connection", "state": "offline"}),
         ConnectionState::Connecting => json!({"type": "connection", "state": "connecting"}),
         ConnectionState::Online => json!({"type": "connection", "state": "online"}),
-        ConnectionState::Disconnected { reason } => {
+        ConnectionState::Disconnected { reason, .. } => {
             json!({"type": "connection", "state": "disconnected", "reason": reason})
         }
     }
@@ -325,7 +325,9 @@ fn connection_human(state: &ConnectionState) -> String {
         ConnectionState::Offline => "offline".into(),
         ConnectionState::Connecting => "connecting…".into(),
         ConnectionState::Online => "online".into(),
-        ConnectionState::Disconnected { reason } => format!("disconnected: {}", one_line(reason)),
+        ConnectionState::Disconnected { reason, .. } => {
+            format!("disconnected: {}", one_line(reason))
+        }
     }
 }
 
@@ -1101,6 +1103,7 @@ mod tests {
         );
         let dropped = conn(ConnectionState::Disconnected {
             reason: "connection reset".into(),
+            error: None,
         });
         assert_eq!(human(&dropped), "[12:04:04] disconnected: connection reset");
         assert_eq!(

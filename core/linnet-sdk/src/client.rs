@@ -13,7 +13,7 @@ use linnet_xmpp::chatstates::ChatState;
 use linnet_xmpp::negotiate::{self, ConnectOptions, Credentials, SessionInfo};
 use linnet_xmpp::presence::{self, PresenceUpdate};
 use linnet_xmpp::roster::{self, RosterFetch};
-use linnet_xmpp::session::{self, SessionConfig, SessionEvent, SessionHandle};
+use linnet_xmpp::session::{self, Disconnect, SessionConfig, SessionEvent, SessionHandle};
 use linnet_xmpp::tls::TlsSettings;
 use linnet_xmpp::transport::{Connector, Target, TcpConnector, TlsMode};
 use linnet_xmpp::xmpp_parsers::iq::Iq;
@@ -39,9 +39,11 @@ pub enum ConnectionState {
     Offline,
     Connecting,
     Online,
-    /// The connection ended or failed; the reason in words.
+    /// The connection ended or failed: the reason in words, and the typed error when it ended
+    /// from one (so a UI can tell a wrong password or a replaced session from a network drop).
     Disconnected {
         reason: String,
+        error: Option<LinnetError>,
     },
 }
 
@@ -206,12 +208,22 @@ impl Client {
         match self.connect_inner().await {
             Ok(()) => {
                 self.set_state(ConnectionState::Online);
+                // A fresh session (no resumption yet): what the last one never confirmed goes
+                // out again; receivers deduplicate on origin-id and body.
+                let requeued = self
+                    .inner
+                    .store
+                    .requeue_unacknowledged(self.inner.account.id)?;
+                if requeued > 0 {
+                    tracing::info!(requeued, "resending messages the server never acknowledged");
+                }
                 self.flush_outbox();
                 Ok(())
             }
             Err(e) => {
                 self.set_state(ConnectionState::Disconnected {
                     reason: e.to_string(),
+                    error: Some(e.clone()),
                 });
                 Err(e)
             }
@@ -584,8 +596,15 @@ impl Client {
                         matches!(reason, linnet_xmpp::session::Disconnect::Requested);
                     *self.inner.session.lock().unwrap_or_else(|p| p.into_inner()) = None;
                     if !was_requested {
+                        let error = match &reason {
+                            Disconnect::Error(e) => LinnetError::from(e.clone()),
+                            other => LinnetError::Network {
+                                reason: other.to_string(),
+                            },
+                        };
                         self.set_state(ConnectionState::Disconnected {
                             reason: reason.to_string(),
+                            error: Some(error),
                         });
                     }
                     break;

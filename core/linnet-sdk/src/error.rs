@@ -89,9 +89,10 @@ impl LinnetError {
 impl From<ConnectError> for LinnetError {
     fn from(e: ConnectError) -> Self {
         match e {
-            ConnectError::NetworkUnreachable { .. } | ConnectError::Io(_) => LinnetError::Network {
-                reason: e.to_string(),
+            ConnectError::NetworkUnreachable { attempts } => LinnetError::Network {
+                reason: attempts.join("; "),
             },
+            ConnectError::Io(reason) => LinnetError::Network { reason },
             ConnectError::Timeout(stage) => LinnetError::Timeout {
                 what: stage.to_string(),
             },

@@ -142,7 +142,10 @@ pub fn init(filter: &str, json: bool) -> bool {
             .try_init()
             .is_ok()
     } else {
+        // Colour codes only on a terminal: they would litter a log file a tester shares.
+        let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
         tracing_subscriber::fmt()
+            .with_ansi(ansi)
             .with_env_filter(filter)
             .with_writer(writer)
             .try_init()

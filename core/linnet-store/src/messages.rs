@@ -366,6 +366,17 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// `Sent -> Queued` for every message the server never acknowledged, after a connection
+    /// ended without resumption: they are sent again (with the same id and origin-id, so
+    /// receivers deduplicate). Returns how many were put back.
+    pub fn requeue_unacknowledged(&self, account_id: i64) -> Result<usize, StoreError> {
+        Ok(self.conn().execute(
+            "UPDATE messages SET state = 'queued' \
+             WHERE account_id = ?1 AND direction = 'out' AND state = 'sent'",
+            [account_id],
+        )?)
+    }
+
     /// `Queued -> Sent`, counting an attempt. Returns whether the state changed.
     pub fn mark_sent(&self, message_id: i64) -> Result<bool, StoreError> {
         self.update_one(

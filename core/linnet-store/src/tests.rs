@@ -676,3 +676,24 @@ fn deleting_an_account_cascades() {
         Err(StoreError::NotFound(_))
     ));
 }
+
+#[test]
+fn unacknowledged_messages_go_back_to_the_outbox_and_others_stay() {
+    let (store, acc) = setup();
+    let sent = send(&store, acc, ALICE, "m1", 1);
+    let acked = send(&store, acc, ALICE, "m2", 2);
+    let queued = send(&store, acc, ALICE, "m3", 3);
+    store.mark_sent(sent).unwrap();
+    store.mark_sent(acked).unwrap();
+    store.mark_acked(acked).unwrap();
+    assert_eq!(store.requeue_unacknowledged(acc).unwrap(), 1);
+    assert_eq!(state(&store, sent), MessageState::Queued);
+    assert_eq!(state(&store, acked), MessageState::Acked);
+    let pending: Vec<i64> = store
+        .pending_outbox(acc)
+        .unwrap()
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(pending, vec![sent, queued], "oldest first, resent in order");
+}

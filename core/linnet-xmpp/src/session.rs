@@ -25,6 +25,9 @@ use crate::negotiate::SessionInfo;
 use crate::ns;
 use crate::xml::{self, StreamEvent, XmlError};
 
+/// Id prefix of the ping that stands in for stream-management acks when the server has none.
+const ACK_PING_PREFIX: &str = "linnet-ack-";
+
 /// Timers of a running session.
 #[derive(Debug, Clone)]
 pub struct SessionConfig {
@@ -334,7 +337,8 @@ impl Driver {
 
     fn count_outbound(&mut self, tag: Option<u64>) {
         self.outbound = self.outbound.wrapping_add(1);
-        if self.sm_enabled {
+        // Without stream management only tagged stanzas wait for the ping-based ack.
+        if self.sm_enabled || tag.is_some() {
             self.unacked.push_back((self.outbound, tag));
         }
     }
@@ -385,11 +389,25 @@ impl Driver {
             }
             next = commands.try_recv().ok();
         }
-        if wrote_stanza
-            && self.sm_enabled
-            && let Err(e) = self.write("<r xmlns='urn:xmpp:sm:3'/>").await
-        {
-            return Flow::Stop(Disconnect::Error(e));
+        if wrote_stanza {
+            let request = if self.sm_enabled {
+                Some("<r xmlns='urn:xmpp:sm:3'/>".to_string())
+            } else if self.unacked.iter().any(|(_, tag)| tag.is_some()) {
+                // No stream management: the server handles our stanzas in order, so its answer
+                // to a ping sent after them acknowledges them all.
+                let upto = self.outbound;
+                self.count_outbound(None);
+                Some(format!(
+                    "<iq xmlns='jabber:client' type='get' id='{ACK_PING_PREFIX}{upto}'><ping xmlns='urn:xmpp:ping'/></iq>"
+                ))
+            } else {
+                None
+            };
+            if let Some(request) = request
+                && let Err(e) = self.write(&request).await
+            {
+                return Flow::Stop(Disconnect::Error(e));
+            }
         }
         if let Err(e) = self.flush().await {
             return Flow::Stop(Disconnect::Error(e));
@@ -557,6 +575,11 @@ impl Driver {
             tracing::warn!("ack without a valid h");
             return;
         };
+        self.ack_up_to(h);
+    }
+
+    /// Everything sent up to sequence number `h` reached the server.
+    fn ack_up_to(&mut self, h: u32) {
         let mut tags = Vec::new();
         // Sequence numbers wrap at 2^32: a stanza is acknowledged when it is not "after" h.
         while let Some(&(seq, tag)) = self.unacked.front() {
@@ -582,6 +605,21 @@ impl Driver {
                 return Flow::Continue;
             }
             let from: Option<Jid> = e.attr("from").and_then(|f| Jid::new(f).ok());
+            if let Some(upto) = id
+                .strip_prefix(ACK_PING_PREFIX)
+                .and_then(|n| n.parse::<u32>().ok())
+            {
+                // Only our own server may confirm what it received.
+                let own_domain = self.own.domain().as_str();
+                let from_server = from.as_ref().is_none_or(|f| {
+                    f.as_str() == own_domain
+                        || (f.resource().is_none() && f.to_bare() == self.own.to_bare())
+                });
+                if from_server && !self.sm_enabled {
+                    self.ack_up_to(upto);
+                }
+                return Flow::Continue;
+            }
             let Some(pending) = self.pending_iqs.get(&id) else {
                 self.emit(SessionEvent::Dropped {
                     reason: format!("IQ {kind} with unknown id"),

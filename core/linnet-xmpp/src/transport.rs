@@ -40,7 +40,11 @@ impl std::fmt::Display for Target {
             TlsMode::StartTls => "starttls",
             TlsMode::DirectTls => "direct-tls",
         };
-        write!(f, "{}:{} ({mode})", self.host, self.port)
+        if self.host.contains(':') {
+            write!(f, "[{}]:{} ({mode})", self.host, self.port)
+        } else {
+            write!(f, "{}:{} ({mode})", self.host, self.port)
+        }
     }
 }
 

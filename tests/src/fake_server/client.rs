@@ -113,7 +113,7 @@ impl FakeClient {
     /// Waits for `ConnectionState::Disconnected` and returns its reason.
     pub async fn wait_disconnected(&mut self, timeout: Duration) -> String {
         self.wait_event("disconnection", timeout, |e| match e {
-            ClientEvent::Connection(ConnectionState::Disconnected { reason }) => {
+            ClientEvent::Connection(ConnectionState::Disconnected { reason, .. }) => {
                 Some(reason.clone())
             }
             _ => None,

@@ -185,6 +185,12 @@ impl Listener {
                     return Ok(Flow::Done);
                 }
             }
+            ClientEvent::Connection(ConnectionState::Disconnected { error: Some(e), .. })
+                if is_fatal_drop(&e) =>
+            {
+                // Reconnecting would not help (or would fight another session): stop here.
+                return Err(e.into());
+            }
             ClientEvent::Connection(ConnectionState::Disconnected { .. })
                 if self.ever_online && self.attempt.is_none() =>
             {
@@ -321,4 +327,12 @@ impl Shutdown {
             std::future::pending::<()>().await;
         }
     }
+}
+
+/// A drop after which reconnecting would not help: credentials or certificate problems, or the
+/// server replacing this session with another one of the same resource (`conflict`).
+fn is_fatal_drop(error: &LinnetError) -> bool {
+    matches!(error.kind(), ErrorKind::Auth | ErrorKind::Tls)
+        || matches!(error, LinnetError::StreamError { condition, .. }
+            if condition == "conflict" || condition == "not-authorized")
 }

@@ -72,7 +72,11 @@ pub async fn run(
                 .map_err(|e| match e {
                     LinnetError::Timeout { .. } => CliError::timeout(format!(
                         "message {id} was not {} within {} s",
-                        if stage == MessageState::Delivered { "delivered" } else { "read" },
+                        if stage == MessageState::Delivered {
+                            "delivered"
+                        } else {
+                            "read"
+                        },
                         timeout.as_secs()
                     )),
                     other => other.into(),
