@@ -610,8 +610,13 @@ impl Client {
                     break;
                 }
             };
-            if let Err(e) = result {
-                tracing::warn!(error = %e, "handling an incoming stanza failed");
+            match result {
+                Ok(()) => {}
+                // The session closed under us; its Closed event follows.
+                Err(LinnetError::NotConnected) => {
+                    tracing::debug!("stanza handled after the session closed")
+                }
+                Err(e) => tracing::warn!(error = %e, "handling an incoming stanza failed"),
             }
         }
     }

@@ -63,9 +63,6 @@ pub async fn run(
         // Then follow it to the recipient: delivered (receipt), read (marker).
         let mut message = message;
         for &stage in later_stages {
-            if message.state == stage || rank_reached(message.state, stage) {
-                continue;
-            }
             message = c
                 .wait_for_state(id, stage, timeout)
                 .await
@@ -81,24 +78,29 @@ pub async fn run(
                     )),
                     other => other.into(),
                 })?;
+            // Name each step reached, even when the next one came in the same instant (a
+            // receipt and a read marker often arrive together).
+            let reached = if message.state == MessageState::Failed {
+                MessageState::Failed
+            } else {
+                stage
+            };
             printer.print(&output::event(
                 &linnet_sdk::ClientEvent::MessageState {
                     id,
                     peer: to.clone(),
-                    state: message.state,
+                    state: reached,
                     reason: message.failure_reason.clone(),
                 },
                 &view,
             ))?;
+            if reached == MessageState::Failed {
+                break;
+            }
         }
         Ok((message, acks))
     })
     .await?;
     let _ = (message, acknowledged);
     Ok(())
-}
-
-/// Whether `state` is already at or past `stage` (read implies delivered).
-fn rank_reached(state: MessageState, stage: MessageState) -> bool {
-    state == MessageState::Displayed && stage == MessageState::Delivered
 }
