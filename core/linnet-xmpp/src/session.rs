@@ -112,7 +112,7 @@ enum Command {
         id: String,
         text: String,
         to: Option<Jid>,
-        deadline: Instant,
+        timeout: Duration,
         reply: oneshot::Sender<Result<Option<Element>, IqError>>,
     },
     Close {
@@ -195,15 +195,11 @@ impl SessionHandle {
                 id,
                 text,
                 to,
-                deadline: Instant::now() + timeout,
+                timeout,
                 reply,
             })
             .map_err(|_| SendError::Closed)?;
-        match answer.await.unwrap_or(Err(IqError::Disconnected)) {
-            // The driver only knows the default deadline; report the one of this request.
-            Err(IqError::Timeout(_)) => Err(IqError::Timeout(timeout)),
-            other => other,
-        }
+        answer.await.unwrap_or(Err(IqError::Disconnected))
     }
 
     /// Closes the stream politely and waits (briefly) for the session task to finish.
@@ -255,6 +251,7 @@ pub fn start(
 
 struct PendingIq {
     to: Option<Jid>,
+    timeout: Duration,
     deadline: Instant,
     reply: oneshot::Sender<Result<Option<Element>, IqError>>,
 }
@@ -364,15 +361,17 @@ impl Driver {
                     id,
                     text,
                     to,
-                    deadline,
+                    timeout,
                     reply,
                 } => {
                     self.count_outbound(None);
                     wrote_stanza = true;
+                    let deadline = Instant::now() + timeout;
                     self.pending_iqs.insert(
                         id,
                         PendingIq {
                             to,
+                            timeout,
                             deadline,
                             reply,
                         },
@@ -465,8 +464,7 @@ impl Driver {
             .collect();
         for id in expired {
             if let Some(p) = self.pending_iqs.remove(&id) {
-                let waited = self.config.iq_timeout;
-                let _ = p.reply.send(Err(IqError::Timeout(waited)));
+                let _ = p.reply.send(Err(IqError::Timeout(p.timeout)));
             }
         }
         match self.probe_sent {
