@@ -111,18 +111,26 @@ def main():
             if p:
                 print(f"| {c} | " + " | ".join(fmt(t, 0) for _, t in p) + " |")
 
-    for c in ("linnet", "slixmpp"):
-        t = res[c]["timeline"]
-        if not t or "timeline" not in t:
-            continue
-        tl = t["timeline"]
-        print(f"\n## {c}: one connect, step by step (the median of the traced runs, {fmt(tl['total_ms'])} ms)\n")
-        print("```")
-        prev = 0.0
-        for name, at in tl["steps"]:
-            print(f"{at:8.2f} ms  (+{at - prev:6.2f})  {name}")
-            prev = at
-        print("```")
+    titles = {"timeline": "one connect", "timeline_rtt": "one round trip (alice's and bob's lines interleaved)"}
+    for key, what in titles.items():
+        for c in ("linnet", "slixmpp"):
+            t = res[c]["timeline"]
+            if not t or key not in t:
+                continue
+            tl = t[key]
+            print(f"\n## {c}: {what}, step by step (the median traced run, {fmt(tl['total_ms'])} ms)\n")
+            print("```")
+            prev = 0.0
+            for name, at in tl["steps"]:
+                print(f"{at:8.2f} ms  (+{at - prev:6.2f})  {name}")
+                prev = at
+            print("```")
+    t = res["linnet"]["timeline"]
+    if t and "timeline_burst" in t:
+        b = t["timeline_burst"]
+        print(f"\nlinnet, traced burst of {b['messages']} messages: {b['sent_ack_requests']} ack requests "
+              f"written, {b['received_acks']} acks read in {b['reads']} reads, {fmt(b['total_ms'])} ms "
+              f"(slixmpp's xep_0198 requests one ack per 5 stanzas).")
 
     try:
         loads = (out / "load.txt").read_text().strip()

@@ -321,6 +321,50 @@ async def timeline(server, account, runs):
     return {"total_ms": total, "construct_ms": construct, "steps": keep}
 
 
+async def timeline_rtt(server, alice, bob, runs):
+    """Traced round trips; both clients log to the same handler, so their lines interleave."""
+    marks = next(h for h in logging.getLogger("slixmpp").handlers if isinstance(h, Marks))
+    a, _, _ = await connect_ready(server, alice)
+    b, _, _ = await connect_ready(server, bob)
+    await befriend(a, alice["jid"], b, bob["jid"])
+    await asyncio.sleep(0.3)
+    waiting = {}
+
+    def receipt(msg):
+        fut = waiting.pop(msg["receipt"], None)
+        if fut is not None and not fut.done():
+            fut.set_result(time.perf_counter())
+
+    a.add_event_handler("receipt_received", receipt)
+    loop = asyncio.get_running_loop()
+    results = []
+    for i in range(runs + 2):
+        marks.marks.clear()
+        t0 = time.perf_counter()
+        m = chat_message(a, bob["jid"], f"traced ping {i}")
+        fut = loop.create_future()
+        waiting[m["id"]] = fut
+        m.send()
+        t1 = await asyncio.wait_for(fut, 20)
+        got = [(t, msg) for t, msg in marks.marks if t0 <= t <= t1]
+        if i < 2:
+            continue
+        steps = [(step_name(msg), ms(t - t0)) for t, msg in got if msg.startswith(("SEND", "RECV"))]
+        steps.append(("alice sees the receipt", ms(t1 - t0)))
+        results.append((ms(t1 - t0), steps))
+    await disconnect(a)
+    await disconnect(b)
+    results.sort(key=lambda r: r[0])
+    total, steps = results[len(results) // 2]
+    log(f"slixmpp round trip timeline (median of {runs} traced runs, total {total:.2f} ms; "
+        f"all: {[r[0] for r in results]}):")
+    prev = 0.0
+    for name, at in steps:
+        log(f"  {at:8.2f} ms  (+{at - prev:6.2f})  {name}")
+        prev = at
+    return {"total_ms": total, "all_ms": [r[0] for r in results], "steps": steps}
+
+
 def log(text):
     print(text, file=sys.stderr, flush=True)
 
@@ -341,6 +385,7 @@ async def main():
            "server": server_name, "pid": os.getpid(), "runs": args.runs}
     if args.timeline:
         out["timeline"] = await timeline(server, accounts["connect"], args.timeline)
+        out["timeline_rtt"] = await timeline_rtt(server, accounts["alice"], accounts["bob"], args.timeline)
     else:
         only = args.only.split(",")
         if "connect" in only:

@@ -304,6 +304,16 @@ async fn bench_connect(b: &mut Bench, account: &Account, warmup: usize, runs: us
 /// Makes `a` and `b` mutual contacts (as `befriend` in tests/src/lib.rs).
 async fn befriend(a: &mut Peer, a_jid: &str, b: &mut Peer, b_jid: &str) {
     let t = Duration::from_secs(20);
+    let mutual = |p: &Peer, other: &str| {
+        p.client
+            .roster()
+            .unwrap()
+            .iter()
+            .any(|c| c.jid == other && c.subscription == Subscription::Both)
+    };
+    if mutual(a, b_jid) && mutual(b, a_jid) {
+        return; // already contacts (an earlier phase of the same run)
+    }
     a.client.add_contact(b_jid, None).await.unwrap();
     expect(&mut b.events, "subscription request", t, |e| {
         matches!(e, ClientEvent::SubscriptionRequest { from } if from == a_jid).then_some(())
@@ -538,13 +548,133 @@ async fn timeline(b: &mut Bench, account: &Account, runs: usize, recorder: Recor
     }
     all.sort_by(|x, y| x.0.total_cmp(&y.0));
     let (total, steps) = all[all.len() / 2].clone();
-    eprintln!("linnet connect timeline (median of {runs} traced runs, total {total:.2} ms):");
+    print_steps(
+        &format!("linnet connect timeline (median of {runs} traced runs, total {total:.2} ms):"),
+        &steps,
+    );
+    json!({ "total_ms": total, "steps": steps.iter().map(|(n, t)| json!([n, t])).collect::<Vec<_>>() })
+}
+
+fn print_steps(title: &str, steps: &[(String, f64)]) {
+    eprintln!("{title}");
     let mut prev = 0.0;
-    for (name, at) in &steps {
+    for (name, at) in steps {
         eprintln!("  {at:8.2} ms  (+{:6.2})  {name}", at - prev);
         prev = *at;
     }
-    json!({ "total_ms": total, "steps": steps.iter().map(|(n, t)| json!([n, t])).collect::<Vec<_>>() })
+}
+
+/// Traced round trips (both clients live in this process, so their lines interleave: alice
+/// sends the body, bob receives it and sends the `<received/>`, alice receives that).
+async fn timeline_rtt(
+    b: &mut Bench,
+    alice: &Account,
+    bob: &Account,
+    runs: usize,
+    recorder: Recorder,
+) -> Value {
+    let mut a = b.peer(alice);
+    let mut bb = b.peer(bob);
+    a.client.connect().await.unwrap();
+    bb.client.connect().await.unwrap();
+    befriend(&mut a, &alice.jid, &mut bb, &bob.jid).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    while a.events.try_recv().is_ok() {}
+    let mut all: Vec<(f64, Vec<(String, f64)>)> = Vec::new();
+    for i in 0..runs + 2 {
+        recorder.marks.lock().unwrap().clear();
+        let t0 = Instant::now();
+        let id = a
+            .client
+            .send_message(&bob.jid, &format!("traced ping {i}"))
+            .unwrap();
+        expect(&mut a.events, "delivery receipt", Duration::from_secs(20), |e| {
+            matches!(e, ClientEvent::MessageState { id: m, state: MessageState::Delivered, .. } if *m == id)
+                .then_some(())
+        })
+        .await;
+        let total = t0.elapsed();
+        // Let trailing acks reach the log, then take the marks up to the Delivered event.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let marks = std::mem::take(&mut *recorder.marks.lock().unwrap());
+        if i < 2 {
+            continue;
+        }
+        let mut steps: Vec<(String, f64)> = marks
+            .iter()
+            .filter(|(t, _)| *t >= t0 && *t <= t0 + total)
+            .map(|(t, m)| (step_name(m), millis(*t - t0)))
+            .collect();
+        steps.push(("alice sees Delivered".into(), millis(total)));
+        all.push((millis(total), steps));
+    }
+    a.client.disconnect().await;
+    bb.client.disconnect().await;
+    all.sort_by(|x, y| x.0.total_cmp(&y.0));
+    let samples: Vec<f64> = all.iter().map(|x| x.0).collect();
+    let (total, steps) = all[all.len() / 2].clone();
+    print_steps(
+        &format!(
+            "linnet round trip timeline (median of {runs} traced runs, total {total:.2} ms; all: {samples:?}):"
+        ),
+        &steps,
+    );
+    json!({ "total_ms": total, "all_ms": samples, "steps": steps.iter().map(|(n, t)| json!([n, t])).collect::<Vec<_>>() })
+}
+
+/// A traced burst: how many ack requests Linnet wrote and acks it read for `n` messages.
+async fn timeline_burst(
+    b: &mut Bench,
+    alice: &Account,
+    sink: &Account,
+    n: usize,
+    recorder: Recorder,
+) -> Value {
+    let mut a = b.peer(alice);
+    a.client.connect().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    while a.events.try_recv().is_ok() {}
+    recorder.marks.lock().unwrap().clear();
+    let t0 = Instant::now();
+    let mut pending = HashSet::new();
+    for i in 0..n {
+        pending.insert(
+            a.client
+                .send_message(&sink.jid, &format!("traced burst {i}"))
+                .unwrap(),
+        );
+    }
+    while !pending.is_empty() {
+        if let Ok(Ok(ClientEvent::MessageState {
+            id,
+            state: MessageState::Acked,
+            ..
+        })) = tokio::time::timeout(Duration::from_secs(120), a.events.recv()).await
+        {
+            pending.remove(&id);
+        }
+    }
+    let total = t0.elapsed();
+    let marks = std::mem::take(&mut *recorder.marks.lock().unwrap());
+    a.client.disconnect().await;
+    // Elements, not lines: one read can carry several acks.
+    let count = |dir: &str, element: &str| {
+        marks
+            .iter()
+            .filter_map(|(_, m)| m.strip_prefix(dir))
+            .map(|text| text.matches(element).count())
+            .sum::<usize>()
+    };
+    let v = json!({
+        "messages": n,
+        "total_ms": millis(total),
+        "sent_messages": count("SEND ", "<message "),
+        "sent_ack_requests": count("SEND ", "<r "),
+        "received_acks": count("RECV ", "<a "),
+        "reads": marks.iter().filter(|(_, m)| m.starts_with("RECV ")).count(),
+    });
+    eprintln!("linnet traced burst of {n}: {v}");
+    v
 }
 
 fn account(v: &Value, name: &str) -> Account {
@@ -593,7 +723,15 @@ fn main() {
             "runs": args.runs,
         });
         if let Some(n) = args.timeline {
-            out["timeline"] = timeline(&mut b, &account(&accounts, "connect"), n, recorder).await;
+            out["timeline"] =
+                timeline(&mut b, &account(&accounts, "connect"), n, recorder.clone()).await;
+            let (alice, bob, sink) = (
+                account(&accounts, "alice"),
+                account(&accounts, "bob"),
+                account(&accounts, "sink"),
+            );
+            out["timeline_rtt"] = timeline_rtt(&mut b, &alice, &bob, n, recorder.clone()).await;
+            out["timeline_burst"] = timeline_burst(&mut b, &alice, &sink, 100, recorder).await;
             return out;
         }
         if args.only.iter().any(|o| o == "connect") {
