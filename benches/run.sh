@@ -4,13 +4,16 @@
 #
 # Starts the test servers if needed, creates fresh accounts (one set per client, so neither sees
 # the other's offline messages or archive), installs slixmpp into a venv under target/ if missing,
-# builds the bench in release, runs both clients figure by figure (Linnet then slixmpp for each,
-# so a change in machine load hits both alike), each process under /usr/bin/time -v for its peak
-# RSS, and prints a table. Raw JSON, logs and the table land in $BENCH_OUT.
+# builds the bench in release, runs both clients figure by figure in BENCH_ROUNDS rounds (one
+# client right after the other for each figure, alternating who goes first, so a change in
+# machine load hits both alike), each process under /usr/bin/time -v for its peak RSS, and
+# prints a table. Raw JSON, logs and the table land in $BENCH_OUT.
 #
 # Environment:
 #   BENCH_SERVER    prosody (default) or ejabberd
 #   BENCH_RUNS      timed runs for connect and round trip (default 50), after BENCH_WARMUP (3)
+#   BENCH_ROUNDS    rounds of all three figures (default 3), alternating which client goes first;
+#                   the table pools the samples of all rounds and shows each round's figure too
 #   BENCH_MESSAGES  messages in the burst (default 1000)
 #   BENCH_TIMELINE  traced connects for the where-does-the-time-go timelines (default 20; 0 = skip)
 #   BENCH_OUT       output dir (default target/bench/<UTC time>)
@@ -21,6 +24,7 @@ ROOT=$PWD
 
 SERVER=${BENCH_SERVER:-prosody}
 RUNS=${BENCH_RUNS:-50}
+ROUNDS=${BENCH_ROUNDS:-3}
 WARMUP=${BENCH_WARMUP:-3}
 MESSAGES=${BENCH_MESSAGES:-1000}
 TIMELINE=${BENCH_TIMELINE:-20}
@@ -98,7 +102,7 @@ make_accounts slixmpp
     echo "python=$("$PY" --version 2>&1)"
     echo "slixmpp=$("$PY" -c 'import slixmpp; print(slixmpp.__version__)')"
     echo "server=$SERVER"
-    echo "runs=$RUNS warmup=$WARMUP messages=$MESSAGES"
+    echo "runs=$RUNS warmup=$WARMUP messages=$MESSAGES rounds=$ROUNDS"
 } >"$OUT/machine.txt"
 
 # 7. The figures, Linnet then slixmpp for each.
@@ -115,9 +119,21 @@ run() { # CLIENT PHASE ARGS...
     echo "$client $phase load_after=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/load.txt"
 }
 common=(--runs "$RUNS" --warmup "$WARMUP" --messages "$MESSAGES")
-for phase in connect rtt burst; do
-    run linnet "$phase" "$BIN" --accounts "$OUT/accounts-linnet.json" "${common[@]}" --only "$phase"
-    run slixmpp "$phase" "$PY" benches/slixmpp_bench.py --accounts "$OUT/accounts-slixmpp.json" "${common[@]}" --only "$phase"
+run_linnet() { run linnet "$1-r$2" "$BIN" --accounts "$OUT/accounts-linnet.json" "${common[@]}" --only "$1"; }
+run_slixmpp() {
+    run slixmpp "$1-r$2" "$PY" benches/slixmpp_bench.py --accounts "$OUT/accounts-slixmpp.json" "${common[@]}" --only "$1"
+}
+for round in $(seq 1 "$ROUNDS"); do
+    for phase in connect rtt burst; do
+        # Alternate who goes first: the machine's load drifts (other builds share the 2 cores).
+        if [ $((round % 2)) = 1 ]; then
+            run_linnet "$phase" "$round"
+            run_slixmpp "$phase" "$round"
+        else
+            run_slixmpp "$phase" "$round"
+            run_linnet "$phase" "$round"
+        fi
+    done
 done
 if [ "$TIMELINE" -gt 0 ]; then
     run linnet timeline "$BIN" --accounts "$OUT/accounts-linnet.json" --timeline "$TIMELINE"
