@@ -3,9 +3,10 @@
 
 After STARTTLS, a client sends its new stream header and waits for the server's stream header
 and <stream:features/>. Prosody 0.12 leaves Nagle's algorithm on (net.server_epoll
-`nagle = true` unless `network_settings = { nagle = false }`), and writes header and features
-as two TLS records: the second waits until the client ACKs the first, and Linux delays that ACK
-by up to 40 ms when the client has nothing to send. The probe times that step N times with the
+`nagle = true` unless `network_settings = { nagle = false }`) and, right after the TLS 1.3
+handshake, writes two small session tickets and then header and features: that last write waits
+until the client ACKs the earlier small segment, and Linux delays that ACK by up to 40 ms when
+the client has nothing to send. The probe times that step N times with the
 client's ACKs as usual, and N times with TCP_QUICKACK set on the client socket before each read
 (the client then ACKs at once). Standard library only. Usage: nagle_probe.py [prosody|ejabberd] [N]
 """
