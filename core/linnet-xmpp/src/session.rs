@@ -244,6 +244,7 @@ pub fn start(
         last_heard: Instant::now(),
         probe_sent: None,
         ping_seq: 0,
+        ack_requested: false,
     };
     tokio::spawn(driver.run(command_rx));
     (handle, event_rx)
@@ -272,6 +273,9 @@ struct Driver {
     last_heard: Instant,
     probe_sent: Option<Instant>,
     ping_seq: u64,
+    /// An `<r/>` is on its way: one at a time is enough, the answer covers everything before it,
+    /// and a burst of messages then costs the server one ack instead of one per message.
+    ack_requested: bool,
 }
 
 enum Flow {
@@ -390,7 +394,7 @@ impl Driver {
         }
         if wrote_stanza {
             let request = if self.sm_enabled {
-                Some("<r xmlns='urn:xmpp:sm:3'/>".to_string())
+                self.request_ack()
             } else if self.unacked.iter().any(|(_, tag)| tag.is_some()) {
                 // No stream management: the server handles our stanzas in order, so its answer
                 // to a ping sent after them acknowledges them all.
@@ -475,6 +479,8 @@ impl Driver {
             None if now >= self.last_heard + self.config.idle_before_ping => {
                 self.probe_sent = Some(now);
                 let probe = if self.sm_enabled {
+                    // A probe always goes out, even with a request pending: it may have been lost.
+                    self.ack_requested = true;
                     "<r xmlns='urn:xmpp:sm:3'/>".to_string()
                 } else {
                     self.ping_seq += 1;
@@ -529,7 +535,17 @@ impl Driver {
                         return Flow::Stop(Disconnect::Error(err));
                     }
                 }
-                "a" => self.on_ack(&e),
+                "a" => {
+                    self.on_ack(&e);
+                    self.ack_requested = false;
+                    // Stanzas written while the last request was out need one of their own.
+                    if !self.unacked.is_empty()
+                        && let Some(r) = self.request_ack()
+                        && let Err(err) = self.write(&r).await.and(self.flush().await)
+                    {
+                        return Flow::Stop(Disconnect::Error(err));
+                    }
+                }
                 _ => tracing::debug!(name = e.name(), "ignoring stream management element"),
             }
             return Flow::Continue;
@@ -566,6 +582,15 @@ impl Driver {
             }),
         }
         Flow::Continue
+    }
+
+    /// An ack request, unless one is already out.
+    fn request_ack(&mut self) -> Option<String> {
+        if self.ack_requested {
+            return None;
+        }
+        self.ack_requested = true;
+        Some("<r xmlns='urn:xmpp:sm:3'/>".to_string())
     }
 
     fn on_ack(&mut self, e: &Element) {
