@@ -622,22 +622,14 @@ impl Client {
     }
 
     fn on_acked(&self, tags: &[u64]) -> Result<(), LinnetError> {
-        for &tag in tags {
-            let id = tag as i64;
-            if self.inner.store.mark_acked(id)? {
-                let peer = self
-                    .inner
-                    .store
-                    .message(id)?
-                    .map(|m| m.peer)
-                    .unwrap_or_default();
-                self.emit(ClientEvent::MessageState {
-                    id,
-                    peer,
-                    state: MessageState::Acked,
-                    reason: None,
-                });
-            }
+        let ids: Vec<i64> = tags.iter().map(|&t| t as i64).collect();
+        for (id, peer) in self.inner.store.mark_acked_many(&ids)? {
+            self.emit(ClientEvent::MessageState {
+                id,
+                peer,
+                state: MessageState::Acked,
+                reason: None,
+            });
         }
         Ok(())
     }

@@ -401,6 +401,32 @@ impl Store {
         )
     }
 
+    /// `mark_acked` for every message one stream-management ack covers, in one transaction.
+    /// Returns the messages whose state changed, with their peer.
+    pub fn mark_acked_many(&self, message_ids: &[i64]) -> Result<Vec<(i64, String)>, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut changed = Vec::new();
+        {
+            let mut update = tx.prepare_cached(transition!(
+                "state = 'acked', failure_reason = NULL",
+                "state IN ('queued', 'sent', 'failed')"
+            ))?;
+            let mut peer = tx.prepare_cached(
+                "SELECT c.peer FROM messages m JOIN conversations c ON c.id = m.conversation_id \
+                 WHERE m.id = ?1",
+            )?;
+            for &id in message_ids {
+                if update.execute(params![id])? == 1 {
+                    let p: String = peer.query_row(params![id], |r| r.get(0))?;
+                    changed.push((id, p));
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(changed)
+    }
+
     /// Sending failed (e.g. an error bounce). Allowed from `Queued`, `Sent`
     /// and `Acked`; a delivered or displayed message cannot fail.
     pub fn mark_failed(&self, message_id: i64, reason: &str) -> Result<bool, StoreError> {

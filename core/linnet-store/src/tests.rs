@@ -697,3 +697,25 @@ fn unacknowledged_messages_go_back_to_the_outbox_and_others_stay() {
         .collect();
     assert_eq!(pending, vec![sent, queued], "oldest first, resent in order");
 }
+
+#[test]
+fn one_ack_settles_many_messages_in_one_go() {
+    let (store, acc) = setup();
+    let a = send(&store, acc, ALICE, "a1", 1);
+    let b = send(&store, acc, ALICE, "a2", 2);
+    let delivered = send(&store, acc, ALICE, "a3", 3);
+    for id in [a, b, delivered] {
+        store.mark_sent(id).unwrap();
+    }
+    store.mark_delivered(acc, ALICE, "a3").unwrap();
+    let changed = store.mark_acked_many(&[a, b, delivered, 9999]).unwrap();
+    assert_eq!(
+        changed,
+        vec![(a, ALICE.to_string()), (b, ALICE.to_string())]
+    );
+    assert_eq!(
+        state(&store, delivered),
+        MessageState::Delivered,
+        "never goes back"
+    );
+}

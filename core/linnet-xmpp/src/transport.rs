@@ -188,7 +188,7 @@ impl Connector for TcpConnector {
                         let _ = stream.set_nodelay(true);
                         tracing::debug!(%target, "TCP connected");
                         return Ok(RawConnection {
-                            stream: Box::new(stream),
+                            stream: Box::new(QuickAckTcp(stream)),
                             target,
                         });
                     }
@@ -198,6 +198,62 @@ impl Connector for TcpConnector {
             }
             Err(ConnectError::NetworkUnreachable { attempts })
         })
+    }
+}
+
+/// TCP that acknowledges received data at once instead of delaying the ACK (Linux, Android).
+///
+/// A server that leaves Nagle's algorithm on (Prosody 0.12 does by default) holds a small write
+/// back until the previous one is acknowledged, and a delayed ACK takes ~40 ms: measured here as
+/// 43 ms of every connect and of most round trips. Quick-ack mode is not sticky, so it is
+/// re-armed after every read.
+struct QuickAckTcp(TcpStream);
+
+impl QuickAckTcp {
+    fn rearm(&self) {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        {
+            let _ = socket2::SockRef::from(&self.0).set_tcp_quickack(true);
+        }
+    }
+}
+
+impl AsyncRead for QuickAckTcp {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        let result = Pin::new(&mut this.0).poll_read(cx, buf);
+        if matches!(result, std::task::Poll::Ready(Ok(()))) {
+            this.rearm();
+        }
+        result
+    }
+}
+
+impl AsyncWrite for QuickAckTcp {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().0).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().0).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().0).poll_shutdown(cx)
     }
 }
 
