@@ -231,7 +231,8 @@ async fn unanswered_iq_is_a_timeout_in_the_sdk() {
         .await
         .unwrap_err();
     assert!(matches!(err, LinnetError::Timeout { .. }), "{err:?}");
-    assert!(started.elapsed() < 2 * SECOND);
+    // The request's own 500 ms deadline fired, not the 30 s default.
+    assert!(started.elapsed() < 10 * SECOND);
     assert_eq!(c.client.connection_state(), ConnectionState::Online);
     c.client.disconnect().await;
     server.finish().await;

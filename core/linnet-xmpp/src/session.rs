@@ -25,6 +25,9 @@ use crate::negotiate::SessionInfo;
 use crate::ns;
 use crate::xml::{self, StreamEvent, XmlError};
 
+/// Queued stanzas are written in batches of about this size.
+const WRITE_BATCH_BYTES: usize = 64 * 1024;
+
 /// Id prefix of the ping that stands in for stream-management acks when the server has none.
 const ACK_PING_PREFIX: &str = "linnet-ack-";
 
@@ -353,14 +356,17 @@ impl Driver {
         let mut next = Some(first);
         let mut wrote_stanza = false;
         let mut closing = None;
+        // One write (one TLS record, few TCP segments) for the whole burst: the server then
+        // parses it in a few reads instead of one per stanza.
+        let mut batch = String::new();
         while let Some(cmd) = next.take() {
-            let result = match cmd {
+            match cmd {
                 Command::Stanza { text, tag } => {
                     self.count_outbound(tag);
                     wrote_stanza = true;
-                    self.write(&text).await
+                    batch.push_str(&text);
                 }
-                Command::Nonza { text } => self.write(&text).await,
+                Command::Nonza { text } => batch.push_str(&text),
                 Command::Iq {
                     id,
                     text,
@@ -380,15 +386,18 @@ impl Driver {
                             reply,
                         },
                     );
-                    self.write(&text).await
+                    batch.push_str(&text);
                 }
                 Command::Close { done } => {
                     closing = Some(done);
                     break;
                 }
-            };
-            if let Err(e) = result {
-                return Flow::Stop(Disconnect::Error(e));
+            }
+            if batch.len() >= WRITE_BATCH_BYTES {
+                if let Err(e) = self.write(&batch).await {
+                    return Flow::Stop(Disconnect::Error(e));
+                }
+                batch.clear();
             }
             next = commands.try_recv().ok();
         }
@@ -406,11 +415,14 @@ impl Driver {
             } else {
                 None
             };
-            if let Some(request) = request
-                && let Err(e) = self.write(&request).await
-            {
-                return Flow::Stop(Disconnect::Error(e));
+            if let Some(request) = request {
+                batch.push_str(&request);
             }
+        }
+        if !batch.is_empty()
+            && let Err(e) = self.write(&batch).await
+        {
+            return Flow::Stop(Disconnect::Error(e));
         }
         if let Err(e) = self.flush().await {
             return Flow::Stop(Disconnect::Error(e));

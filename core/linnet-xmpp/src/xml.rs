@@ -559,7 +559,6 @@ pub fn check_outgoing_size(s: &str, limits: &Limits) -> Result<(), XmlError> {
 )]
 mod tests {
     use super::*;
-    use std::time::{Duration, Instant};
 
     const HEADER: &str = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' \
         xmlns:stream='http://etherx.jabber.org/streams' from='example.test' \
@@ -728,7 +727,6 @@ mod tests {
                     max_stanza_bytes: 16 * 1024 * 1024,
                     ..Limits::default()
                 };
-                let start = Instant::now();
                 let mut r = StreamReader::new(limits);
                 let res = r.feed(input.as_bytes());
                 assert_eq!(res, Err(XmlError::TooDeep { limit: 32 }));
@@ -742,11 +740,10 @@ mod tests {
                 let mut r = StreamReader::new(limits);
                 assert_eq!(r.feed(input.as_bytes()).unwrap().len(), 1);
                 drop(r);
-                start.elapsed()
             })
             .unwrap();
-        let elapsed = handle.join().expect("no stack overflow");
-        assert!(elapsed < Duration::from_secs(10), "took {elapsed:?}");
+        // The point is the small stack: a recursive reader would overflow it and abort.
+        handle.join().expect("no stack overflow");
     }
 
     #[test]
