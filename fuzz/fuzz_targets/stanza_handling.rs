@@ -16,16 +16,22 @@
 //!   came from the network, such as the id of a ping we answer).
 //!
 //! Nothing may panic, and every result is formatted (Debug and Display) to run those impls too.
+//! The "who may say this" rules are checked on what the handlers accept: a carbon only from our
+//! own bare JID and only with carbons enabled, a sent carbon only of a message from us, a received
+//! one only of a message to us, an outgoing chat event only from a sent carbon, a roster push only
+//! without `from` or from our own bare JID.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use linnet_xmpp::carbons::CarbonKind;
+use linnet_xmpp::chat::Direction;
 use linnet_xmpp::xml::{Limits, StreamEvent, StreamReader, element_to_string};
 use linnet_xmpp::xmpp_parsers::iq::Iq;
 use linnet_xmpp::xmpp_parsers::message::Message;
 use linnet_xmpp::xmpp_parsers::presence::Presence;
 use linnet_xmpp::{
-    Element, FullJid, carbons, chat, chatstates, connection, delay, disco, markers, ns, presence,
-    receipts, roster, stanza_id,
+    Element, FullJid, Jid, carbons, chat, chatstates, connection, delay, disco, markers, ns,
+    presence, receipts, roster, stanza_id,
 };
 
 const HEADER: &str = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' \
@@ -36,15 +42,48 @@ fn sink<T: std::fmt::Debug>(v: T) {
     std::hint::black_box(format!("{v:?}"));
 }
 
+/// Our own account: the bare JID, without a resource (the server speaking for us).
+fn is_own_account(j: &Jid, own: &FullJid) -> bool {
+    j.resource().is_none() && j.to_bare() == own.to_bare()
+}
+
 fn handle_message(msg: &Message, own: &FullJid, carbons_enabled: bool) {
     for enabled in [carbons_enabled, !carbons_enabled] {
         match chat::classify(msg, own, enabled) {
-            Ok(ev) => sink(ev),
+            Ok(ev) => {
+                // Who may say this (CVE-2017-5589 and its wave): a carbon only from our own
+                // account, and only once carbons are enabled; "outgoing" only from a sent carbon.
+                if ev.carbon {
+                    assert!(enabled, "carbon accepted while carbons are off");
+                    assert!(
+                        msg.from.as_ref().is_some_and(|f| is_own_account(f, own)),
+                        "carbon accepted from {:?}",
+                        msg.from
+                    );
+                }
+                if ev.direction == Direction::Outgoing {
+                    assert!(ev.carbon, "outgoing message that is not a sent carbon");
+                }
+                sink(ev);
+            }
             Err(e) => sink(e.to_string()),
         }
         match carbons::unwrap(msg, own, enabled) {
             Ok(Some((kind, inner))) => {
-                sink(kind);
+                assert!(enabled, "carbon unwrapped while carbons are off");
+                assert!(msg.from.as_ref().is_some_and(|f| is_own_account(f, own)));
+                match kind {
+                    CarbonKind::Sent => assert_eq!(
+                        inner.from.as_ref().map(Jid::to_bare),
+                        Some(own.to_bare()),
+                        "sent carbon of a message not from us"
+                    ),
+                    CarbonKind::Received => assert_eq!(
+                        inner.to.as_ref().map(Jid::to_bare),
+                        Some(own.to_bare()),
+                        "received carbon of a message not to us"
+                    ),
+                }
                 // The unwrapped message goes through the same readers.
                 sink(chat::classify(&inner, own, enabled));
             }
@@ -64,7 +103,19 @@ fn handle_message(msg: &Message, own: &FullJid, carbons_enabled: bool) {
 
 fn handle_iq(iq: &Iq, own: &FullJid) {
     match roster::parse_push(iq, own) {
-        Ok(push) => sink(push),
+        Ok(push) => {
+            // Only our own account may push (CVE-2014-0364 and its family).
+            if push.is_some() {
+                let Iq::Set { from, .. } = iq else {
+                    panic!("roster push from an IQ that is not a set");
+                };
+                assert!(
+                    from.as_ref().is_none_or(|f| is_own_account(f, own)),
+                    "roster push accepted from {from:?}"
+                );
+            }
+            sink(push)
+        }
         Err(e) => sink(e.to_string()),
     }
     match iq {
