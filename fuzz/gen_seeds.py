@@ -311,6 +311,12 @@ def main():
     reader_seed("end-then-data", HEADER + CLOSE + "<presence/>")
     reader_seed("nul-and-controls", HEADER + "<message><body>\x00\x01\x1b</body></message>")
 
+    # Two inputs the fuzzer found that broke a too strict version of the split-vs-whole check
+    # (see the stream_reader target and README.md): kept as seeds, exact bytes.
+    write("stream_reader", "found-deferred-error-prolog",
+          bytes.fromhex("414a4a4a0affffffffff5d0affffffff5d5d0affffffffff5d"))
+    write("stream_reader", "found-split-dependent-error", bytes.fromhex("1f0503106100"))
+
     # stanza_handling: flags byte (bit 0 carbons enabled, bit 1 other own JID), then stanzas.
     def handling(name, stanzas, flags=1):
         write("stanza_handling", name, bytes([flags]) + stanzas.encode())
