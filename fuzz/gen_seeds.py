@@ -380,6 +380,12 @@ def main():
     scram("out-of-order", 16, "r=*x,s=c2FsdA==,i=4096", SERVER_FINAL)
     scram("user-escapes", 32, "r=*x,s=c2FsdA==,i=4096", SERVER_FINAL, "ro,me=o", "pass")
     scram("user-saslprep", 33, "r=*x,s=c2FsdA==,i=4096", SERVER_FINAL, "I\u00adX", "\u2168")
+    # Bit 6: the harness answers with the correct server signature (bit 7: plus an extension).
+    scram("correct-signature", 64, "r=*x,s=c2FsdA==,i=4096", "")
+    scram("correct-signature-plus-ext", 64 | 128 | 1 | 2 | 8, "r=*x,s=c2FsdA==,i=4096,q=1",
+          "ext=1", "", "", b"cb-data")
+    scram("correct-signature-user", 64 | 32, "r=*x,s=c2FsdA==,i=4096", "", "I\u00adX=,y",
+          "p\u00e4ss \u2168")
     scram("user-prohibited", 32, "r=*x,s=c2FsdA==,i=4096", SERVER_FINAL, "a\u0007", "\u0627" + "1")
 
 

@@ -3,7 +3,9 @@
 //!
 //! Input: byte 0 holds flags (bit 0: SHA-256 rather than SHA-1; bits 1-2: no channel binding,
 //! tls-exporter, tls-server-end-point or tls-unique; bit 3: the server offered -PLUS; bit 4: call
-//! `verify_server_final` first, out of order; bit 5: username and password come from the input).
+//! `verify_server_final` first, out of order; bit 5: username and password come from the input;
+//! bit 6: answer with the correct server signature, computed here; bit 7: with bit 6, append the
+//! input's server-final after it as an extension).
 //! The rest is split at NUL bytes: server-first, server-final, username, password, channel-binding
 //! data.
 //!
@@ -13,12 +15,81 @@
 //! in the milliseconds (the upper bound itself, `MAX_ITERATIONS`, is a unit test in `sasl.rs`).
 //!
 //! Checked: nothing panics or hangs; each step refuses to run twice or out of order; a
-//! client-final has the RFC 5802 shape and carries the server's nonce; and the server signature
-//! is never accepted, since this "server" cannot know the password-derived keys.
+//! client-final has the RFC 5802 shape and carries the server's nonce; its channel-binding data
+//! and proof equal those of an independent RFC 5802 computation done here with the same password;
+//! a server-final with the signature from that computation is accepted, and any other one never.
 #![no_main]
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use hmac::{Hmac, Mac};
 use libfuzzer_sys::fuzz_target;
 use linnet_xmpp::sasl::{ChannelBindingType, MAX_ITERATIONS, SaslError, ScramClient, ScramHash};
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
+
+/// RFC 5802 section 3, written out again for comparison.
+mod reference {
+    use super::*;
+
+    pub fn hmac(hash: ScramHash, key: &[u8], data: &[u8]) -> Vec<u8> {
+        match hash {
+            ScramHash::Sha1 => {
+                let mut m = <Hmac<Sha1> as Mac>::new_from_slice(key).expect("any key size");
+                m.update(data);
+                m.finalize().into_bytes().to_vec()
+            }
+            ScramHash::Sha256 => {
+                let mut m = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("any key size");
+                m.update(data);
+                m.finalize().into_bytes().to_vec()
+            }
+        }
+    }
+
+    fn h(hash: ScramHash, data: &[u8]) -> Vec<u8> {
+        match hash {
+            ScramHash::Sha1 => Sha1::digest(data).to_vec(),
+            ScramHash::Sha256 => Sha256::digest(data).to_vec(),
+        }
+    }
+
+    fn hi(hash: ScramHash, password: &[u8], salt: &[u8], i: u32) -> Vec<u8> {
+        match hash {
+            ScramHash::Sha1 => {
+                let mut out = vec![0; 20];
+                pbkdf2::pbkdf2_hmac::<Sha1>(password, salt, i, &mut out);
+                out
+            }
+            ScramHash::Sha256 => {
+                let mut out = vec![0; 32];
+                pbkdf2::pbkdf2_hmac::<Sha256>(password, salt, i, &mut out);
+                out
+            }
+        }
+    }
+
+    /// (ClientProof, ServerSignature) for this password, salt, count and AuthMessage.
+    pub fn proof_and_signature(
+        hash: ScramHash,
+        password: &str,
+        salt: &[u8],
+        i: u32,
+        auth_message: &[u8],
+    ) -> (Vec<u8>, Vec<u8>) {
+        let salted = hi(hash, password.as_bytes(), salt, i);
+        let client_key = hmac(hash, &salted, b"Client Key");
+        let stored_key = h(hash, &client_key);
+        let client_signature = hmac(hash, &stored_key, auth_message);
+        let proof = client_key
+            .iter()
+            .zip(&client_signature)
+            .map(|(k, s)| k ^ s)
+            .collect();
+        let server_key = hmac(hash, &salted, b"Server Key");
+        (proof, hmac(hash, &server_key, auth_message))
+    }
+}
 
 /// The client nonce from the client-first message `gs2-header n=user,r=nonce`.
 fn client_nonce(client_first: &[u8]) -> Vec<u8> {
@@ -77,6 +148,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let offered_plus = flags & 8 != 0;
     let out_of_order = flags & 16 != 0;
+    let answer_correctly = flags & 64 != 0;
     let (username, password) = if flags & 32 != 0 {
         (
             String::from_utf8_lossy(username).into_owned(),
@@ -87,6 +159,7 @@ fuzz_target!(|data: &[u8]| {
     };
 
     let cb = cb_type.map(|t| (t, cb_data.to_vec()));
+    let cb_data_used: &[u8] = if cb_type.is_some() { cb_data } else { b"" };
     let mut client = match ScramClient::new(hash, &username, &password, cb, offered_plus) {
         Ok(c) => c,
         Err(e) => {
@@ -122,7 +195,7 @@ fuzz_target!(|data: &[u8]| {
     }
 
     let server_first = prepare_server_first(server_first, &nonce);
-    match client.handle_server_first(&server_first) {
+    let correct_final = match client.handle_server_first(&server_first) {
         Ok(client_final) => {
             let text = std::str::from_utf8(&client_final).expect("client-final is UTF-8");
             assert!(text.starts_with("c="), "{text}");
@@ -135,6 +208,43 @@ fuzz_target!(|data: &[u8]| {
             assert!(text.contains(&format!(",r={server_nonce},")), "{text}");
             assert!(server_nonce.as_bytes().starts_with(&nonce));
             assert!(server_nonce.len() > nonce.len());
+
+            // The independent computation.
+            let sf = std::str::from_utf8(&server_first).expect("accepted server-first is UTF-8");
+            let mut attrs = sf.split(',');
+            let _ = attrs.next();
+            let salt = attrs
+                .next()
+                .and_then(|s| s.strip_prefix("s="))
+                .expect("salt");
+            let salt = B64.decode(salt).expect("accepted salt is base64");
+            let iterations: u32 = attrs
+                .next()
+                .and_then(|i| i.strip_prefix("i="))
+                .and_then(|i| i.parse().ok())
+                .expect("accepted iteration count");
+            let mut cbind_input = gs2.clone().into_bytes();
+            cbind_input.extend_from_slice(cb_data_used);
+            let (without_proof, proof) = text.rsplit_once(",p=").expect("proof");
+            assert!(
+                without_proof.starts_with(&format!("c={},r=", B64.encode(&cbind_input))),
+                "wrong channel-binding data: {without_proof}"
+            );
+            let client_first_bare = &first[gs2.len()..];
+            let mut auth_message = client_first_bare.to_vec();
+            auth_message.push(b',');
+            auth_message.extend_from_slice(&server_first);
+            auth_message.push(b',');
+            auth_message.extend_from_slice(without_proof.as_bytes());
+            let password = stringprep::saslprep(&password).expect("accepted password");
+            let (want_proof, signature) =
+                reference::proof_and_signature(hash, &password, &salt, iterations, &auth_message);
+            assert_eq!(
+                B64.decode(proof).ok(),
+                Some(want_proof),
+                "wrong client proof"
+            );
+            format!("v={}", B64.encode(signature)).into_bytes()
         }
         Err(e) => {
             std::hint::black_box(e.to_string());
@@ -144,8 +254,25 @@ fuzz_target!(|data: &[u8]| {
             );
             return;
         }
-    }
+    };
 
+    if answer_correctly {
+        let mut good = correct_final;
+        if flags & 128 != 0 {
+            good.push(b',');
+            good.extend_from_slice(server_final);
+        }
+        assert_eq!(
+            client.verify_server_final(&good),
+            Ok(()),
+            "the correct server signature was refused"
+        );
+        assert_eq!(
+            client.verify_server_final(&good),
+            Err(SaslError::OutOfOrder)
+        );
+        return;
+    }
     match client.verify_server_final(server_final) {
         Ok(()) => panic!(
             "server signature accepted from a server that cannot know it: {:?}",
