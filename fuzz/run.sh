@@ -9,8 +9,9 @@
 # * Replays fuzz/regressions/<target>/* first: each must pass (they are fixed crashes).
 # * Runs each target for SECONDS / number-of-targets with -max_total_time, reading
 #   fuzz/seeds/<target>/ and fuzz/corpus/<target>/ and adding what it finds to the latter.
-# * Minimises a target's corpus with `cargo fuzz cmin` when it grows past CORPUS_MAX_KB (default
-#   512) so that the committed corpus stays small.
+# * Minimises a target's corpus with `cargo fuzz cmin -- -use_counters=0` (keeps every covered
+#   edge, not every hit-count bucket) when it grows past CORPUS_MAX_KB (default 512), so that the
+#   committed corpus stays small.
 # * Logs go to fuzz/artifacts/<target>.log, crashes to fuzz/artifacts/<target>/ (git-ignored).
 # Exits non-zero if a target crashed or a regression input fails. Not part of CI.
 set -euo pipefail
@@ -89,7 +90,7 @@ for t in "${targets[@]}"; do
     size_kb=$(du -sk --apparent-size "corpus/$t" | cut -f1)
     if [ "$size_kb" -gt "$corpus_max_kb" ]; then
         echo "   corpus is ${size_kb} KiB > ${corpus_max_kb} KiB: cargo fuzz cmin"
-        cargo fuzz cmin "$t" "corpus/$t" >"artifacts/$t-cmin.log" 2>&1 ||
+        cargo fuzz cmin "$t" "corpus/$t" -- -use_counters=0 >"artifacts/$t-cmin.log" 2>&1 ||
             echo "   cmin failed, see fuzz/artifacts/$t-cmin.log"
         echo "   now $(du -sk --apparent-size "corpus/$t" | cut -f1) KiB, $(find "corpus/$t" -type f | wc -l) files"
     fi
