@@ -36,5 +36,7 @@ demo: servers
 bench: servers
 	bash benches/run.sh
 
+# Fuzz the XML stream reader, the stanza handlers and SCRAM for FUZZ_SECONDS in all (default 60),
+# on the corpus in fuzz/ (not run in CI). See fuzz/README.md.
 fuzz:
 	bash fuzz/run.sh $${FUZZ_SECONDS:-60}
