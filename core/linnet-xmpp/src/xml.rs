@@ -353,8 +353,9 @@ impl StreamReader {
                     self.mark = self.consumed;
                     Ok(())
                 }
-                // rxml attributes prolog whitespace to the root element and rejects text or end
-                // tags before it; keep a defensive answer anyway.
+                // Anything before the stream header is refused, whitespace and a byte-order
+                // mark included (XML would allow them without a declaration; no server sends
+                // them, and refusing keeps the header the first thing we act on).
                 Event::Text(..) | Event::EndElement(..) => {
                     Err(XmlError::Syntax("content before the stream header".into()))
                 }
