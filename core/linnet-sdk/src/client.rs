@@ -315,14 +315,21 @@ impl Client {
             }
         };
         for m in pending {
-            self.transmit(&handle, &m);
+            // A refused message is marked failed (with its reason) and the rest still go out.
+            if let Err(e) = self.transmit(&handle, &m) {
+                tracing::debug!(id = m.id, error = %e, "outbox message refused");
+            }
         }
     }
 
-    fn transmit(&self, handle: &SessionHandle, m: &Message) {
+    /// Sends one outbox message. A local refusal (too large, invalid address) marks it failed
+    /// and is returned; a closed session leaves it queued for the next connection.
+    fn transmit(&self, handle: &SessionHandle, m: &Message) -> Result<(), LinnetError> {
         let Ok(peer) = normalise_jid(&m.peer) else {
             self.fail(m.id, &m.peer, "invalid recipient address");
-            return;
+            return Err(LinnetError::InvalidAddress {
+                input: m.peer.clone(),
+            });
         };
         let id = m.xmpp_id.clone().unwrap_or_default();
         let stanza: Element = chat::message(&peer, &id, &m.body).into();
@@ -336,9 +343,13 @@ impl Client {
                         reason: None,
                     });
                 }
+                Ok(())
             }
-            Err(linnet_xmpp::session::SendError::Closed) => {} // stays queued for the next connection
-            Err(e) => self.fail(m.id, &m.peer, &e.to_string()),
+            Err(linnet_xmpp::session::SendError::Closed) => Ok(()),
+            Err(e) => {
+                self.fail(m.id, &m.peer, &e.to_string());
+                Err(e.into())
+            }
         }
     }
 
@@ -376,23 +387,7 @@ impl Client {
             reason: "message vanished".into(),
         })?;
         if let Some(handle) = self.session() {
-            self.transmit(&handle, &message);
-            if let Some(m) = self.inner.store.message(id)?
-                && m.state == MessageState::Failed
-            {
-                return Err(match m.failure_reason {
-                    Some(r) if r.contains("too large") => {
-                        let size = body.len();
-                        LinnetError::TooLarge {
-                            size,
-                            limit: linnet_xmpp::xml::Limits::default().max_stanza_bytes,
-                        }
-                    }
-                    r => LinnetError::Refused {
-                        reason: r.unwrap_or_default(),
-                    },
-                });
-            }
+            self.transmit(&handle, &message)?;
         }
         Ok(id)
     }
