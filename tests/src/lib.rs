@@ -240,3 +240,32 @@ impl TestClient {
         }
     }
 }
+
+impl TestClient {
+    /// Waits for the next stored message whose conversation is with `peer`.
+    pub async fn expect_message_from(&mut self, peer: &str) -> linnet_sdk::Message {
+        let peer = peer.to_string();
+        self.expect("a message", |e| match e {
+            ClientEvent::Message(m) if m.peer == peer => Some((**m).clone()),
+            _ => None,
+        })
+        .await
+    }
+
+    /// Sends and waits until the server acknowledged the message; returns its id.
+    pub async fn send_acked(&self, to: &str, body: &str) -> i64 {
+        let id = self.client.send_message(to, body).unwrap();
+        let m = self
+            .client
+            .wait_for_state(id, linnet_sdk::MessageState::Acked, Duration::from_secs(20))
+            .await
+            .unwrap();
+        assert_ne!(
+            m.state,
+            linnet_sdk::MessageState::Failed,
+            "{:?}",
+            m.failure_reason
+        );
+        id
+    }
+}

@@ -71,17 +71,8 @@ on_both_servers!(message_goes_sent_acked_delivered_displayed);
 async fn strangers_get_no_receipts(server: TestServer) {
     let alice = connected(&server, "alice").await;
     let mut bob = connected(&server, "bob").await;
-    let id = alice.client.send_message(&bob.jid, "hi stranger").unwrap();
-    alice
-        .client
-        .wait_for_state(id, MessageState::Acked, Duration::from_secs(20))
-        .await
-        .unwrap();
-    let alice_jid = alice.jid.clone();
-    bob.expect("message", |e| {
-        matches!(e, ClientEvent::Message(m) if m.peer == alice_jid).then_some(())
-    })
-    .await;
+    let id = alice.send_acked(&bob.jid, "hi stranger").await;
+    bob.expect_message_from(&alice.jid).await;
     // A receipt would reveal bob is online to someone not in his roster.
     let waited = alice
         .client
@@ -264,17 +255,8 @@ async fn oversized_message_fails_locally_and_the_session_lives_on(server: TestSe
         MessageState::Failed,
         "the failure is visible, not silent"
     );
-    let id = alice.client.send_message(&bob.jid, "small one").unwrap();
-    alice
-        .client
-        .wait_for_state(id, MessageState::Acked, Duration::from_secs(20))
-        .await
-        .unwrap();
-    let alice_jid = alice.jid.clone();
-    bob.expect("small message", |e| {
-        matches!(e, ClientEvent::Message(m) if m.peer == alice_jid).then_some(())
-    })
-    .await;
+    alice.send_acked(&bob.jid, "small one").await;
+    bob.expect_message_from(&alice.jid).await;
     alice.client.disconnect().await;
     bob.client.disconnect().await;
 }
