@@ -25,6 +25,11 @@ use crate::negotiate::SessionInfo;
 use crate::ns;
 use crate::xml::{self, StreamEvent, XmlError};
 
+/// During a burst, an ack request every this many stanzas (and one at its end). Measured on
+/// Prosody 0.12: 1000 messages acked in 1.7 s this way, 4-5 s with a single request per burst
+/// (the server then answers only after working through the whole backlog).
+const ACK_REQUEST_EVERY: u32 = 5;
+
 /// Queued stanzas are written in batches of about this size.
 const WRITE_BATCH_BYTES: usize = 64 * 1024;
 
@@ -247,7 +252,7 @@ pub fn start(
         last_heard: Instant::now(),
         probe_sent: None,
         ping_seq: 0,
-        ack_requested: false,
+        since_ack_request: 0,
     };
     tokio::spawn(driver.run(command_rx));
     (handle, event_rx)
@@ -276,9 +281,8 @@ struct Driver {
     last_heard: Instant,
     probe_sent: Option<Instant>,
     ping_seq: u64,
-    /// An `<r/>` is on its way: one at a time is enough, the answer covers everything before it,
-    /// and a burst of messages then costs the server one ack instead of one per message.
-    ack_requested: bool,
+    /// Stanzas written since the last ack request.
+    since_ack_request: u32,
 }
 
 enum Flow {
@@ -341,6 +345,7 @@ impl Driver {
 
     fn count_outbound(&mut self, tag: Option<u64>) {
         self.outbound = self.outbound.wrapping_add(1);
+        self.since_ack_request = self.since_ack_request.saturating_add(1);
         // Without stream management only tagged stanzas wait for the ping-based ack.
         if self.sm_enabled || tag.is_some() {
             self.unacked.push_back((self.outbound, tag));
@@ -365,6 +370,7 @@ impl Driver {
                     self.count_outbound(tag);
                     wrote_stanza = true;
                     batch.push_str(&text);
+                    self.request_ack_after(ACK_REQUEST_EVERY, &mut batch);
                 }
                 Command::Nonza { text } => batch.push_str(&text),
                 Command::Iq {
@@ -403,7 +409,9 @@ impl Driver {
         }
         if wrote_stanza {
             let request = if self.sm_enabled {
-                self.request_ack()
+                // The end of a burst: whatever is not covered yet gets its request now.
+                self.request_ack_after(1, &mut batch);
+                None
             } else if self.unacked.iter().any(|(_, tag)| tag.is_some()) {
                 // No stream management: the server handles our stanzas in order, so its answer
                 // to a ping sent after them acknowledges them all.
@@ -491,8 +499,6 @@ impl Driver {
             None if now >= self.last_heard + self.config.idle_before_ping => {
                 self.probe_sent = Some(now);
                 let probe = if self.sm_enabled {
-                    // A probe always goes out, even with a request pending: it may have been lost.
-                    self.ack_requested = true;
                     "<r xmlns='urn:xmpp:sm:3'/>".to_string()
                 } else {
                     self.ping_seq += 1;
@@ -547,17 +553,7 @@ impl Driver {
                         return Flow::Stop(Disconnect::Error(err));
                     }
                 }
-                "a" => {
-                    self.on_ack(&e);
-                    self.ack_requested = false;
-                    // Stanzas written while the last request was out need one of their own.
-                    if !self.unacked.is_empty()
-                        && let Some(r) = self.request_ack()
-                        && let Err(err) = self.write(&r).await.and(self.flush().await)
-                    {
-                        return Flow::Stop(Disconnect::Error(err));
-                    }
-                }
+                "a" => self.on_ack(&e),
                 _ => tracing::debug!(name = e.name(), "ignoring stream management element"),
             }
             return Flow::Continue;
@@ -596,13 +592,12 @@ impl Driver {
         Flow::Continue
     }
 
-    /// An ack request, unless one is already out.
-    fn request_ack(&mut self) -> Option<String> {
-        if self.ack_requested {
-            return None;
+    /// Appends an ack request once at least `threshold` stanzas were written since the last.
+    fn request_ack_after(&mut self, threshold: u32, batch: &mut String) {
+        if self.sm_enabled && self.since_ack_request >= threshold {
+            batch.push_str("<r xmlns='urn:xmpp:sm:3'/>");
+            self.since_ack_request = 0;
         }
-        self.ack_requested = true;
-        Some("<r xmlns='urn:xmpp:sm:3'/>".to_string())
     }
 
     fn on_ack(&mut self, e: &Element) {
