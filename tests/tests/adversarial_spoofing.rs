@@ -71,12 +71,7 @@ async fn forged_carbons_from_anyone_but_our_bare_jid_are_dropped() {
     let mut c = FakeClient::connected(&server).await;
     // After the script's barrier, every forged stanza has been handled.
     server.wait_for("handled").await;
-    assert!(
-        c.client.chats().unwrap().is_empty(),
-        "{:?}",
-        c.all_messages()
-    );
-    assert!(message_events(&c.drain_events()).is_empty());
+    c.assert_nothing_stored();
     c.client.disconnect().await;
     server.finish().await;
 }
@@ -109,12 +104,7 @@ async fn carbons_are_dropped_when_carbons_were_never_enabled() {
     });
     let mut c = FakeClient::connected(&server).await;
     server.wait_for("handled").await;
-    assert!(
-        c.client.chats().unwrap().is_empty(),
-        "{:?}",
-        c.all_messages()
-    );
-    assert!(message_events(&c.drain_events()).is_empty());
+    c.assert_nothing_stored();
     c.client.disconnect().await;
     server.finish().await;
 }
@@ -210,12 +200,7 @@ async fn nested_and_malformed_carbon_wrappers_are_dropped() {
     });
     let mut c = FakeClient::connected(&server).await;
     server.wait_for("handled").await;
-    assert!(
-        c.client.chats().unwrap().is_empty(),
-        "{:?}",
-        c.all_messages()
-    );
-    assert!(message_events(&c.drain_events()).is_empty());
+    c.assert_nothing_stored();
     c.client.disconnect().await;
     server.finish().await;
 }

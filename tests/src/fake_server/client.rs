@@ -133,6 +133,21 @@ impl FakeClient {
         }
         out
     }
+
+    /// Asserts that a dropped stanza left no trace: no conversation stored and no message event.
+    pub fn assert_nothing_stored(&mut self) {
+        assert!(
+            self.client.chats().unwrap().is_empty(),
+            "{:?}",
+            self.all_messages()
+        );
+        let messages: Vec<_> = self
+            .drain_events()
+            .into_iter()
+            .filter(|e| matches!(e, ClientEvent::Message(_)))
+            .collect();
+        assert!(messages.is_empty(), "{messages:?}");
+    }
 }
 
 /// A protocol-layer session (`linnet_xmpp::session`) over the fake server, without the SDK.
