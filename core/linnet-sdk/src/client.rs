@@ -33,6 +33,24 @@ pub struct ClientConfig {
     pub step_timeout: Option<Duration>,
 }
 
+/// Per-account preferences (stored; a settings screen edits them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Preferences {
+    /// Send typing notifications (XEP-0085).
+    pub send_typing: bool,
+    /// Send displayed markers (XEP-0333) when a conversation is read.
+    pub send_read_markers: bool,
+}
+
+impl Default for Preferences {
+    fn default() -> Self {
+        Self {
+            send_typing: true,
+            send_read_markers: true,
+        }
+    }
+}
+
 /// Where the connection stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConnectionState {
