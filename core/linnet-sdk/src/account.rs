@@ -47,6 +47,16 @@ impl Linnet {
         Ok(Self::with_parts(Arc::new(store), Arc::new(secrets)))
     }
 
+    /// Opens (creating) a data directory with the platform's secret store (Keychain, Keystore).
+    pub fn open_with_secrets(
+        data_dir: &Path,
+        secrets: Arc<dyn SecretStore>,
+    ) -> Result<Linnet, LinnetError> {
+        create_private_dir(data_dir)?;
+        let store = Store::open(&data_dir.join("linnet.db"))?;
+        Ok(Self::with_parts(Arc::new(store), secrets))
+    }
+
     pub fn with_parts(store: Arc<Store>, secrets: Arc<dyn SecretStore>) -> Linnet {
         Linnet {
             store,

@@ -26,6 +26,13 @@ pub struct DoctorReport {
     pub server_features: Vec<String>,
 }
 
+impl DoctorReport {
+    /// The report as indented JSON, for bug reports and `linnet doctor --json`.
+    pub fn to_json_pretty(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct UploadService {
     pub jid: String,
