@@ -1,0 +1,210 @@
+// The Kotlin bindings against a real local Prosody: run by bindings/scripts/test-bindings.sh
+// (make test, make test-bindings). Exits non-zero when any case fails.
+import kotlinx.coroutines.async
+import kotlinx.coroutines.awaitAll
+import kotlinx.coroutines.coroutineScope
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.flow.Flow
+import kotlinx.coroutines.flow.first
+import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.withTimeout
+import org.linnet.sdk.*
+import java.io.File
+import java.nio.file.Files
+import java.util.concurrent.ConcurrentHashMap
+import java.util.concurrent.CopyOnWriteArrayList
+import java.util.concurrent.atomic.AtomicInteger
+import kotlin.system.exitProcess
+
+fun env(name: String): String = System.getenv(name) ?: error("missing environment variable $name")
+
+/** Secrets in memory: what a Keystore-backed implementation does, minus the Keystore. */
+class MemorySecrets : SecretStorage {
+    private val map = ConcurrentHashMap<String, String>()
+    override fun get(account: String): String? = map[account]
+    override fun set(account: String, secret: String) { map[account] = secret }
+    override fun delete(account: String) { map.remove(account) }
+}
+
+class TestAccount(val jid: String, val password: String)
+
+val server = AccountOptions(
+    serverHost = env("LINNET_BT_HOST"),
+    serverPort = env("LINNET_BT_PORT").toUShort(),
+    directTls = false,
+    extraCaPem = File(env("LINNET_BT_CA_FILE")).readText(),
+)
+val alice = TestAccount(env("LINNET_BT_A_JID"), env("LINNET_BT_A_PASSWORD"))
+val bob = TestAccount(env("LINNET_BT_B_JID"), env("LINNET_BT_B_PASSWORD"))
+
+/** A device: its own data directory and secret storage, signed in to one account. */
+fun device(account: TestAccount, password: String = account.password): LinnetClient {
+    val dir = Files.createTempDirectory("linnet-kt").toString()
+    val sdk = LinnetSdk(dir, MemorySecrets())
+    sdk.addAccount(account.jid, password, server)
+    return sdk.client(account.jid)
+}
+
+suspend fun <T> Flow<T>.within(what: String, predicate: (T) -> Boolean): T =
+    try {
+        withTimeout(20_000) { first(predicate) }
+    } catch (e: kotlinx.coroutines.TimeoutCancellationException) {
+        error("timed out waiting for $what")
+    }
+
+fun check(condition: Boolean, message: () -> String) {
+    if (!condition) throw AssertionError(message())
+}
+
+/** Records every batch a chat list listener receives. */
+class RecordingChatListListener : ChatListListener {
+    val batches = CopyOnWriteArrayList<List<ChatListDiff>>()
+    override fun onUpdate(diffs: List<ChatListDiff>) { batches.add(diffs) }
+}
+
+suspend fun eventually(what: String, condition: () -> Boolean) {
+    withTimeout(20_000) {
+        while (!condition()) delay(20)
+    }.also { check(condition()) { what } }
+}
+
+lateinit var a: LinnetClient
+lateinit var b: LinnetClient
+
+val cases: List<Pair<String, suspend () -> Unit>> = listOf(
+    "a wrong password arrives as a typed exception" to {
+        val wrong = device(alice, password = "not-" + alice.password)
+        val thrown = try {
+            wrong.connection().start(); null
+        } catch (e: ConnectException) { e }
+        check(thrown is ConnectException.WrongCredentials) { "expected WrongCredentials, got $thrown" }
+        val state = wrong.connection().states().within("a disconnected state") { it is ConnectionState.Disconnected }
+        check((state as ConnectionState.Disconnected).failure == FailureKind.AUTH) { "failure kind: $state" }
+        wrong.connection().stop()
+    },
+    "log in: both accounts go online" to {
+        a = device(alice)
+        b = device(bob)
+        a.connection().start()
+        b.connection().start()
+        check(a.connection().state() == ConnectionState.Online) { "a is ${a.connection().state()}" }
+        b.connection().states().within("bob online") { it == ConnectionState.Online }
+    },
+    "contacts: request, approve, both subscribed" to {
+        a.contacts().add(bob.jid, "Bob")
+        b.contacts().observe().within("alice's request at bob") { list -> list.any { it.jid == alice.jid && it.pendingRequest } }
+        b.contacts().approve(alice.jid)
+        b.contacts().add(alice.jid, "Alice")
+        a.contacts().observe().within("bob's request at alice") { list -> list.any { it.jid == bob.jid && it.pendingRequest } }
+        a.contacts().approve(bob.jid)
+        a.contacts().observe().within("bob subscribed both ways") { list ->
+            list.any { it.jid == bob.jid && it.subscription == SubscriptionState.BOTH && !it.pendingRequest }
+        }
+        b.contacts().observe().within("alice subscribed both ways") { list ->
+            list.any { it.jid == alice.jid && it.subscription == SubscriptionState.BOTH }
+        }
+    },
+    "chat list: initial state, then an update when a message arrives" to {
+        val listener = RecordingChatListListener()
+        val handle = a.chatList().subscribe(listener)
+        eventually("the initial Reset") { listener.batches.isNotEmpty() }
+        val first = listener.batches[0]
+        check(first.size == 1 && first[0] is ChatListDiff.Reset) { "first batch: $first" }
+        b.timeline(alice.jid).send("hello from bob")
+        eventually("an update with bob's message") {
+            listener.batches.drop(1).flatten().any { d ->
+                (d is ChatListDiff.Insert && d.value.peer == bob.jid && d.value.preview?.body == "hello from bob") ||
+                    (d is ChatListDiff.Set && d.value.peer == bob.jid && d.value.preview?.body == "hello from bob")
+            }
+        }
+        var list = emptyList<ChatListItem>()
+        for (batch in listener.batches) list = list.applying(batch.map { it.toChange() })
+        val row = list.first { it.peer == bob.jid }
+        check(row.unread >= 1u && row.displayName == "Bob") { "row: $row" }
+        handle.cancel()
+    },
+    "send: the timeline shows the message advancing to delivered, then displayed" to {
+        val timeline = a.timeline(bob.jid)
+        val seen = CopyOnWriteArrayList<DeliveryState>()
+        val id = timeline.send("hi bob, from kotlin")
+        val delivered = timeline.observe().within("delivered") { items ->
+            val m = items.filterIsInstance<TimelineItem.Message>().map { it.message }.firstOrNull { it.id == id }
+            if (m != null && seen.lastOrNull() != m.state) seen.add(m.state)
+            m != null && (m.state == DeliveryState.DELIVERED || m.state == DeliveryState.DISPLAYED)
+        }
+        check(delivered.any { it is TimelineItem.DateSeparator }) { "no date separator in $delivered" }
+        val order = DeliveryState.values().toList()
+        check(seen.zipWithNext().all { (x, y) -> order.indexOf(x) <= order.indexOf(y) }) { "states went backwards: $seen" }
+        b.timeline(alice.jid).markRead()
+        timeline.observe().within("displayed") { items ->
+            items.filterIsInstance<TimelineItem.Message>().any { it.message.id == id && it.message.state == DeliveryState.DISPLAYED }
+        }
+    },
+    "a cancelled subscription gets no more callbacks" to {
+        val cancelled = RecordingChatListListener()
+        val live = RecordingChatListListener()
+        val h1 = a.chatList().subscribe(cancelled)
+        val h2 = a.chatList().subscribe(live)
+        eventually("both initial states") { cancelled.batches.isNotEmpty() && live.batches.isNotEmpty() }
+        h1.cancel()
+        check(h1.isCancelled()) { "handle not cancelled" }
+        val before = cancelled.batches.size
+        val liveBefore = live.batches.size
+        for (i in 1..3) b.timeline(alice.jid).send("after cancel $i")
+        eventually("the live subscription sees the messages") {
+            live.batches.drop(liveBefore).flatten().any { d ->
+                d is ChatListDiff.Set && d.value.preview?.body == "after cancel 3"
+            }
+        }
+        check(cancelled.batches.size == before) { "cancelled listener got ${cancelled.batches.size - before} more batches" }
+        h2.cancel()
+    },
+    "many concurrent async calls" to {
+        val reports = coroutineScope {
+            (1..40).map { async { a.diagnostics().doctor() } }.awaitAll()
+        }
+        check(reports.size == 40 && reports.all { it.boundJid.startsWith(alice.jid + "/") }) { "bad reports" }
+        val counter = AtomicInteger()
+        coroutineScope {
+            (1..40).map { async { a.contacts().add(bob.jid, "Bob"); counter.incrementAndGet() } }.awaitAll()
+        }
+        check(counter.get() == 40) { "only ${counter.get()} adds finished" }
+    },
+    "diagnostics: the exported log is redacted" to {
+        val logs = a.diagnostics().exportLogs()
+        check(logs.isNotBlank()) { "empty log export" }
+        check(!logs.contains(alice.password) && !logs.contains(bob.password)) { "a password is in the exported log" }
+        check(!logs.contains("hello from bob")) { "a message body is in the exported log" }
+    },
+    "settings round-trip" to {
+        val settings = a.settings()
+        settings.set(Preferences(sendTyping = false, sendReadMarkers = true))
+        check(settings.get() == Preferences(sendTyping = false, sendReadMarkers = true)) { "settings not stored" }
+        settings.set(Preferences(sendTyping = true, sendReadMarkers = true))
+    },
+    "the README example runs" to {
+        readmeExample(Files.createTempDirectory("linnet-readme").toString(), alice.jid, alice.password, MemorySecrets(), server)
+    },
+)
+
+fun main() {
+    initPlatform(PlatformConfig(logFilter = "debug", logToStderr = false, lightweight = false))
+    var failed = 0
+    runBlocking {
+        for ((name, case) in cases) {
+            val started = System.nanoTime()
+            try {
+                case()
+                println("PASS  $name (${(System.nanoTime() - started) / 1_000_000} ms)")
+            } catch (e: Throwable) {
+                failed++
+                println("FAIL  $name: $e")
+                e.printStackTrace(System.out)
+            }
+        }
+        if (::a.isInitialized) a.connection().stop()
+        if (::b.isInitialized) b.connection().stop()
+    }
+    println(if (failed == 0) "kotlin: all ${cases.size} cases passed" else "kotlin: $failed of ${cases.size} cases failed")
+    exitProcess(if (failed == 0) 0 else 1)
+}
