@@ -61,7 +61,7 @@ struct Args {
 fn usage() -> ! {
     eprintln!(
         "usage: linnet-bench --accounts FILE [--runs 50] [--warmup 3] [--messages 1000] \
-         [--only connect,rtt,burst] [--timeline N]\n\
+         [--only connect,rtt,burst,arrival] [--timeline N]\n\
          FILE: {{\"server\": \"prosody\", \"connect\": {{\"jid\":..,\"password\":..}}, \"alice\": .., \"bob\": .., \"sink\": ..}}"
     );
     std::process::exit(2)
@@ -243,6 +243,7 @@ fn summary(samples: &[f64]) -> Value {
         "n": s.len(),
         "median_ms": median(&s),
         "p90_ms": percentile(&s, 90.0),
+        "p99_ms": percentile(&s, 99.0),
         "min_ms": s.first().copied().unwrap_or(f64::NAN),
         "max_ms": s.last().copied().unwrap_or(f64::NAN),
         "samples_ms": samples,
@@ -389,6 +390,50 @@ async fn bench_rtt(
     eprintln!(
         "linnet round trip: median {:.2} ms",
         v["median_ms"].as_f64().unwrap_or(f64::NAN)
+    );
+    v
+}
+
+/// 4. Arrival: bob sends, until alice's SDK reports the stored message (`ClientEvent::Message`).
+/// The Rust reference for the bindings' "socket to ChatList listener in Kotlin" figure
+/// (bindings/bench): both include bob's send and the server hop on loopback.
+async fn bench_arrival(
+    b: &mut Bench,
+    alice: &Account,
+    bob: &Account,
+    warmup: usize,
+    runs: usize,
+) -> Value {
+    let mut a = b.peer(alice);
+    let mut bb = b.peer(bob);
+    a.client.connect().await.unwrap();
+    bb.client.connect().await.unwrap();
+    befriend(&mut a, &alice.jid, &mut bb, &bob.jid).await;
+    while a.events.try_recv().is_ok() {}
+    let mut samples = Vec::with_capacity(runs);
+    for i in 0..warmup + runs {
+        let body = format!("arrival {i}");
+        let t0 = Instant::now();
+        bb.client.send_message(&alice.jid, &body).unwrap();
+        expect(
+            &mut a.events,
+            "the message at alice",
+            Duration::from_secs(20),
+            |e| matches!(e, ClientEvent::Message(m) if m.body == body).then_some(()),
+        )
+        .await;
+        if i >= warmup {
+            samples.push(millis(t0.elapsed()));
+        }
+    }
+    a.client.disconnect().await;
+    bb.client.disconnect().await;
+    let mut v = summary(&samples);
+    v["warmup"] = json!(warmup);
+    eprintln!(
+        "linnet arrival (rust sdk event): median {:.3} ms, p99 {:.3} ms",
+        v["median_ms"].as_f64().unwrap_or(f64::NAN),
+        v["p99_ms"].as_f64().unwrap_or(f64::NAN)
     );
     v
 }
@@ -745,6 +790,16 @@ fn main() {
         }
         if args.only.iter().any(|o| o == "rtt") {
             out["rtt"] = bench_rtt(
+                &mut b,
+                &account(&accounts, "alice"),
+                &account(&accounts, "bob"),
+                args.warmup,
+                args.runs,
+            )
+            .await;
+        }
+        if args.only.iter().any(|o| o == "arrival") {
+            out["arrival"] = bench_arrival(
                 &mut b,
                 &account(&accounts, "alice"),
                 &account(&accounts, "bob"),
