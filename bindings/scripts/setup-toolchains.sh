@@ -34,6 +34,16 @@ quiet() {
 	return "$rc"
 }
 
+# Installs are serialised across processes (two checkouts running `make test` at once).
+LOCKED=0
+take_lock() {
+	[[ $LOCKED -eq 0 ]] || return 0
+	mkdir -p "$LINNET_TOOLCHAINS"
+	exec 9>"$LINNET_TOOLCHAINS/.lock"
+	flock 9
+	LOCKED=1
+}
+
 APT_UPDATED=0
 # Installs the Debian packages given that are not installed yet.
 apt_need() {
@@ -48,7 +58,7 @@ apt_need() {
 		quiet apt-get update -qq
 		APT_UPDATED=1
 	fi
-	quiet apt-get install -y -qq --no-install-recommends "${missing[@]}"
+	quiet apt-get install -y -qq -o DPkg::Lock::Timeout=300 --no-install-recommends "${missing[@]}"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -58,6 +68,7 @@ install_kotlin() {
 	command -v npm >/dev/null || apt_need npm
 	command -v node >/dev/null || die "npm is there but node is not"
 	mkdir -p "$LINNET_TOOLCHAINS"
+	rm -rf "$LINNET_TOOLCHAINS"/.kotlin.* # left by an interrupted run
 	local tmp
 	tmp=$(mktemp -d "$LINNET_TOOLCHAINS/.kotlin.XXXXXX")
 	# shellcheck disable=SC2064
@@ -83,7 +94,10 @@ install_kotlin() {
 
 setup_kotlin() {
 	apt_need openjdk-17-jdk-headless libjna-java libjna-jni
-	[[ -f $KOTLIN_HOME/.ok ]] || install_kotlin
+	if [[ ! -f $KOTLIN_HOME/.ok ]]; then
+		take_lock
+		[[ -f $KOTLIN_HOME/.ok ]] || install_kotlin
+	fi
 	local java jna
 	java=$(java -version 2>&1 | sed -n '1s/.*version "\([^"]*\)".*/\1/p')
 	jna=$(dpkg-query -W -f='${Version}' libjna-java)
@@ -104,10 +118,16 @@ setup_swift() {
 	fi
 	[[ $(uname -s) == Linux ]] || die "no swiftc on this machine: install Xcode or a Swift toolchain"
 	[[ $EUID -eq 0 ]] || die "needs root to build the Swift chroot"
+	take_lock
+	if [[ -f $SWIFT_MARKER ]]; then # another process finished it while we waited
+		echo "swift: $(<"$SWIFT_MARKER") (Debian $SWIFT_SUITE chroot $SWIFT_ROOT)"
+		return 0
+	fi
 	apt_need debootstrap
 	mkdir -p "$LINNET_TOOLCHAINS"
 	rm -f "$SWIFT_MARKER"
-	# A previous debootstrap that did not finish: start over (never descending into mounts).
+	# A previous debootstrap that did not finish: start over (never descending into mounts). An
+	# interrupted package install is finished by `dpkg --configure -a` + apt-get below.
 	local partial=$SWIFT_ROOT.partial
 	if [[ -e $partial ]]; then
 		unmount_below "$partial"
@@ -122,6 +142,7 @@ setup_swift() {
 	fi
 	quiet run_chroot -- DEBIAN_FRONTEND=noninteractive /bin/sh -ec '
 		echo force-unsafe-io >/etc/dpkg/dpkg.cfg.d/linnet-unsafe-io
+		dpkg --configure -a
 		apt-get update -qq
 		apt-get install -y -qq --no-install-recommends swiftlang libc6-dev libstdc++-14-dev
 		apt-get clean
