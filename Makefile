@@ -40,7 +40,7 @@ toolchains:
 # under bindings/tests/{kotlin,swift} (see bindings/scripts/test-bindings.sh for the conventions).
 # BINDINGS=kotlin|swift|all (default all), BINDINGS_FILTER=substring of a program's name;
 # LINNET_BINDINGS_SERVERS=0 runs without servers.
-test-bindings: servers toolchains
+test-bindings: servers
 	bash bindings/scripts/test-bindings.sh $${BINDINGS:-all} $${BINDINGS_FILTER:-}
 
 demo: servers
