@@ -114,13 +114,14 @@ for t in "${tests[@]}"; do
 	names+=("$name")
 done
 
+# Paths as the compiler sees them.
+if [[ $mode == chroot ]]; then P=/linnet/s L=/linnet/lib; else P=$S L=$lib; fi
+
 dir_hash() { (cd "$1" && find . -type f | LC_ALL=C sort | while IFS= read -r f; do echo "$f"; cksum <"$f"; done) | cksum | tr ' ' -; }
-flags_hash=$(echo "${LINNET_SWIFTC_FLAGS:-} $mode" | cksum | tr ' ' -)
+flags_hash=$(echo "${LINNET_SWIFTC_FLAGS:-} $mode $P $L" | cksum | tr ' ' -)
 mod_hash=$(echo "$flags_hash $(dir_hash "$S/src/gen") $(dir_hash "$S/src/module")" | cksum | tr ' ' -)
 sup_hash=$(dir_hash "$S/src/support")
 
-# Paths as the compiler sees them.
-if [[ $mode == chroot ]]; then P=/linnet/s L=/linnet/lib; else P=$S L=$lib; fi
 
 qn() { printf '%q ' "$@"; }
 # shellcheck disable=SC2206
