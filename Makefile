@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export CARGO_TERM_COLOR ?= never
 SERVERS := tests/servers/servers.sh
 
-.PHONY: deps servers stop-servers build test test-unit test-integration demo bench fuzz fmt clippy lint
+.PHONY: deps servers stop-servers build test test-unit test-integration test-bindings toolchains demo bench fuzz fmt clippy lint
 
 # System packages (Debian 12) and the local XMPP servers' packages.
 deps:
@@ -28,6 +28,20 @@ test: servers
 	cargo build --workspace --all-targets --locked
 	bash tests/redaction-canary.sh
 	cargo nextest run --workspace --locked --no-fail-fast --profile ci
+	bash bindings/scripts/test-bindings.sh
+
+# Kotlin (kotlinc 2.4.20, JDK 17, JNA) and Swift 6 (a Debian 13 chroot on Linux) for the bindings'
+# tests, in $${LINNET_TOOLCHAINS:-/var/cache/linnet-toolchains}; idempotent, <1 s when installed.
+# See bindings/scripts/setup-toolchains.sh.
+toolchains:
+	@bash bindings/scripts/setup-toolchains.sh all
+
+# The generated Kotlin and Swift bindings, compiled and run against the test servers: every program
+# under bindings/tests/{kotlin,swift} (see bindings/scripts/test-bindings.sh for the conventions).
+# BINDINGS=kotlin|swift|all (default all), BINDINGS_FILTER=substring of a program's name;
+# LINNET_BINDINGS_SERVERS=0 runs without servers.
+test-bindings: servers
+	bash bindings/scripts/test-bindings.sh $${BINDINGS:-all} $${BINDINGS_FILTER:-}
 
 demo: servers
 	cargo build --release --locked -p linnet-cli

@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# Tests the generated Kotlin and Swift bindings end to end (`make test-bindings`, part of `make test`):
+#   1. installs the toolchains if missing (setup-toolchains.sh; one line per toolchain)
+#   2. cargo build -p linnet-ffi -p uniffi-bindgen --locked (dev profile)
+#   3. generates Kotlin and Swift from the built library into target/bindings/{kotlin,swift}
+#   4. starts the local test servers (tests/servers/servers.sh start) and exports their env
+#   5. runs every Kotlin program under bindings/tests/kotlin with kotlin.sh (the Flow adapters of
+#      android/linnet/src/main/kotlin compiled in), and every Swift program under
+#      bindings/tests/swift with swift.sh (the AsyncStream adapters of apple/Sources/Linnet
+#      compiled into the module Linnet)
+#
+# Usage: bindings/scripts/test-bindings.sh [kotlin|swift|all] [NAME_FILTER]
+#   NAME_FILTER: only programs whose main class / test name contains this string.
+#
+# Test programs:
+#   Kotlin: every .kt file under bindings/tests/kotlin with a top-level `fun main` is a program
+#           (main class: its package + file facade, e.g. org.linnet.tests.SmokeTestKt, or its
+#           @file:JvmName); all .kt files there compile together into one jar (shared helpers
+#           welcome). android/linnet/src/main/kotlin must stay pure Kotlin/JVM (no android.*).
+#   Swift:  every bindings/tests/swift/*.swift file is a program (compiled as its main.swift);
+#           every subdirectory is a program made of its .swift files (main.swift or @main),
+#           except bindings/tests/swift/Support/, compiled into every program.
+#   A program passes when it exits 0. Each one runs with a clean pair of fresh accounts:
+#     LINNET_BT_USER_A, LINNET_BT_USER_B (localparts, existing on prosody.test and ejabberd.test),
+#     LINNET_BT_PASSWORD (both), plus every variable of `tests/servers/servers.sh env`
+#     (LINNET_PROSODY_HOST, LINNET_PROSODY_STARTTLS_PORT, LINNET_TEST_CA, ...). Swift programs run
+#     in the chroot: the servers' state dir (CA file) is bind-mounted at the same path, the network
+#     is the host's; they cannot run host commands (no servers.sh inside).
+#
+# Env: LINNET_BINDINGS_SERVERS=0  do not start servers / create accounts (offline programs only)
+#      LINNET_TOOLCHAINS          toolchain cache (see setup-toolchains.sh)
+#      CARGO_TARGET_DIR           honoured (default target)
+# Exit: 0 when everything passed (or there is nothing to run), 1 otherwise.
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+cd "$ROOT"
+
+langs=${1:-all}
+filter=${2:-}
+case $langs in kotlin | swift | all) ;; *) echo "usage: $0 [kotlin|swift|all] [NAME_FILTER]" >&2; exit 2 ;; esac
+want() { [[ $langs == all || $langs == "$1" ]]; }
+
+die() { echo "test-bindings: error: $*" >&2; exit 1; }
+
+# Until the FFI crate exists there is nothing to test (say so, do not fail).
+if [[ ! -f $ROOT/bindings/linnet-ffi/Cargo.toml || ! -f $ROOT/bindings/uniffi-bindgen/Cargo.toml ]]; then
+	echo "test-bindings: skipped: bindings/linnet-ffi or bindings/uniffi-bindgen does not exist yet"
+	exit 0
+fi
+
+# 1. toolchains
+if want kotlin; then bash "$HERE/setup-toolchains.sh" kotlin; fi
+if want swift; then bash "$HERE/setup-toolchains.sh" swift; fi
+
+# 2. the library and the pinned bindgen
+cargo build -p linnet-ffi -p uniffi-bindgen --locked
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+LIBDIR=$TARGET/debug
+case $(uname -s) in Darwin) SO=dylib ;; *) SO=so ;; esac
+LIB=$LIBDIR/liblinnet_ffi.$SO
+[[ -f $LIB ]] || die "no $LIB after the build"
+
+# 3. generate (library mode: from the built library's metadata, with bindings/linnet-ffi/uniffi.toml)
+OUT=$ROOT/target/bindings
+gen() {
+	local lang=$1 log
+	log=$(mktemp)
+	rm -rf "${OUT:?}/$lang"
+	if ! "$TARGET/debug/uniffi-bindgen" generate --no-format --language "$lang" --out-dir "$OUT/$lang" "$LIB" >"$log" 2>&1; then
+		cat "$log" >&2
+		rm -f "$log"
+		die "uniffi-bindgen generate --language $lang failed"
+	fi
+	rm -f "$log"
+}
+if want kotlin; then gen kotlin; fi
+if want swift; then gen swift; fi
+
+# 4. servers
+SERVERS=$ROOT/tests/servers/servers.sh
+if [[ ${LINNET_BINDINGS_SERVERS:-1} != 0 ]]; then
+	bash "$SERVERS" start
+	while IFS='=' read -r k v; do
+		[[ $k =~ ^[A-Z_][A-Z0-9_]*$ ]] && export "$k=$v"
+	done < <(bash "$SERVERS" env)
+fi
+
+# Fresh accounts for one program, exported as LINNET_BT_*.
+fresh_accounts() {
+	[[ ${LINNET_BINDINGS_SERVERS:-1} != 0 ]] || return 0
+	local base s u
+	base=bt$(date +%s)$$${RANDOM}
+	LINNET_BT_USER_A=${base}a
+	LINNET_BT_USER_B=${base}b
+	LINNET_BT_PASSWORD=pw-$RANDOM$RANDOM$RANDOM
+	export LINNET_BT_USER_A LINNET_BT_USER_B LINNET_BT_PASSWORD
+	for s in prosody ejabberd; do
+		for u in "$LINNET_BT_USER_A" "$LINNET_BT_USER_B"; do
+			bash "$SERVERS" adduser "$s" "$u" "$LINNET_BT_PASSWORD"
+		done
+	done
+}
+
+failed=0
+
+# 5a. Kotlin
+if want kotlin; then
+	KT_TESTS=$ROOT/bindings/tests/kotlin
+	mains=()
+	if [[ -d $KT_TESTS ]]; then
+		while IFS= read -r f; do
+			grep -qE '^(suspend )?fun main\(' "$f" || continue
+			pkg=$(sed -nE 's/^package[[:space:]]+([A-Za-z0-9_.]+).*/\1/p' "$f" | head -n 1)
+			cls=$(sed -nE 's/^@file:JvmName\("([A-Za-z0-9_]+)"\).*/\1/p' "$f" | head -n 1)
+			if [[ -z $cls ]]; then
+				cls=$(basename "$f" .kt)
+				cls=${cls^}Kt
+			fi
+			main=${pkg:+$pkg.}$cls
+			[[ -z $filter || $main == *"$filter"* ]] && mains+=("$main")
+		done < <(find "$KT_TESTS" -type f -name '*.kt' | LC_ALL=C sort)
+	fi
+	if [[ ${#mains[@]} -eq 0 ]]; then
+		echo "kotlin: no test programs under bindings/tests/kotlin${filter:+ matching $filter}"
+	else
+		kt_src=()
+		[[ -d android/linnet/src/main/kotlin ]] && kt_src=(--src android/linnet/src/main/kotlin)
+		for main in "${mains[@]}"; do
+			fresh_accounts
+			bash "$HERE/kotlin.sh" --gen "$OUT/kotlin" ${kt_src[@]+"${kt_src[@]}"} --test "$KT_TESTS" \
+				--lib "$LIBDIR" --main "$main" || failed=1
+		done
+	fi
+fi
+
+# 5b. Swift
+if want swift; then
+	SW_TESTS=$ROOT/bindings/tests/swift
+	progs=()
+	if [[ -d $SW_TESTS ]]; then
+		while IFS= read -r p; do
+			name=$(basename "$p" .swift)
+			[[ $name != Support ]] || continue
+			[[ -d $p || $p == *.swift ]] || continue
+			[[ -z $filter || $name == *"$filter"* ]] && progs+=("$p")
+		done < <(find "$SW_TESTS" -mindepth 1 -maxdepth 1 | LC_ALL=C sort)
+	fi
+	if [[ ${#progs[@]} -eq 0 ]]; then
+		echo "swift: no test programs under bindings/tests/swift${filter:+ matching $filter}"
+	else
+		sw_extra=()
+		[[ -d apple/Sources/Linnet ]] && sw_extra+=(--src apple/Sources/Linnet)
+		[[ -d $SW_TESTS/Support ]] && sw_extra+=(--test-support "$SW_TESTS/Support")
+		[[ -n ${LINNET_TEST_STATE:-} && -d ${LINNET_TEST_STATE:-} ]] && sw_extra+=(--bind "$LINNET_TEST_STATE")
+		for p in "${progs[@]}"; do
+			fresh_accounts
+			bash "$HERE/swift.sh" --gen "$OUT/swift" ${sw_extra[@]+"${sw_extra[@]}"} --test "$p" \
+				--lib "$LIBDIR" || failed=1
+		done
+	fi
+fi
+
+exit "$failed"
