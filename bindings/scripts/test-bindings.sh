@@ -20,12 +20,14 @@
 #   Swift:  every bindings/tests/swift/*.swift file is a program (compiled as its main.swift);
 #           every subdirectory is a program made of its .swift files (main.swift or @main),
 #           except bindings/tests/swift/Support/, compiled into every program.
-#   A program passes when it exits 0. Each one runs with a clean pair of fresh accounts:
-#     LINNET_BT_USER_A, LINNET_BT_USER_B (localparts, existing on prosody.test and ejabberd.test),
-#     LINNET_BT_PASSWORD (both), plus every variable of `tests/servers/servers.sh env`
-#     (LINNET_PROSODY_HOST, LINNET_PROSODY_STARTTLS_PORT, LINNET_TEST_CA, ...). Swift programs run
-#     in the chroot: the servers' state dir (CA file) is bind-mounted at the same path, the network
-#     is the host's; they cannot run host commands (no servers.sh inside).
+#   A program passes when it exits 0. Each one runs with a fresh pair of Prosody accounts:
+#     LINNET_BT_A_JID, LINNET_BT_A_PASSWORD, LINNET_BT_B_JID, LINNET_BT_B_PASSWORD, and
+#     LINNET_BT_HOST, LINNET_BT_PORT (STARTTLS), LINNET_BT_DOMAIN, LINNET_BT_CA_FILE, plus every
+#     variable of `tests/servers/servers.sh env`. Swift programs run in the chroot: the servers'
+#     state dir (CA file) is bind-mounted at the same path, the network is the host's; they
+#     cannot run host commands (no servers.sh inside).
+#   The README's ```kotlin and ```swift examples (after <!-- example:LANG -->) are extracted and
+#   compiled into every program; the test programs call them.
 #
 # Env: LINNET_BINDINGS_SERVERS=0  do not start servers / create accounts (offline programs only)
 #      LINNET_TOOLCHAINS          toolchain cache (see setup-toolchains.sh)
@@ -42,12 +44,6 @@ case $langs in kotlin | swift | all) ;; *) echo "usage: $0 [kotlin|swift|all] [N
 want() { [[ $langs == all || $langs == "$1" ]]; }
 
 die() { echo "test-bindings: error: $*" >&2; exit 1; }
-
-# Until the FFI crate exists there is nothing to test (say so, do not fail).
-if [[ ! -f $ROOT/bindings/linnet-ffi/Cargo.toml || ! -f $ROOT/bindings/uniffi-bindgen/Cargo.toml ]]; then
-	echo "test-bindings: skipped: bindings/linnet-ffi or bindings/uniffi-bindgen does not exist yet"
-	exit 0
-fi
 
 # 1. toolchains
 if want kotlin; then bash "$HERE/setup-toolchains.sh" kotlin; fi
@@ -86,20 +82,32 @@ if [[ ${LINNET_BINDINGS_SERVERS:-1} != 0 ]]; then
 	done < <(bash "$SERVERS" env)
 fi
 
-# Fresh accounts for one program, exported as LINNET_BT_*.
+# Fresh accounts on Prosody for one program, exported as LINNET_BT_*: HOST, PORT (STARTTLS),
+# DOMAIN, CA_FILE, A_JID, A_PASSWORD, B_JID, B_PASSWORD.
 fresh_accounts() {
 	[[ ${LINNET_BINDINGS_SERVERS:-1} != 0 ]] || return 0
-	local base s u
+	local base
 	base=bt$(date +%s)$$${RANDOM}
-	LINNET_BT_USER_A=${base}a
-	LINNET_BT_USER_B=${base}b
-	LINNET_BT_PASSWORD=pw-$RANDOM$RANDOM$RANDOM
-	export LINNET_BT_USER_A LINNET_BT_USER_B LINNET_BT_PASSWORD
-	for s in prosody ejabberd; do
-		for u in "$LINNET_BT_USER_A" "$LINNET_BT_USER_B"; do
-			bash "$SERVERS" adduser "$s" "$u" "$LINNET_BT_PASSWORD"
-		done
-	done
+	export LINNET_BT_HOST=$LINNET_PROSODY_HOST LINNET_BT_PORT=$LINNET_PROSODY_STARTTLS_PORT
+	export LINNET_BT_DOMAIN=$LINNET_PROSODY_DOMAIN LINNET_BT_CA_FILE=$LINNET_TEST_CA
+	export LINNET_BT_A_JID=${base}a@$LINNET_PROSODY_DOMAIN LINNET_BT_B_JID=${base}b@$LINNET_PROSODY_DOMAIN
+	export LINNET_BT_A_PASSWORD=pw-a-$RANDOM$RANDOM$RANDOM LINNET_BT_B_PASSWORD=pw-b-$RANDOM$RANDOM$RANDOM
+	bash "$SERVERS" adduser prosody "${base}a" "$LINNET_BT_A_PASSWORD"
+	bash "$SERVERS" adduser prosody "${base}b" "$LINNET_BT_B_PASSWORD"
+}
+
+# The README's Kotlin and Swift examples, extracted as they are written, compiled with the tests
+# (which call them): the README cannot drift from the API.
+readme_example() {
+	local lang=$1 file=$2
+	mkdir -p "$(dirname "$file")"
+	awk -v marker="<!-- example:$lang -->" -v fence="\`\`\`$lang" '
+		$0 == marker { armed = 1; next }
+		armed && $0 == fence { inside = 1; next }
+		inside && /^```/ { exit }
+		inside { print }
+	' "$ROOT/README.md" >"$file"
+	[[ -s $file ]] || die "no $lang example in README.md (<!-- example:$lang --> then a $lang fence)"
 }
 
 failed=0
@@ -124,11 +132,13 @@ if want kotlin; then
 	if [[ ${#mains[@]} -eq 0 ]]; then
 		echo "kotlin: no test programs under bindings/tests/kotlin${filter:+ matching $filter}"
 	else
+		readme_example kotlin "$OUT/readme/kotlin/ReadmeExample.kt"
 		kt_src=()
 		[[ -d android/linnet/src/main/kotlin ]] && kt_src=(--src android/linnet/src/main/kotlin)
 		for main in "${mains[@]}"; do
 			fresh_accounts
 			bash "$HERE/kotlin.sh" --gen "$OUT/kotlin" ${kt_src[@]+"${kt_src[@]}"} --test "$KT_TESTS" \
+				--test "$OUT/readme/kotlin" \
 				--lib "$LIBDIR" --main "$main" || failed=1
 		done
 	fi
@@ -152,6 +162,8 @@ if want swift; then
 		sw_extra=()
 		[[ -d apple/Sources/Linnet ]] && sw_extra+=(--src apple/Sources/Linnet)
 		[[ -d $SW_TESTS/Support ]] && sw_extra+=(--test-support "$SW_TESTS/Support")
+		readme_example swift "$OUT/readme/swift/ReadmeExample.swift"
+		sw_extra+=(--test-support "$OUT/readme/swift/ReadmeExample.swift")
 		[[ -n ${LINNET_TEST_STATE:-} && -d ${LINNET_TEST_STATE:-} ]] && sw_extra+=(--bind "$LINNET_TEST_STATE")
 		for p in "${progs[@]}"; do
 			fresh_accounts
