@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export CARGO_TERM_COLOR ?= never
 SERVERS := tests/servers/servers.sh
 
-.PHONY: deps servers stop-servers build test test-unit test-integration test-bindings toolchains demo bench fuzz fmt clippy lint
+.PHONY: deps servers stop-servers build test test-unit test-integration test-bindings toolchains demo bench bench-bindings fuzz fmt clippy lint
 
 # System packages (Debian 12) and the local XMPP servers' packages.
 deps:
@@ -49,6 +49,10 @@ demo: servers
 
 bench: servers
 	bash benches/run.sh
+
+# The bindings' figures: FFI call cost (Kotlin, Swift), arrival-to-listener latency, library size.
+bench-bindings: servers
+	bash bindings/bench/run.sh
 
 # Fuzz the XML stream reader, the stanza handlers and SCRAM for FUZZ_SECONDS in all (default 60),
 # on the corpus in fuzz/ (not run in CI). See fuzz/README.md.
