@@ -28,9 +28,12 @@ use tokio::time::Instant;
 
 const WAIT: Duration = Duration::from_secs(20);
 
+/// The list so far, and every batch received.
+type Seen<T> = (Vec<T>, Vec<Vec<VecDiff<T>>>);
+
 /// What a UI holds: every batch received, and the list they add up to.
 struct Screen<T> {
-    seen: Arc<Mutex<(Vec<T>, Vec<Vec<VecDiff<T>>>)>>,
+    seen: Arc<Mutex<Seen<T>>>,
     bumps: watch::Receiver<u64>,
 }
 
