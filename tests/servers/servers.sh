@@ -4,6 +4,7 @@
 #
 # Usage: tests/servers/servers.sh install | start | stop | status | env | clean
 #        tests/servers/servers.sh adduser prosody|ejabberd USER PASSWORD
+#        tests/servers/servers.sh kick prosody|ejabberd USER   (closes USER's sessions: reconnect tests)
 #        tests/servers/servers.sh logs prosody|ejabberd|coturn [LINES]
 #        tests/servers/servers.sh ejabberdctl ARGS...   (debugging)
 #
@@ -983,6 +984,31 @@ cmd_adduser() {
 	esac
 }
 
+# Closes every session of USER from the server side, as an operator would (reconnect tests).
+cmd_kick() {
+	[[ $# -eq 2 ]] || die "usage: $0 kick prosody|ejabberd USER"
+	local server=$1 user=$2 out
+	[[ $user =~ ^[a-z0-9][a-z0-9._-]*$ ]] || die "user name must match [a-z0-9][a-z0-9._-]*: $user"
+	case $server in
+	prosody)
+		live_pid prosody >/dev/null || die "prosody is not running"
+		if ! out=$(as_server prosody prosodyctl --config "$STATE/prosody/prosody.cfg.lua" \
+			shell c2s close "$user@$PROSODY_DOMAIN" 2>&1); then
+			die "prosody: could not kick $user@$PROSODY_DOMAIN: $out"
+		fi
+		;;
+	ejabberd)
+		live_pid ejabberd >/dev/null || die "ejabberd is not running"
+		if ! out=$(curl -sS --fail-with-body --max-time 10 -H 'Content-Type: application/json' \
+			--data-binary "{\"user\":\"$user\",\"host\":\"$EJABBERD_DOMAIN\"}" \
+			"http://127.0.0.1:$EJABBERD_API_PORT/api/kick_user" 2>&1); then
+			die "ejabberd: could not kick $user@$EJABBERD_DOMAIN: $out"
+		fi
+		;;
+	*) die "unknown server: $server (prosody or ejabberd)" ;;
+	esac
+}
+
 json_escape() {
 	local s=$1
 	s=${s//\\/\\\\}
@@ -995,7 +1021,7 @@ json_escape() {
 # ---------------------------------------------------------------------------------------------
 
 main() {
-	[[ $# -ge 1 ]] || die "usage: $0 install|start|stop|status|adduser|logs|env|clean"
+	[[ $# -ge 1 ]] || die "usage: $0 install|start|stop|status|adduser|kick|logs|env|clean"
 	local cmd=$1
 	shift
 	check_state_path
@@ -1006,6 +1032,7 @@ main() {
 	clean) cmd_clean "$@" ;;
 	status) cmd_status "$@" ;;
 	adduser) cmd_adduser "$@" ;;
+	kick) cmd_kick "$@" ;;
 	logs) cmd_logs "$@" ;;
 	env) cat "$STATE/servers.env" ;;
 	ejabberdctl) # debugging aid: ejabberdctl against our node (boots a VM: ~1 s per call)

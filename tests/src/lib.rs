@@ -91,6 +91,21 @@ pub fn create_account(server: &TestServer, prefix: &str) -> (String, String) {
     (format!("{user}@{}", server.domain), password)
 }
 
+/// Closes every session of `jid` (a bare JID on `server`) from the server side.
+pub fn kick(server: &TestServer, jid: &str) {
+    let user = jid.split('@').next().unwrap();
+    let out = Command::new("bash")
+        .arg(repo_root().join("tests/servers/servers.sh"))
+        .args(["kick", server.name, user])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "kick failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// How a test client reaches the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {

@@ -1,7 +1,6 @@
 //! `linnet`: the command-line client. Parse, set up logging and the runtime, run the command,
 //! turn the outcome into an exit code.
 
-mod backoff;
 mod cli;
 mod commands;
 mod error;

@@ -439,6 +439,10 @@ pub fn event(ev: &ClientEvent, v: &View) -> Out {
             format!("{at} roster updated"),
             json!({"type": "roster_changed"}),
         ),
+        ClientEvent::ConversationRead { peer } => Out::one(
+            format!("{at} conversation with {} read", clean(peer)),
+            json!({"type": "read", "peer": peer}),
+        ),
     }
 }
 
@@ -1489,6 +1493,7 @@ mod tests {
             ClientEvent::Connection(ConnectionState::Online),
             ClientEvent::RosterChanged,
             ClientEvent::SubscriptionRequest { from: "x@y".into() },
+            ClientEvent::ConversationRead { peer: "x@y".into() },
         ] {
             all.push(event(&ev, &v));
         }

@@ -2,7 +2,7 @@
 //! outbox, and reports what happens as `ClientEvent`s.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use linnet_store::{
@@ -18,12 +18,19 @@ use linnet_xmpp::tls::TlsSettings;
 use linnet_xmpp::transport::{Connector, Target, TcpConnector, TlsMode};
 use linnet_xmpp::xmpp_parsers::iq::Iq;
 use linnet_xmpp::{BareJid, Element, carbons, csi, ns};
-use tokio::sync::broadcast;
+use tokio::sync::{Notify, broadcast, watch};
 
 use crate::account::normalise_jid;
 use crate::doctor::{self, DoctorReport};
 use crate::error::LinnetError;
+use crate::live::{COMPOSING_EXPIRES, ChatStates, PresenceCache, PresenceInfo};
 use crate::secrets::SecretStore;
+
+mod supervisor;
+
+/// The `session_state` keys the preferences are stored under.
+const PREF_SEND_TYPING: &str = "pref.send_typing";
+const PREF_SEND_READ_MARKERS: &str = "pref.send_read_markers";
 
 /// Tunables of a client.
 #[derive(Debug, Clone, Default)]
@@ -69,7 +76,9 @@ pub enum ConnectionState {
 #[derive(Debug, Clone)]
 pub enum ClientEvent {
     Connection(ConnectionState),
-    /// A new message was stored: incoming, or sent from another of our devices (carbon).
+    /// A new message was stored: incoming, sent from another of our devices (carbon), or sent
+    /// from this device (the local echo, in state `Queued`, right after `send_message` stored
+    /// it; its progress follows as `MessageState`). Filter on `direction` for incoming only.
     Message(Box<Message>),
     /// An outgoing message moved on (sent, acknowledged, delivered, displayed, failed).
     MessageState {
@@ -98,6 +107,11 @@ pub enum ClientEvent {
         kind: String,
     },
     RosterChanged,
+    /// The conversation with `peer` was marked read: here (`mark_read`) or on another of our
+    /// devices (its displayed marker arrived as a carbon).
+    ConversationRead {
+        peer: String,
+    },
 }
 
 struct Inner {
@@ -108,14 +122,29 @@ struct Inner {
     connector: Option<Arc<dyn Connector>>,
     config: ClientConfig,
     session: Mutex<Option<SessionHandle>>,
-    state: Mutex<ConnectionState>,
+    /// One connection attempt at a time (the supervisor, `connect`, `disconnect`).
+    connecting: tokio::sync::Mutex<()>,
+    state: watch::Sender<ConnectionState>,
     carbons: AtomicBool,
     events: broadcast::Sender<ClientEvent>,
+    presence: Mutex<PresenceCache>,
+    chat_states: Mutex<ChatStates>,
+    /// The supervisor should keep the account connected (`start` / `reconnect_now` set it,
+    /// `stop` / `disconnect` clear it).
+    keep_online: watch::Sender<bool>,
+    /// Wakes the supervisor to try at once (`reconnect_now`).
+    wake: Arc<Notify>,
+    supervisor: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
+}
+
+/// Locks a mutex, recovering from poisoning (every critical section here leaves the data whole).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn now_ms() -> i64 {
@@ -144,9 +173,15 @@ impl Client {
                 connector,
                 config,
                 session: Mutex::new(None),
-                state: Mutex::new(ConnectionState::Offline),
+                connecting: tokio::sync::Mutex::new(()),
+                state: watch::Sender::new(ConnectionState::Offline),
                 carbons: AtomicBool::new(false),
                 events,
+                presence: Mutex::new(PresenceCache::default()),
+                chat_states: Mutex::new(ChatStates::default()),
+                keep_online: watch::Sender::new(false),
+                wake: Arc::new(Notify::new()),
+                supervisor: Mutex::new(None),
             }),
         })
     }
@@ -165,16 +200,76 @@ impl Client {
     }
 
     pub fn connection_state(&self) -> ConnectionState {
-        self.inner
-            .state
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.inner.state.borrow().clone()
     }
 
     fn set_state(&self, state: ConnectionState) {
-        *self.inner.state.lock().unwrap_or_else(|p| p.into_inner()) = state.clone();
+        if matches!(
+            state,
+            ConnectionState::Offline | ConnectionState::Disconnected { .. }
+        ) {
+            // Everyone is offline (and nobody types) when we are.
+            lock(&self.inner.presence).clear();
+            lock(&self.inner.chat_states).clear();
+        }
+        self.inner.state.send_replace(state.clone());
         self.emit(ClientEvent::Connection(state));
+    }
+
+    /// A contact's presence (`jid` is a bare JID): the best of its available resources, or not
+    /// available. Known only while connected.
+    pub fn presence(&self, jid: &str) -> PresenceInfo {
+        match normalise_jid(jid) {
+            Ok(bare) => lock(&self.inner.presence).get(bare.as_str()),
+            Err(_) => PresenceInfo::default(),
+        }
+    }
+
+    /// The last chat state `peer` sent (XEP-0085), until a message from them ends it. A
+    /// "composing" older than 30 s reads as "paused" (a `ChatState` event says so when it
+    /// expires).
+    pub fn chat_state(&self, peer: &str) -> Option<ChatState> {
+        let peer = normalise_jid(peer).ok()?;
+        lock(&self.inner.chat_states).get(peer.as_str())
+    }
+
+    /// A stored message by its id.
+    pub fn message(&self, id: i64) -> Result<Option<Message>, LinnetError> {
+        Ok(self.inner.store.message(id)?)
+    }
+
+    /// This account's preferences (defaults until set).
+    pub fn preferences(&self) -> Result<Preferences, LinnetError> {
+        let store = &self.inner.store;
+        let account = self.inner.account.id;
+        let flag = |key: &str, default: bool| -> Result<bool, LinnetError> {
+            Ok(match store.get_state(account, key)?.as_deref() {
+                Some("true") => true,
+                Some("false") => false,
+                _ => default,
+            })
+        };
+        let defaults = Preferences::default();
+        Ok(Preferences {
+            send_typing: flag(PREF_SEND_TYPING, defaults.send_typing)?,
+            send_read_markers: flag(PREF_SEND_READ_MARKERS, defaults.send_read_markers)?,
+        })
+    }
+
+    pub fn set_preferences(&self, preferences: Preferences) -> Result<(), LinnetError> {
+        let store = &self.inner.store;
+        let account = self.inner.account.id;
+        store.set_state(
+            account,
+            PREF_SEND_TYPING,
+            &preferences.send_typing.to_string(),
+        )?;
+        store.set_state(
+            account,
+            PREF_SEND_READ_MARKERS,
+            &preferences.send_read_markers.to_string(),
+        )?;
+        Ok(())
     }
 
     fn emit(&self, event: ClientEvent) {
@@ -219,6 +314,7 @@ impl Client {
     /// Connects and brings the session up: TLS, SASL, bind, roster, carbons, presence, then sends
     /// whatever waits in the outbox.
     pub async fn connect(&self) -> Result<(), LinnetError> {
+        let _one_at_a_time = self.inner.connecting.lock().await;
         if self.session().is_some() {
             return Ok(());
         }
@@ -404,6 +500,8 @@ impl Client {
         let message = self.inner.store.message(id)?.ok_or(LinnetError::Storage {
             reason: "message vanished".into(),
         })?;
+        // The local echo: a UI shows the message at once, then follows its state.
+        self.emit(ClientEvent::Message(Box::new(message.clone())));
         if let Some(handle) = self.session() {
             self.transmit(&handle, &message)?;
         }
@@ -537,23 +635,32 @@ impl Client {
         Ok(())
     }
 
-    /// Marks the conversation read and tells the peer with a displayed marker.
+    /// Marks the conversation read and tells the peer with a displayed marker (unless the
+    /// preferences say not to).
     pub fn mark_read(&self, with: &str) -> Result<(), LinnetError> {
         let peer = normalise_jid(with)?;
         let newest = self
             .inner
             .store
             .mark_read(self.inner.account.id, peer.as_str())?;
+        self.emit(ClientEvent::ConversationRead {
+            peer: peer.to_string(),
+        });
         if let (Some(m), Some(handle)) = (newest, self.session())
             && let Some(id) = m.xmpp_id.as_deref()
+            && self.preferences()?.send_read_markers
         {
             handle.send(&chat::displayed(&peer, id, &handle.new_id()).into(), None)?;
         }
         Ok(())
     }
 
-    /// Typing notifications (XEP-0085).
+    /// Typing notifications (XEP-0085). Sends nothing (and succeeds) when the preferences turn
+    /// them off.
     pub fn send_chat_state(&self, with: &str, state: ChatState) -> Result<(), LinnetError> {
+        if !self.preferences()?.send_typing {
+            return Ok(());
+        }
         let handle = self.require_session()?;
         handle.send(&chat::chat_state(&normalise_jid(with)?, state).into(), None)?;
         Ok(())
@@ -577,8 +684,11 @@ impl Client {
         Ok(doctor::report(&handle, self.inner.carbons.load(Ordering::SeqCst)).await)
     }
 
-    /// Sends unavailable presence and closes the stream.
+    /// Sends unavailable presence and closes the stream. A supervisor started with `start` stays
+    /// idle afterwards (until `start` or `reconnect_now`); an attempt under way finishes first.
     pub async fn disconnect(&self) {
+        self.inner.keep_online.send_replace(false);
+        let _one_at_a_time = self.inner.connecting.lock().await;
         let handle = self
             .inner
             .session
@@ -696,14 +806,16 @@ impl Client {
             if let Some(state) = event.chat_state
                 && event.body.is_none()
             {
-                self.emit(ClientEvent::ChatState {
-                    peer: peer.clone(),
-                    state: state.name().to_string(),
-                });
+                self.chat_state_arrived(&peer, state);
+            } else if event.body.is_some() {
+                // The message ends whatever they were doing (typing, mostly); its Message
+                // event tells observers.
+                lock(&self.inner.chat_states).message_arrived(&peer);
             }
         } else if event.displayed_for.is_some() {
             // We read this conversation on another device.
             self.inner.store.mark_read(account, &peer)?;
+            self.emit(ClientEvent::ConversationRead { peer: peer.clone() });
         }
         if event.body.is_some() {
             self.store_chat_message(&handle, &event)?;
@@ -762,6 +874,32 @@ impl Client {
         Ok(())
     }
 
+    /// Remembers a peer's chat state and reports it; "composing" expires after 30 s.
+    fn chat_state_arrived(&self, peer: &str, state: ChatState) {
+        let since = lock(&self.inner.chat_states).set(peer, state);
+        self.emit(ClientEvent::ChatState {
+            peer: peer.to_string(),
+            state: state.name().to_string(),
+        });
+        if state == ChatState::Composing
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            let weak: Weak<Inner> = Arc::downgrade(&self.inner);
+            let peer = peer.to_string();
+            runtime.spawn(async move {
+                tokio::time::sleep(COMPOSING_EXPIRES).await;
+                let Some(inner) = weak.upgrade() else { return };
+                let expired = lock(&inner.chat_states).expire(&peer, since);
+                if expired {
+                    let _ = inner.events.send(ClientEvent::ChatState {
+                        peer,
+                        state: ChatState::Paused.name().to_string(),
+                    });
+                }
+            });
+        }
+    }
+
     fn on_presence(
         &self,
         p: &linnet_xmpp::xmpp_parsers::presence::Presence,
@@ -771,18 +909,31 @@ impl Client {
         };
         let account = self.inner.account.id;
         match update {
-            PresenceUpdate::Available { from, show, status } => self.emit(ClientEvent::Presence {
-                from: from.to_string(),
-                available: true,
-                show,
-                status,
-            }),
-            PresenceUpdate::Unavailable { from } => self.emit(ClientEvent::Presence {
-                from: from.to_string(),
-                available: false,
-                show: None,
-                status: None,
-            }),
+            PresenceUpdate::Available { from, show, status } => {
+                lock(&self.inner.presence).available(
+                    from.to_bare().as_str(),
+                    from.resource().map(|r| r.as_str()).unwrap_or_default(),
+                    show.clone(),
+                    status.clone(),
+                    p.priority.0,
+                );
+                self.emit(ClientEvent::Presence {
+                    from: from.to_string(),
+                    available: true,
+                    show,
+                    status,
+                })
+            }
+            PresenceUpdate::Unavailable { from } => {
+                lock(&self.inner.presence)
+                    .unavailable(from.to_bare().as_str(), from.resource().map(|r| r.as_str()));
+                self.emit(ClientEvent::Presence {
+                    from: from.to_string(),
+                    available: false,
+                    show: None,
+                    status: None,
+                })
+            }
             PresenceUpdate::SubscriptionRequest { from } => {
                 if from == self.inner.own {
                     return Ok(());

@@ -86,6 +86,16 @@ impl LinnetError {
     }
 }
 
+impl LinnetError {
+    /// Whether reconnecting by itself cannot help: the credentials are wrong (the user must fix
+    /// them) or the server replaced this session with another (reconnecting would fight it).
+    pub fn stops_reconnecting(&self) -> bool {
+        self.kind() == ErrorKind::Auth
+            || matches!(self, LinnetError::StreamError { condition, .. }
+                if condition == "conflict" || condition == "not-authorized")
+    }
+}
+
 impl From<ConnectError> for LinnetError {
     fn from(e: ConnectError) -> Self {
         match e {

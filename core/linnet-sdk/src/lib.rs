@@ -3,16 +3,19 @@
 //! The store is the truth: every message is in SQLite before anything else happens to it.
 
 pub mod account;
+pub mod backoff;
 pub mod client;
 pub mod doctor;
 pub mod error;
+pub mod live;
 pub mod logging;
 pub mod secrets;
 
 pub use account::{AccountSettings, Linnet, normalise_jid};
-pub use client::{Client, ClientConfig, ClientEvent, ConnectionState};
+pub use client::{Client, ClientConfig, ClientEvent, ConnectionState, Preferences};
 pub use doctor::DoctorReport;
 pub use error::{ErrorKind, LinnetError};
 pub use linnet_store::{self as store, ChatSummary, Contact, Message, MessageState};
 pub use linnet_xmpp::chatstates::ChatState;
 pub use linnet_xmpp::secret::Secret;
+pub use live::PresenceInfo;

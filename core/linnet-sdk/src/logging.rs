@@ -3,9 +3,15 @@
 //! has loaded (passwords, tokens) is blanked by value. Secrets also never enter log fields in the
 //! first place (`Secret`'s Debug is a placeholder); this layer is the safety net that a test with
 //! canary secrets checks on a release build.
+//!
+//! Whatever `init` / `init_with` installs also keeps the newest lines in memory (a ring of
+//! [`RING_MAX_LINES`] lines or [`RING_MAX_BYTES`] bytes) for a tester to share: `recent_logs`.
+//! Those lines are redacted on the same path, and message bodies are blanked there too (the
+//! wire trace shows whole stanzas).
 
+use std::collections::VecDeque;
 use std::io::Write;
-use std::sync::{LazyLock, RwLock};
+use std::sync::{LazyLock, Mutex, RwLock};
 
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
@@ -20,7 +26,18 @@ const SECRET_ELEMENTS: &[&str] = &["auth", "response", "challenge", "success", "
 /// still protected by the element rules above.
 const MIN_SECRET_LEN: usize = 4;
 
+/// Elements whose text content is private but not secret: kept in a developer's stderr trace,
+/// blanked in the shareable ring.
+const PRIVATE_ELEMENTS: &[&str] = &["body"];
+
+/// The ring keeps at most this many lines...
+pub const RING_MAX_LINES: usize = 2000;
+/// ...and at most this many bytes of them.
+pub const RING_MAX_BYTES: usize = 512 * 1024;
+
 static SECRETS: LazyLock<RwLock<Vec<String>>> = LazyLock::new(|| RwLock::new(Vec::new()));
+
+static RING: LazyLock<Mutex<Ring>> = LazyLock::new(|| Mutex::new(Ring::default()));
 
 /// Remembers a secret value so that it is blanked wherever it would appear in a log line.
 pub fn register_secret(value: &str) {
@@ -37,7 +54,7 @@ pub fn register_secret(value: &str) {
 
 /// Blanks secret element contents and registered secret values.
 pub fn redact(line: &str) -> String {
-    let mut out = blank_secret_elements(line);
+    let mut out = blank_elements(line, SECRET_ELEMENTS);
     let secrets = SECRETS.read().unwrap_or_else(|p| p.into_inner());
     for s in secrets.iter() {
         if out.contains(s.as_str()) {
@@ -47,13 +64,13 @@ pub fn redact(line: &str) -> String {
     out
 }
 
-fn blank_secret_elements(line: &str) -> String {
+fn blank_elements(line: &str, names: &[&str]) -> String {
     let mut out = String::with_capacity(line.len());
     let mut rest = line;
     'scan: while let Some(lt) = rest.find('<') {
         let (before, tag) = rest.split_at(lt);
         out.push_str(before);
-        for name in SECRET_ELEMENTS {
+        for name in names {
             let Some(after_name) = tag.strip_prefix('<').and_then(|t| t.strip_prefix(name)) else {
                 continue;
             };
@@ -129,11 +146,107 @@ impl<'a, M: MakeWriter<'a>> MakeWriter<'a> for RedactingMakeWriter<M> {
     }
 }
 
-/// Installs the global subscriber: `filter` in `RUST_LOG` syntax, to stderr, redacted.
-/// Returns false if a subscriber was already installed.
+/// The newest log lines, oldest first.
+#[derive(Default)]
+struct Ring {
+    lines: VecDeque<String>,
+    bytes: usize,
+}
+
+impl Ring {
+    fn push(&mut self, line: String) {
+        self.bytes += line.len();
+        self.lines.push_back(line);
+        while self.lines.len() > RING_MAX_LINES || self.bytes > RING_MAX_BYTES {
+            match self.lines.pop_front() {
+                Some(old) => self.bytes -= old.len(),
+                None => break,
+            }
+        }
+    }
+}
+
+/// Removes terminal colour codes (`ESC [ ... letter`).
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for d in chars.by_ref() {
+                if d.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Keeps already redacted text in the ring, with message bodies blanked too.
+fn remember(redacted: &str) {
+    let text = blank_elements(&strip_ansi(redacted), PRIVATE_ELEMENTS);
+    let mut ring = RING.lock().unwrap_or_else(|p| p.into_inner());
+    for line in text.lines().filter(|l| !l.is_empty()) {
+        ring.push(line.to_string());
+    }
+}
+
+/// The recent log lines kept in memory (see the module docs), oldest first, one per line.
+/// Redacted: no secrets, no message bodies.
+pub fn recent_logs() -> String {
+    let ring = RING.lock().unwrap_or_else(|p| p.into_inner());
+    let mut out = String::with_capacity(ring.bytes + ring.lines.len());
+    for line in &ring.lines {
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// Where `init_with` sends log lines: always the in-memory ring, and stderr if asked. Wrap it
+/// in a [`RedactingMakeWriter`] (as `init_with` does): it expects redacted text.
+#[derive(Debug, Clone, Copy)]
+pub struct LogSinks {
+    pub to_stderr: bool,
+}
+
+impl<'a> MakeWriter<'a> for LogSinks {
+    type Writer = LogSinks;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        *self
+    }
+}
+
+impl Write for LogSinks {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        remember(&String::from_utf8_lossy(buf));
+        if self.to_stderr {
+            std::io::stderr().write_all(buf)?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.to_stderr {
+            std::io::stderr().flush()?;
+        }
+        Ok(())
+    }
+}
+
+/// Installs the global subscriber: `filter` in `RUST_LOG` syntax, to stderr and the in-memory
+/// ring, redacted. Returns false if a subscriber was already installed.
 pub fn init(filter: &str, json: bool) -> bool {
+    init_with(filter, json, true)
+}
+
+/// Like `init`, choosing whether lines also go to stderr (a mobile app logs only to the ring).
+pub fn init_with(filter: &str, json: bool, to_stderr: bool) -> bool {
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("warn"));
-    let writer = RedactingMakeWriter::new(std::io::stderr);
+    let writer = RedactingMakeWriter::new(LogSinks { to_stderr });
     if json {
         tracing_subscriber::fmt()
             .json()
@@ -143,7 +256,7 @@ pub fn init(filter: &str, json: bool) -> bool {
             .is_ok()
     } else {
         // Colour codes only on a terminal: they would litter a log file a tester shares.
-        let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+        let ansi = to_stderr && std::io::IsTerminal::is_terminal(&std::io::stderr());
         tracing_subscriber::fmt()
             .with_ansi(ansi)
             .with_env_filter(filter)
@@ -187,6 +300,43 @@ mod tests {
         let out =
             redact("error: password Canary-Value-0192 was wrong; <body>Canary-Value-0192</body>");
         assert!(!out.contains("Canary-Value-0192"));
+    }
+
+    #[test]
+    fn the_ring_keeps_redacted_lines_without_bodies() {
+        let secret = "Ring-Canary-Secret-5d21";
+        register_secret(secret);
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(true)
+            .with_writer(RedactingMakeWriter::new(LogSinks { to_stderr: false }))
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::info!(target: "linnet::wire", "SEND <auth mechanism='PLAIN'>{secret}</auth><message><body>ring private words</body></message> ring-marker-1");
+            tracing::warn!(password = secret, "ring-marker-2");
+        });
+        let logs = recent_logs();
+        assert!(logs.contains("ring-marker-1"), "{logs}");
+        assert!(logs.contains("ring-marker-2"), "{logs}");
+        assert!(logs.contains("<body>[redacted]</body>"), "{logs}");
+        assert!(!logs.contains(secret), "{logs}");
+        assert!(!logs.contains("ring private words"), "{logs}");
+        assert!(!logs.contains('\u{1b}'), "colour codes stripped: {logs:?}");
+    }
+
+    #[test]
+    fn the_ring_drops_the_oldest_lines() {
+        let mut ring = Ring::default();
+        for i in 0..RING_MAX_LINES + 10 {
+            ring.push(format!("line {i}"));
+        }
+        assert_eq!(ring.lines.len(), RING_MAX_LINES);
+        assert_eq!(ring.lines.front().map(String::as_str), Some("line 10"));
+        let big = "x".repeat(RING_MAX_BYTES / 2 + 1);
+        ring.push(big.clone());
+        ring.push(big);
+        assert_eq!(ring.lines.len(), 1);
+        assert!(ring.bytes <= RING_MAX_BYTES);
     }
 
     #[test]

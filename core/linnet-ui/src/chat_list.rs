@@ -1,9 +1,11 @@
 //! The chat list: conversations by last activity, with unread counts, previews, typing and presence.
 
-use linnet_sdk::{Client, LinnetError, MessageState};
+use linnet_sdk::store::{ChatSummary, Direction};
+use linnet_sdk::{ChatState, Client, ClientEvent, LinnetError, MessageState};
 
+use crate::observe::observe_list;
 use crate::presence::Availability;
-use crate::{ListListener, TaskHandle};
+use crate::{ListListener, TaskHandle, display_name};
 
 /// The last message of a conversation, as the chat list previews it.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,7 +35,6 @@ pub struct ChatListItem {
 }
 
 pub struct ChatList {
-    #[allow(dead_code)]
     client: Client,
 }
 
@@ -44,15 +45,66 @@ impl ChatList {
 
     /// The list as it is now.
     pub fn items(&self) -> Result<Vec<ChatListItem>, LinnetError> {
-        unimplemented!("skeleton")
+        items(&self.client)
     }
 
     /// A `Reset` with the current list, then diffs as messages arrive, states change, peers
     /// type, presence changes or conversations are read (here or on another device).
     pub fn subscribe(
         &self,
-        _listener: ListListener<ChatListItem>,
+        listener: ListListener<ChatListItem>,
     ) -> Result<TaskHandle, LinnetError> {
-        unimplemented!("skeleton")
+        let client = self.client.clone();
+        observe_list(
+            &self.client,
+            move || items(&client),
+            relevant,
+            |item: &ChatListItem| item.peer.clone(),
+            None,
+            listener,
+        )
+    }
+}
+
+fn relevant(event: &ClientEvent) -> bool {
+    matches!(
+        event,
+        ClientEvent::Message(_)
+            | ClientEvent::MessageState { .. }
+            | ClientEvent::ChatState { .. }
+            | ClientEvent::Presence { .. }
+            | ClientEvent::RosterChanged
+            | ClientEvent::ConversationRead { .. }
+            | ClientEvent::Connection(_)
+    )
+}
+
+fn items(client: &Client) -> Result<Vec<ChatListItem>, LinnetError> {
+    let mut items: Vec<ChatListItem> = client
+        .chats()?
+        .into_iter()
+        .map(|summary| item(client, summary))
+        .collect();
+    // Stable: equal times keep the store's order.
+    items.sort_by_key(|item| std::cmp::Reverse(item.last_activity));
+    Ok(items)
+}
+
+fn item(client: &Client, summary: ChatSummary) -> ChatListItem {
+    let peer = summary.conversation.peer;
+    ChatListItem {
+        display_name: display_name(summary.name.as_deref(), &peer),
+        unread: summary.conversation.unread_count,
+        last_activity: summary.conversation.last_activity,
+        preview: summary.last_message.map(|m| Preview {
+            message_id: m.id,
+            body: m.body,
+            outgoing: m.direction == Direction::Outgoing,
+            state: m.state,
+            timestamp: m.timestamp,
+        }),
+        typing: client.chat_state(&peer) == Some(ChatState::Composing),
+        presence: Availability::from_presence(&client.presence(&peer)),
+        peer,
     }
 }

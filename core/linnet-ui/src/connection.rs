@@ -1,11 +1,11 @@
 //! The connection as a screen shows it, and the controls a platform drives it with.
 
-use linnet_sdk::{Client, ConnectionState, LinnetError};
+use linnet_sdk::{Client, ClientEvent, ConnectionState, LinnetError};
 
 use crate::TaskHandle;
+use crate::observe::{self, Observed};
 
 pub struct ConnectionService {
-    #[allow(dead_code)]
     client: Client,
 }
 
@@ -15,42 +15,104 @@ impl ConnectionService {
     }
 
     pub fn state(&self) -> ConnectionState {
-        unimplemented!("skeleton")
+        self.client.connection_state()
     }
 
     /// The current state first, then every change.
     pub fn subscribe(
         &self,
-        _listener: Box<dyn Fn(ConnectionState) + Send + Sync + 'static>,
+        listener: Box<dyn Fn(ConnectionState) + Send + Sync + 'static>,
     ) -> Result<TaskHandle, LinnetError> {
-        unimplemented!("skeleton")
+        let events = self.client.subscribe();
+        let first = self.client.connection_state();
+        let changes = Changes {
+            client: self.client.clone(),
+            last: first.clone(),
+            pending: Vec::new(),
+        };
+        Ok(observe::spawn(
+            events,
+            vec![first],
+            changes,
+            None,
+            move |states: Vec<ConnectionState>| {
+                for state in states {
+                    listener(state);
+                }
+            },
+        ))
     }
 
     /// Connects now and keeps the account connected (reconnecting with backoff) until `stop`.
     /// Returns the first attempt's outcome; later attempts report through the state.
     pub async fn start(&self) -> Result<(), LinnetError> {
-        unimplemented!("skeleton")
+        self.client.start().await
     }
 
     /// Skips the backoff wait: the next attempt starts now (also after a fatal error such as a
     /// wrong password, once the user has fixed it).
     pub fn reconnect_now(&self) {
-        unimplemented!("skeleton")
+        self.client.reconnect_now();
     }
 
     /// The platform says the network changed: reconnect at once if it is available.
-    pub fn network_changed(&self, _available: bool) {
-        unimplemented!("skeleton")
+    pub fn network_changed(&self, available: bool) {
+        if available {
+            self.client.reconnect_now();
+        }
     }
 
     /// The app came to the foreground (true) or went to the background: CSI, and an immediate
     /// reconnect when coming to the foreground offline.
-    pub fn set_foreground(&self, _foreground: bool) {
-        unimplemented!("skeleton")
+    pub fn set_foreground(&self, foreground: bool) {
+        match self.client.set_active(foreground) {
+            Ok(()) | Err(LinnetError::NotConnected) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot tell the server we are (in)active"),
+        }
+        if foreground && self.client.connection_state() != ConnectionState::Online {
+            self.client.reconnect_now();
+        }
     }
 
     /// Disconnects and stops reconnecting.
     pub async fn stop(&self) {
-        unimplemented!("skeleton")
+        self.client.stop().await;
+    }
+}
+
+/// Connection states not yet delivered.
+struct Changes {
+    client: Client,
+    last: ConnectionState,
+    pending: Vec<ConnectionState>,
+}
+
+impl Observed for Changes {
+    type Batch = Vec<ConnectionState>;
+
+    fn note(&mut self, event: &ClientEvent) -> bool {
+        match event {
+            ClientEvent::Connection(state) => {
+                self.pending.push(state.clone());
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn lagged(&mut self) -> bool {
+        self.pending.push(self.client.connection_state());
+        true
+    }
+
+    fn next_batch(&mut self) -> Option<Vec<ConnectionState>> {
+        let mut batch = Vec::new();
+        for state in self.pending.drain(..) {
+            if state != self.last {
+                self.last = state.clone();
+                batch.push(state);
+            }
+        }
+        (!batch.is_empty()).then_some(batch)
     }
 }

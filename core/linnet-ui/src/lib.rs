@@ -11,6 +11,7 @@ pub mod contacts;
 pub mod diagnostics;
 pub mod diff;
 pub mod handle;
+mod observe;
 pub mod presence;
 pub mod settings;
 pub mod timeline;
@@ -32,3 +33,31 @@ pub use linnet_sdk::{
 
 /// A listener for a list: receives a batch of diffs (the first batch is a single `Reset`).
 pub type ListListener<T> = Box<dyn Fn(Vec<VecDiff<T>>) + Send + Sync + 'static>;
+
+/// The name to show for `jid`: its roster name, else the JID's local part, else the JID.
+pub(crate) fn display_name(name: Option<&str>, jid: &str) -> String {
+    if let Some(name) = name.map(str::trim).filter(|n| !n.is_empty()) {
+        return name.to_string();
+    }
+    match jid.split_once('@') {
+        Some((local, _)) if !local.is_empty() => local.to_string(),
+        _ => jid.to_string(),
+    }
+}
+
+/// Locks a mutex, recovering from poisoning (the data here is always left whole).
+pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_names() {
+        assert_eq!(display_name(Some("Bob"), "bob@x.test"), "Bob");
+        assert_eq!(display_name(Some("  "), "bob@x.test"), "bob");
+        assert_eq!(display_name(None, "x.test"), "x.test");
+    }
+}

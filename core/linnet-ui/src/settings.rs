@@ -5,7 +5,6 @@ use linnet_sdk::{Client, LinnetError};
 pub use linnet_sdk::client::Preferences;
 
 pub struct Settings {
-    #[allow(dead_code)]
     client: Client,
 }
 
@@ -15,10 +14,10 @@ impl Settings {
     }
 
     pub fn get(&self) -> Result<Preferences, LinnetError> {
-        unimplemented!("skeleton")
+        self.client.preferences()
     }
 
-    pub fn set(&self, _preferences: Preferences) -> Result<(), LinnetError> {
-        unimplemented!("skeleton")
+    pub fn set(&self, preferences: Preferences) -> Result<(), LinnetError> {
+        self.client.set_preferences(preferences)
     }
 }

@@ -12,10 +12,10 @@ use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use crate::backoff::Backoff;
 use crate::cli::ListenArgs;
 use crate::error::CliError;
 use crate::output::{self, Printer, View};
+use linnet_sdk::backoff::Backoff;
 
 /// A connection that lasted this long resets the back-off: the next drop starts again at 1 s.
 const STABLE_AFTER: Duration = Duration::from_secs(60);
@@ -332,7 +332,5 @@ impl Shutdown {
 /// A drop after which reconnecting would not help: credentials or certificate problems, or the
 /// server replacing this session with another one of the same resource (`conflict`).
 fn is_fatal_drop(error: &LinnetError) -> bool {
-    matches!(error.kind(), ErrorKind::Auth | ErrorKind::Tls)
-        || matches!(error, LinnetError::StreamError { condition, .. }
-            if condition == "conflict" || condition == "not-authorized")
+    error.stops_reconnecting() || error.kind() == ErrorKind::Tls
 }

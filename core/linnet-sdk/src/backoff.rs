@@ -1,5 +1,5 @@
-//! Reconnection delays: exponential, capped, with jitter so that many clients dropped at once do
-//! not all come back in the same second.
+//! Reconnection delays (the client's supervisor and the CLI's `listen`): exponential, capped,
+//! with jitter so that many clients dropped at once do not all come back in the same second.
 
 use std::time::Duration;
 
@@ -19,7 +19,7 @@ impl Backoff {
         }
     }
 
-    /// 1 s doubling to 60 s: what `listen` uses.
+    /// 1 s doubling to 60 s: what the supervisor and `listen` use.
     pub fn for_reconnect() -> Self {
         Self::new(Duration::from_secs(1), Duration::from_secs(60))
     }

@@ -1,0 +1,667 @@
+//! The view-model services (linnet-ui) against the real servers: what a screen sees, applying
+//! every batch of diffs as a native UI would.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use linnet_sdk::secrets::{FileSecretStore, SecretStore};
+use linnet_sdk::store::NewMessage;
+use linnet_sdk::{
+    AccountSettings, ClientEvent, ConnectionState, ErrorKind, Linnet, LinnetError, MessageState,
+    Preferences, Secret,
+};
+use linnet_tests::*;
+use linnet_ui::diff::apply;
+use linnet_ui::{
+    ChatList, ConnectionService, Contacts, Diagnostics, ListListener, Settings, Timeline,
+    TimelineItem, VecDiff,
+};
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// The list so far, and every batch received.
+type Seen<T> = (Vec<T>, Vec<Vec<VecDiff<T>>>);
+
+/// What a UI holds: every batch received, and the list they add up to.
+struct Screen<T> {
+    seen: Arc<Mutex<Seen<T>>>,
+    bumps: watch::Receiver<u64>,
+}
+
+impl<T: Clone + std::fmt::Debug + Send + 'static> Screen<T> {
+    fn new() -> (Self, ListListener<T>) {
+        let seen = Arc::new(Mutex::new((Vec::new(), Vec::new())));
+        let (tx, bumps) = watch::channel(0u64);
+        let sink = seen.clone();
+        let listener: ListListener<T> = Box::new(move |batch: Vec<VecDiff<T>>| {
+            {
+                let mut s = sink.lock().unwrap();
+                apply(&mut s.0, &batch);
+                s.1.push(batch);
+            }
+            tx.send_modify(|n| *n += 1);
+        });
+        (Self { seen, bumps }, listener)
+    }
+
+    fn list(&self) -> Vec<T> {
+        self.seen.lock().unwrap().0.clone()
+    }
+
+    fn batches(&self) -> Vec<Vec<VecDiff<T>>> {
+        self.seen.lock().unwrap().1.clone()
+    }
+
+    /// Waits (up to 20 s) until `check` holds for the list and the batches so far.
+    async fn until(&mut self, what: &str, check: impl Fn(&[T], usize) -> bool) -> Vec<T> {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let (list, batches) = {
+                let s = self.seen.lock().unwrap();
+                (s.0.clone(), s.1.len())
+            };
+            if check(&list, batches) {
+                return list;
+            }
+            match tokio::time::timeout_at(deadline, self.bumps.changed()).await {
+                Err(_) => panic!("timed out waiting until {what}: {list:#?}"),
+                Ok(Err(_)) => panic!("the subscription ended waiting until {what}"),
+                Ok(Ok(())) => {}
+            }
+        }
+    }
+
+    /// Waits for the first batch and checks that it is a single `Reset`.
+    async fn reset(&mut self) -> Vec<T> {
+        self.until("the first batch", |_, n| n >= 1).await;
+        let first = self.batches().remove(0);
+        assert!(
+            matches!(first.as_slice(), [VecDiff::Reset { .. }]),
+            "{first:?}"
+        );
+        self.list()
+    }
+}
+
+/// States observed in order, for a connection screen.
+#[derive(Clone)]
+struct States(Arc<Mutex<Vec<ConnectionState>>>, watch::Receiver<u64>);
+
+impl States {
+    fn subscribe(service: &ConnectionService) -> (Self, linnet_ui::TaskHandle) {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = watch::channel(0u64);
+        let sink = seen.clone();
+        let handle = service
+            .subscribe(Box::new(move |state| {
+                sink.lock().unwrap().push(state);
+                tx.send_modify(|n| *n += 1);
+            }))
+            .unwrap();
+        (Self(seen, rx), handle)
+    }
+
+    fn all(&self) -> Vec<ConnectionState> {
+        self.0.lock().unwrap().clone()
+    }
+
+    async fn until(&mut self, what: &str, check: impl Fn(&[ConnectionState]) -> bool) {
+        let deadline = Instant::now() + WAIT;
+        while !check(&self.all()) {
+            match tokio::time::timeout_at(deadline, self.1.changed()).await {
+                Err(_) => panic!("timed out waiting until {what}: {:?}", self.all()),
+                Ok(Err(_)) => panic!("the subscription ended waiting until {what}"),
+                Ok(Ok(())) => {}
+            }
+        }
+    }
+}
+
+fn count<T>(list: &[T], pred: impl Fn(&T) -> bool) -> usize {
+    list.iter().filter(|x| pred(x)).count()
+}
+
+async fn chat_list_resets_then_follows_new_messages(server: TestServer) {
+    let mut alice = connected(&server, "alice").await;
+    let mut bob = connected(&server, "bob").await;
+    let carol = connected(&server, "carol").await;
+    befriend(&mut alice, &mut bob).await;
+    let chats = ChatList::new(alice.client.clone());
+    let (mut screen, listener) = Screen::new();
+    let _handle = chats.subscribe(listener).unwrap();
+    assert!(screen.reset().await.is_empty(), "no conversation yet");
+
+    bob.client.send_message(&alice.jid, "hello alice").unwrap();
+    let b = bob.jid.clone();
+    let list = screen
+        .until("bob's conversation", |l, _| {
+            l.iter().any(|c| {
+                c.peer == b
+                    && c.unread == 1
+                    && c.preview.as_ref().is_some_and(|p| p.body == "hello alice")
+            })
+        })
+        .await;
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].display_name, bob.jid.split('@').next().unwrap());
+    assert!(!list[0].preview.as_ref().unwrap().outgoing);
+    assert!(
+        screen
+            .batches()
+            .iter()
+            .skip(1)
+            .flatten()
+            .any(|d| matches!(d, VecDiff::Insert { index: 0, value } if value.peer == b)),
+        "{:?}",
+        screen.batches()
+    );
+
+    carol
+        .client
+        .send_message(&alice.jid, "hi from carol")
+        .unwrap();
+    let c = carol.jid.clone();
+    screen
+        .until("carol on top", |l, _| {
+            l.len() == 2 && l[0].peer == c && l[1].peer == b
+        })
+        .await;
+    let before = screen.batches().len();
+
+    bob.client.send_message(&alice.jid, "again").unwrap();
+    screen
+        .until("bob back on top", |l, _| {
+            l.len() == 2
+                && l[0].peer == b
+                && l[0].unread == 2
+                && l[0].preview.as_ref().is_some_and(|p| p.body == "again")
+        })
+        .await;
+    let later: Vec<_> = screen
+        .batches()
+        .into_iter()
+        .skip(before)
+        .flatten()
+        .collect();
+    assert!(
+        later
+            .iter()
+            .any(|d| matches!(d, VecDiff::Move { from: 1, to: 0 })),
+        "bumped by a move: {later:?}"
+    );
+    assert!(
+        later
+            .iter()
+            .all(|d| matches!(d, VecDiff::Move { .. } | VecDiff::Set { .. })),
+        "{later:?}"
+    );
+    // The screen matches a fresh read.
+    assert_eq!(screen.list(), chats.items().unwrap());
+    for c in [&alice, &bob, &carol] {
+        c.client.disconnect().await;
+    }
+}
+on_both_servers!(chat_list_resets_then_follows_new_messages);
+
+async fn unread_count_falls_to_zero_when_read_and_the_sender_sees_displayed(server: TestServer) {
+    let mut alice = connected(&server, "alice").await;
+    let mut bob = connected(&server, "bob").await;
+    befriend(&mut alice, &mut bob).await;
+    let chats = ChatList::new(alice.client.clone());
+    let (mut screen, listener) = Screen::new();
+    let _handle = chats.subscribe(listener).unwrap();
+    screen.reset().await;
+
+    bob.send_acked(&alice.jid, "one").await;
+    let last = bob.send_acked(&alice.jid, "two").await;
+    let b = bob.jid.clone();
+    screen
+        .until("two unread", |l, _| {
+            l.iter().any(|c| c.peer == b && c.unread == 2)
+        })
+        .await;
+    let timeline = Timeline::new(alice.client.clone(), &bob.jid).unwrap();
+    timeline.mark_read().unwrap();
+    screen
+        .until("read", |l, _| {
+            l.iter().any(|c| c.peer == b && c.unread == 0)
+        })
+        .await;
+    let m = bob
+        .client
+        .wait_for_state(last, MessageState::Displayed, WAIT)
+        .await
+        .unwrap();
+    assert_eq!(m.state, MessageState::Displayed);
+    alice.client.disconnect().await;
+    bob.client.disconnect().await;
+}
+on_both_servers!(unread_count_falls_to_zero_when_read_and_the_sender_sees_displayed);
+
+async fn typing_indicator_turns_on_then_off(server: TestServer) {
+    let mut alice = connected(&server, "alice").await;
+    let mut bob = connected(&server, "bob").await;
+    befriend(&mut alice, &mut bob).await;
+    let chats = ChatList::new(alice.client.clone());
+    let (mut screen, listener) = Screen::new();
+    let _handle = chats.subscribe(listener).unwrap();
+    screen.reset().await;
+    bob.client
+        .send_message(&alice.jid, "about to type")
+        .unwrap();
+    let b = bob.jid.clone();
+    screen
+        .until("bob's row", |l, _| {
+            l.iter().any(|c| c.peer == b && !c.typing)
+        })
+        .await;
+
+    let bobs_view = Timeline::new(bob.client.clone(), &alice.jid).unwrap();
+    bobs_view.set_typing(true).unwrap();
+    screen
+        .until("typing", |l, _| l.iter().any(|c| c.peer == b && c.typing))
+        .await;
+    bobs_view.set_typing(false).unwrap();
+    screen
+        .until("not typing", |l, _| {
+            l.iter().any(|c| c.peer == b && !c.typing)
+        })
+        .await;
+    alice.client.disconnect().await;
+    bob.client.disconnect().await;
+}
+on_both_servers!(typing_indicator_turns_on_then_off);
+
+async fn timeline_shows_the_local_echo_then_its_states(server: TestServer) {
+    let mut alice = connected(&server, "alice").await;
+    let mut bob = connected(&server, "bob").await;
+    befriend(&mut alice, &mut bob).await;
+    let timeline = Timeline::new(alice.client.clone(), &bob.jid).unwrap();
+    let (mut screen, listener) = Screen::new();
+    let _handle = timeline.subscribe(listener).unwrap();
+    assert!(screen.reset().await.is_empty());
+
+    let id = timeline.send("echo me").unwrap();
+    let is_delivered = |l: &[TimelineItem], _: usize| {
+        l.iter().any(|i| matches!(i, TimelineItem::Message(m) if m.id == id && m.state == MessageState::Delivered))
+    };
+    let list = screen.until("delivered", is_delivered).await;
+    assert!(matches!(&list[0], TimelineItem::DateSeparator { .. }));
+    match &list[1] {
+        TimelineItem::Message(m) => {
+            assert!(m.outgoing);
+            assert_eq!(m.body, "echo me");
+            assert_eq!(m.sender, alice.jid);
+        }
+        other => panic!("{other:?}"),
+    }
+    // The states the screen went through, in order.
+    let mut states = Vec::new();
+    let mut first_was_insert = false;
+    for diff in screen.batches().into_iter().skip(1).flatten() {
+        match diff {
+            VecDiff::Insert {
+                value: TimelineItem::Message(m),
+                ..
+            } if m.id == id => {
+                first_was_insert = states.is_empty();
+                states.push(m.state);
+            }
+            VecDiff::Set {
+                value: TimelineItem::Message(m),
+                ..
+            } if m.id == id => states.push(m.state),
+            _ => {}
+        }
+    }
+    assert!(first_was_insert, "{states:?}");
+    assert!(
+        matches!(states[0], MessageState::Queued | MessageState::Sent),
+        "the echo shows before the server acknowledges it: {states:?}"
+    );
+    let acked = states.iter().position(|s| *s == MessageState::Acked);
+    assert!(acked.is_some(), "{states:?}");
+    assert_eq!(states.last(), Some(&MessageState::Delivered), "{states:?}");
+    alice.client.disconnect().await;
+    bob.client.disconnect().await;
+}
+on_both_servers!(timeline_shows_the_local_echo_then_its_states);
+
+/// The store alone: 60 messages over three days, read by a timeline 50 at a time.
+#[tokio::test]
+async fn paginate_backwards_inserts_older_messages_at_the_top() {
+    let dir = tempfile::tempdir().unwrap();
+    let linnet = Linnet::open(dir.path()).unwrap();
+    linnet
+        .add_account(
+            "alice@example.test",
+            Secret::from("pw-pagination"),
+            AccountSettings::default(),
+        )
+        .unwrap();
+    let client = linnet.client(None).unwrap();
+    const DAY: i64 = 86_400_000;
+    // 2026-11-24 12:00 UTC: noon keeps each group on one local day in any usual time zone.
+    let noon = 1_795_478_400_000 + DAY / 2;
+    for i in 0..60i64 {
+        let at = noon + (i / 20) * DAY + i * 60_000;
+        let m = NewMessage::incoming(
+            client.account().id,
+            "bob@example.test",
+            &format!("m{i}"),
+            at,
+        );
+        linnet.store().insert_message(&m).unwrap();
+    }
+    let bodies = |l: &[TimelineItem]| -> Vec<String> {
+        l.iter()
+            .filter_map(|i| match i {
+                TimelineItem::Message(m) => Some(m.body.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    let separators = |l: &[TimelineItem]| -> Vec<(usize, String)> {
+        l.iter()
+            .enumerate()
+            .filter_map(|(n, i)| match i {
+                TimelineItem::DateSeparator { day } => Some((n, day.clone())),
+                _ => None,
+            })
+            .collect()
+    };
+
+    let timeline = Timeline::new(client.clone(), "Bob@Example.test").unwrap();
+    let (mut screen, listener) = Screen::new();
+    let _handle = timeline.subscribe(listener).unwrap();
+    let first = screen.reset().await;
+    let expected: Vec<String> = (10..60).map(|i| format!("m{i}")).collect();
+    assert_eq!(bodies(&first), expected, "the newest 50, oldest first");
+    let days = separators(&first);
+    assert_eq!(days.len(), 3, "{days:?}");
+    assert_eq!(days[0].0, 0);
+    assert!(days.windows(2).all(|w| w[0].1 < w[1].1), "{days:?}");
+
+    assert!(!timeline.paginate_backwards(5).unwrap());
+    let list = screen
+        .until("five older", |l, _| bodies(l).len() == 55)
+        .await;
+    assert_eq!(bodies(&list)[..6], ["m5", "m6", "m7", "m8", "m9", "m10"]);
+    let batch = screen.batches().last().unwrap().clone();
+    let inserted: Vec<u32> = batch
+        .iter()
+        .map(|d| match d {
+            VecDiff::Insert { index, .. } => *index,
+            other => panic!("only inserts at the top: {other:?}"),
+        })
+        .collect();
+    assert_eq!(inserted, [1, 2, 3, 4, 5], "under the first day's separator");
+
+    assert!(
+        timeline.paginate_backwards(10).unwrap(),
+        "the start is reached"
+    );
+    let list = screen
+        .until("everything", |l, _| bodies(l).len() == 60)
+        .await;
+    assert_eq!(bodies(&list)[0], "m0");
+    let day_names = |d: Vec<(usize, String)>| d.into_iter().map(|(_, day)| day).collect::<Vec<_>>();
+    assert_eq!(
+        day_names(separators(&list)),
+        day_names(days),
+        "still one separator per day"
+    );
+    assert!(
+        matches!(&list[21], TimelineItem::DateSeparator { .. }),
+        "before m20"
+    );
+    let batches = screen.batches().len();
+    assert!(timeline.paginate_backwards(10).unwrap());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(screen.batches().len(), batches, "nothing more to load");
+    assert_eq!(screen.list(), timeline.items().unwrap());
+}
+
+async fn a_cancelled_subscription_gets_no_more_callbacks(server: TestServer) {
+    let mut alice = connected(&server, "alice").await;
+    let bob = connected(&server, "bob").await;
+    let chats = ChatList::new(alice.client.clone());
+    let (mut screen, listener) = Screen::new();
+    let handle = chats.subscribe(listener).unwrap();
+    screen.reset().await;
+    handle.cancel();
+    assert!(handle.is_cancelled());
+    // A dropped handle cancels too.
+    let (dropped_screen, listener) = Screen::new();
+    drop(chats.subscribe(listener).unwrap());
+
+    bob.client
+        .send_message(&alice.jid, "nobody watches")
+        .unwrap();
+    alice.expect_message_from(&bob.jid).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(screen.batches().len(), 1, "{:?}", screen.batches());
+    // (Its first batch may have gone out before the drop.)
+    assert!(
+        dropped_screen.batches().len() <= 1,
+        "{:?}",
+        dropped_screen.batches()
+    );
+    assert_eq!(chats.items().unwrap().len(), 1, "the store has it");
+    alice.client.disconnect().await;
+    bob.client.disconnect().await;
+}
+on_both_servers!(a_cancelled_subscription_gets_no_more_callbacks);
+
+async fn contacts_show_a_pending_request_until_approved(server: TestServer) {
+    let alice = connected(&server, "alice").await;
+    let bob = connected(&server, "bob").await;
+    let contacts = Contacts::new(bob.client.clone());
+    let (mut screen, listener) = Screen::new();
+    let _handle = contacts.subscribe(listener).unwrap();
+    assert!(screen.reset().await.is_empty());
+
+    alice.client.add_contact(&bob.jid, None).await.unwrap();
+    let a = alice.jid.clone();
+    let list = screen
+        .until("alice's request", |l, _| {
+            l.iter()
+                .any(|c| c.jid == a && c.pending_request && c.subscription.is_none())
+        })
+        .await;
+    assert!(list[0].pending_request, "requests come first");
+
+    contacts.approve(&alice.jid).unwrap();
+    screen
+        .until("no pending request", |l, _| {
+            !l.iter().any(|c| c.pending_request)
+        })
+        .await;
+    assert!(bob.client.subscription_requests().unwrap().is_empty());
+    alice.client.disconnect().await;
+    bob.client.disconnect().await;
+}
+on_both_servers!(contacts_show_a_pending_request_until_approved);
+
+async fn connection_service_reconnects_after_a_kick(server: TestServer) {
+    let (jid, pw) = create_account(&server, "kicked");
+    let c = client_for(&server, &jid, &pw, Mode::StartTls);
+    let service = ConnectionService::new(c.client.clone());
+    let (mut states, _handle) = States::subscribe(&service);
+    states
+        .until("the current state first", |s| {
+            s.first() == Some(&ConnectionState::Offline)
+        })
+        .await;
+    service.start().await.unwrap();
+    assert_eq!(service.state(), ConnectionState::Online);
+    states
+        .until("online", |s| s.contains(&ConnectionState::Online))
+        .await;
+
+    kick(&server, &jid);
+    let online = |s: &[ConnectionState]| count(s, |x| *x == ConnectionState::Online);
+    states
+        .until("online again after the kick", |s| online(s) == 2)
+        .await;
+    let all = states.all();
+    assert!(
+        all.iter()
+            .any(|s| matches!(s, ConnectionState::Disconnected { .. })),
+        "{all:?}"
+    );
+    assert!(
+        count(&all, |s| *s == ConnectionState::Connecting) >= 2,
+        "{all:?}"
+    );
+
+    service.stop().await;
+    states
+        .until("offline", |s| s.last() == Some(&ConnectionState::Offline))
+        .await;
+    let seen = states.all().len();
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(states.all().len(), seen, "stopped: no reconnection");
+    assert_eq!(service.state(), ConnectionState::Offline);
+}
+on_both_servers!(connection_service_reconnects_after_a_kick);
+
+async fn reconnect_now_retries_after_a_wrong_password(server: TestServer) {
+    let (jid, pw) = create_account(&server, "fatal");
+    let c = client_for(&server, &jid, "wrong-password-4242", Mode::StartTls);
+    let service = ConnectionService::new(c.client.clone());
+    let (mut states, _handle) = States::subscribe(&service);
+    let err = service.start().await.unwrap_err();
+    assert_eq!(err, LinnetError::WrongCredentials);
+    assert_eq!(err.kind(), ErrorKind::Auth);
+    states
+        .until("the failure", |s| {
+            s.iter().any(|x| {
+                matches!(
+                    x,
+                    ConnectionState::Disconnected {
+                        error: Some(LinnetError::WrongCredentials),
+                        ..
+                    }
+                )
+            })
+        })
+        .await;
+    // A fatal error: the supervisor waits for the user instead of retrying.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let connecting = |s: &[ConnectionState]| count(s, |x| *x == ConnectionState::Connecting);
+    assert_eq!(connecting(&states.all()), 1, "{:?}", states.all());
+
+    // The user fixes the password, then asks to reconnect.
+    FileSecretStore::new(c.dir.path().join("secrets.json"))
+        .set(&jid, &Secret::from(pw))
+        .unwrap();
+    service.reconnect_now();
+    states
+        .until("online", |s| s.last() == Some(&ConnectionState::Online))
+        .await;
+    assert_eq!(connecting(&states.all()), 2);
+    service.stop().await;
+}
+on_both_servers!(reconnect_now_retries_after_a_wrong_password);
+
+async fn preferences_turn_off_displayed_markers_and_typing(server: TestServer) {
+    let mut alice = connected(&server, "alice").await;
+    let mut bob = connected(&server, "bob").await;
+    befriend(&mut alice, &mut bob).await;
+    let settings = Settings::new(alice.client.clone());
+    assert_eq!(settings.get().unwrap(), Preferences::default());
+    let quiet = Preferences {
+        send_typing: false,
+        send_read_markers: false,
+    };
+    settings.set(quiet.clone()).unwrap();
+    assert_eq!(settings.get().unwrap(), quiet);
+    let again = alice.linnet.client(Some(&alice.jid)).unwrap();
+    assert_eq!(again.preferences().unwrap(), quiet, "stored");
+
+    let id = bob.send_acked(&alice.jid, "read quietly").await;
+    alice.expect_message_from(&bob.jid).await;
+    bob.client
+        .wait_for_state(id, MessageState::Delivered, WAIT)
+        .await
+        .unwrap();
+    let timeline = Timeline::new(alice.client.clone(), &bob.jid).unwrap();
+    timeline.mark_read().unwrap();
+    assert_eq!(
+        alice.client.chats().unwrap()[0].conversation.unread_count,
+        0
+    );
+    timeline.set_typing(true).unwrap();
+    let waited = bob
+        .client
+        .wait_for_state(id, MessageState::Displayed, Duration::from_secs(3))
+        .await;
+    assert!(
+        matches!(waited, Err(LinnetError::Timeout { .. })),
+        "no displayed marker: {waited:?}"
+    );
+    let a = alice.jid.clone();
+    let typing = tokio::time::timeout(Duration::from_secs(1), async {
+        loop {
+            match bob.events.recv().await {
+                Ok(ClientEvent::ChatState { peer, .. }) if peer == a => return,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                    std::future::pending::<()>().await
+                }
+                _ => {}
+            }
+        }
+    })
+    .await;
+    assert!(typing.is_err(), "no typing notification");
+    alice.client.disconnect().await;
+    bob.client.disconnect().await;
+}
+on_both_servers!(preferences_turn_off_displayed_markers_and_typing);
+
+async fn diagnostics_export_contains_no_password_or_body(server: TestServer) {
+    // The ring is filled by whatever logging is installed: wire traffic included.
+    let installed = linnet_sdk::logging::init_with("debug,linnet::wire=trace", false, false);
+    let (alice_jid, alice_pw) = create_account(&server, "alice");
+    let (bob_jid, bob_pw) = create_account(&server, "bob");
+    let mut alice = client_for(&server, &alice_jid, &alice_pw, Mode::StartTls);
+    let bob = client_for(&server, &bob_jid, &bob_pw, Mode::StartTls);
+    alice.client.connect().await.unwrap();
+    bob.client.connect().await.unwrap();
+    let body = format!("private words {}", unique_name("body"));
+    bob.send_acked(&alice_jid, &body).await;
+    alice.expect_message_from(&bob_jid).await;
+
+    let diagnostics = Diagnostics::new(alice.client.clone());
+    assert!(diagnostics.doctor().await.is_ok());
+    let export = diagnostics.export_logs();
+    let header: Vec<&str> = export.lines().take(3).collect();
+    assert!(header[0].starts_with("Linnet "), "{header:?}");
+    assert_eq!(header[1], format!("server: {}", server.domain));
+    assert_eq!(header[2], "connection: online");
+    let local = alice_jid.split('@').next().unwrap();
+    assert!(!header.iter().any(|l| l.contains(local)), "{header:?}");
+    if installed {
+        assert!(export.contains("linnet::wire"), "not vacuous");
+        assert!(export.contains("<body>[redacted]</body>"), "not vacuous");
+    }
+    for secret in [alice_pw.as_str(), bob_pw.as_str(), body.as_str()] {
+        assert!(
+            !export.contains(secret),
+            "{secret:?} leaked into the export"
+        );
+    }
+    alice.client.disconnect().await;
+    bob.client.disconnect().await;
+}
+on_both_servers!(diagnostics_export_contains_no_password_or_body);
