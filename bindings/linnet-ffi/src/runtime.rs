@@ -32,9 +32,7 @@ pub fn init_platform(config: PlatformConfig) -> Result<bool, PlatformError> {
         return Ok(false);
     }
     let filter = config.log_filter.as_deref().unwrap_or("info");
-    if config.log_to_stderr {
-        linnet_sdk::logging::init(filter, false);
-    }
+    linnet_sdk::logging::init_with(filter, false, config.log_to_stderr);
     let runtime = build_runtime(config.lightweight).map_err(|e| PlatformError::Runtime {
         reason: e.to_string(),
     })?;
