@@ -285,12 +285,20 @@ async fn timeline_shows_the_local_echo_then_its_states(server: TestServer) {
     let mut alice = connected(&server, "alice").await;
     let mut bob = connected(&server, "bob").await;
     befriend(&mut alice, &mut bob).await;
+    // Bob is away, so the server's acknowledgement and his receipt (once back) come apart.
+    bob.client.disconnect().await;
     let timeline = Timeline::new(alice.client.clone(), &bob.jid).unwrap();
     let (mut screen, listener) = Screen::new();
     let _handle = timeline.subscribe(listener).unwrap();
     assert!(screen.reset().await.is_empty());
 
     let id = timeline.send("echo me").unwrap();
+    screen
+        .until("acked", |l, _| {
+            l.iter().any(|i| matches!(i, TimelineItem::Message(m) if m.id == id && m.state == MessageState::Acked))
+        })
+        .await;
+    bob.client.connect().await.unwrap();
     let is_delivered = |l: &[TimelineItem], _: usize| {
         l.iter().any(|i| matches!(i, TimelineItem::Message(m) if m.id == id && m.state == MessageState::Delivered))
     };
