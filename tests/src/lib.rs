@@ -77,31 +77,26 @@ pub fn unique_name(prefix: &str) -> String {
 pub fn create_account(server: &TestServer, prefix: &str) -> (String, String) {
     let user = unique_name(prefix);
     let password = format!("pw-{}", unique_name(""));
-    let script = repo_root().join("tests/servers/servers.sh");
-    let out = Command::new("bash")
-        .arg(&script)
-        .args(["adduser", server.name, &user, &password])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "adduser failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    servers_sh(&["adduser", server.name, &user, &password]);
     (format!("{user}@{}", server.domain), password)
 }
 
 /// Closes every session of `jid` (a bare JID on `server`) from the server side.
 pub fn kick(server: &TestServer, jid: &str) {
-    let user = jid.split('@').next().unwrap();
+    servers_sh(&["kick", server.name, jid.split('@').next().unwrap()]);
+}
+
+/// Runs `tests/servers/servers.sh` with `args`; panics with its message if it fails.
+fn servers_sh(args: &[&str]) {
     let out = Command::new("bash")
         .arg(repo_root().join("tests/servers/servers.sh"))
-        .args(["kick", server.name, user])
+        .args(args)
         .output()
         .unwrap();
     assert!(
         out.status.success(),
-        "kick failed: {}",
+        "servers.sh {} failed: {}",
+        args.first().unwrap_or(&""),
         String::from_utf8_lossy(&out.stderr)
     );
 }

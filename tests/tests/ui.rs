@@ -20,8 +20,8 @@ use linnet_sdk::{
 use linnet_tests::*;
 use linnet_ui::diff::apply;
 use linnet_ui::{
-    ChatList, ConnectionService, Contacts, Diagnostics, ListListener, Settings, Timeline,
-    TimelineItem, VecDiff,
+    ChatList, ChatListItem, ConnectionService, Contacts, Diagnostics, ListListener, Settings,
+    Timeline, TimelineItem, VecDiff,
 };
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -130,15 +130,29 @@ fn count<T>(list: &[T], pred: impl Fn(&T) -> bool) -> usize {
     list.iter().filter(|x| pred(x)).count()
 }
 
-async fn chat_list_resets_then_follows_new_messages(server: TestServer) {
-    let mut alice = connected(&server, "alice").await;
-    let mut bob = connected(&server, "bob").await;
-    let carol = connected(&server, "carol").await;
+/// Alice and bob, mutual contacts, and alice's chat list on a screen (past its `Reset`).
+async fn friends_and_alices_chat_list(
+    server: &TestServer,
+) -> (
+    TestClient,
+    TestClient,
+    ChatList,
+    Screen<ChatListItem>,
+    linnet_ui::TaskHandle,
+) {
+    let mut alice = connected(server, "alice").await;
+    let mut bob = connected(server, "bob").await;
     befriend(&mut alice, &mut bob).await;
     let chats = ChatList::new(alice.client.clone());
     let (mut screen, listener) = Screen::new();
-    let _handle = chats.subscribe(listener).unwrap();
+    let handle = chats.subscribe(listener).unwrap();
     assert!(screen.reset().await.is_empty(), "no conversation yet");
+    (alice, bob, chats, screen, handle)
+}
+
+async fn chat_list_resets_then_follows_new_messages(server: TestServer) {
+    let (alice, bob, chats, mut screen, _handle) = friends_and_alices_chat_list(&server).await;
+    let carol = connected(&server, "carol").await;
 
     bob.client.send_message(&alice.jid, "hello alice").unwrap();
     let b = bob.jid.clone();
@@ -213,13 +227,7 @@ async fn chat_list_resets_then_follows_new_messages(server: TestServer) {
 on_both_servers!(chat_list_resets_then_follows_new_messages);
 
 async fn unread_count_falls_to_zero_when_read_and_the_sender_sees_displayed(server: TestServer) {
-    let mut alice = connected(&server, "alice").await;
-    let mut bob = connected(&server, "bob").await;
-    befriend(&mut alice, &mut bob).await;
-    let chats = ChatList::new(alice.client.clone());
-    let (mut screen, listener) = Screen::new();
-    let _handle = chats.subscribe(listener).unwrap();
-    screen.reset().await;
+    let (alice, bob, _chats, mut screen, _handle) = friends_and_alices_chat_list(&server).await;
 
     bob.send_acked(&alice.jid, "one").await;
     let last = bob.send_acked(&alice.jid, "two").await;
@@ -248,13 +256,7 @@ async fn unread_count_falls_to_zero_when_read_and_the_sender_sees_displayed(serv
 on_both_servers!(unread_count_falls_to_zero_when_read_and_the_sender_sees_displayed);
 
 async fn typing_indicator_turns_on_then_off(server: TestServer) {
-    let mut alice = connected(&server, "alice").await;
-    let mut bob = connected(&server, "bob").await;
-    befriend(&mut alice, &mut bob).await;
-    let chats = ChatList::new(alice.client.clone());
-    let (mut screen, listener) = Screen::new();
-    let _handle = chats.subscribe(listener).unwrap();
-    screen.reset().await;
+    let (alice, bob, _chats, mut screen, _handle) = friends_and_alices_chat_list(&server).await;
     bob.client
         .send_message(&alice.jid, "about to type")
         .unwrap();
@@ -285,12 +287,20 @@ async fn timeline_shows_the_local_echo_then_its_states(server: TestServer) {
     let mut alice = connected(&server, "alice").await;
     let mut bob = connected(&server, "bob").await;
     befriend(&mut alice, &mut bob).await;
+    // Bob is away, so the server's acknowledgement and his receipt (once back) come apart.
+    bob.client.disconnect().await;
     let timeline = Timeline::new(alice.client.clone(), &bob.jid).unwrap();
     let (mut screen, listener) = Screen::new();
     let _handle = timeline.subscribe(listener).unwrap();
     assert!(screen.reset().await.is_empty());
 
     let id = timeline.send("echo me").unwrap();
+    screen
+        .until("acked", |l, _| {
+            l.iter().any(|i| matches!(i, TimelineItem::Message(m) if m.id == id && m.state == MessageState::Acked))
+        })
+        .await;
+    bob.client.connect().await.unwrap();
     let is_delivered = |l: &[TimelineItem], _: usize| {
         l.iter().any(|i| matches!(i, TimelineItem::Message(m) if m.id == id && m.state == MessageState::Delivered))
     };

@@ -87,7 +87,8 @@ pub enum ClientEvent {
         state: MessageState,
         reason: Option<String>,
     },
-    /// The peer is typing, paused, ...
+    /// The peer is typing, paused, ... (XEP-0085). A "composing" with no news for 30 s is
+    /// followed by a "paused" from the client itself; `Client::chat_state` has the latest.
     ChatState {
         peer: String,
         state: String,

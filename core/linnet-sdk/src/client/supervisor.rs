@@ -176,3 +176,104 @@ impl Supervisor {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use tokio::sync::broadcast::error::RecvError;
+
+    use super::*;
+    use crate::{AccountSettings, ClientEvent, ErrorKind, Linnet, Secret};
+
+    /// A client whose server refuses connections at once (port 9 on loopback).
+    fn unreachable(dir: &std::path::Path) -> Client {
+        let linnet = Linnet::open(dir).unwrap();
+        let settings = AccountSettings {
+            server: Some(("127.0.0.1".into(), 9)),
+            direct_tls: false,
+            ca_pem: None,
+        };
+        linnet
+            .add_account(
+                "me@unreachable.test",
+                Secret::from("pw-supervisor"),
+                settings,
+            )
+            .unwrap();
+        linnet.client(None).unwrap()
+    }
+
+    async fn next_connecting(events: &mut tokio::sync::broadcast::Receiver<ClientEvent>) {
+        loop {
+            match events.recv().await {
+                Ok(ClientEvent::Connection(ConnectionState::Connecting)) => return,
+                Ok(_) | Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Closed) => panic!("the client is gone"),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn retries_with_backoff_until_stopped_and_lets_the_client_go() {
+        let dir = tempfile::tempdir().unwrap();
+        let client = unreachable(dir.path());
+        let mut events = client.subscribe();
+        let err = client.start().await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Network, "{err:?}");
+        // The first retry comes after ~1 s (0.8 to 1.2 s with jitter).
+        let began = Instant::now();
+        next_connecting(&mut events).await; // the first attempt
+        tokio::time::timeout(Duration::from_secs(3), next_connecting(&mut events))
+            .await
+            .expect("a retry");
+        let waited = began.elapsed();
+        assert!(waited >= Duration::from_millis(700), "{waited:?}");
+
+        // reconnect_now skips the wait (the next nominal one is ~2 s).
+        let asked = Instant::now();
+        client.reconnect_now();
+        tokio::time::timeout(Duration::from_secs(3), next_connecting(&mut events))
+            .await
+            .expect("an attempt at once");
+        assert!(asked.elapsed() < Duration::from_millis(700));
+
+        client.stop().await;
+        assert_eq!(client.connection_state(), ConnectionState::Offline);
+        let quiet = tokio::time::timeout(Duration::from_millis(2500), next_connecting(&mut events));
+        assert!(quiet.await.is_err(), "no attempt after stop");
+
+        // Running again, then dropped: the supervisor holds no strong reference, so the
+        // client (and its event sender) goes away.
+        let _ = client.start().await;
+        drop(client);
+        let closed = tokio::time::timeout(Duration::from_secs(3), async {
+            loop {
+                if let Err(RecvError::Closed) = events.recv().await {
+                    return;
+                }
+            }
+        });
+        assert!(closed.await.is_ok(), "the client was kept alive");
+    }
+
+    #[tokio::test]
+    async fn fatal_errors_wait_for_reconnect_now() {
+        let dir = tempfile::tempdir().unwrap();
+        let client = unreachable(dir.path());
+        // No password stored: an Auth-kind error that retrying cannot fix.
+        let secrets = crate::secrets::FileSecretStore::new(dir.path().join("secrets.json"));
+        crate::secrets::SecretStore::delete(&secrets, "me@unreachable.test").unwrap();
+        let mut events = client.subscribe();
+        let err = client.start().await.unwrap_err();
+        assert!(err.stops_reconnecting(), "{err:?}");
+        next_connecting(&mut events).await;
+        let quiet = tokio::time::timeout(Duration::from_millis(2000), next_connecting(&mut events));
+        assert!(quiet.await.is_err(), "no retry after a fatal error");
+        client.reconnect_now();
+        tokio::time::timeout(Duration::from_secs(2), next_connecting(&mut events))
+            .await
+            .expect("reconnect_now tries again");
+        client.stop().await;
+    }
+}
