@@ -152,3 +152,50 @@ async fn secrets_never_reach_the_log() {
         );
     }
 }
+
+/// The in-memory log a tester exports holds no message text, even when the server's bytes split
+/// a `<body>` across two reads: received traffic is logged as whole elements, never raw chunks.
+#[tokio::test]
+async fn a_body_split_across_reads_never_reaches_the_exported_log() {
+    use linnet_sdk::logging::{LogSinks, recent_logs};
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(RedactingMakeWriter::new(LogSinks { to_stderr: false }))
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = FakeServer::new(|mut s: ServerConn| async move {
+        s.login().await;
+        s.serve_session_basics().await;
+        let head = format!(
+            "<message from='friend@{}/phone' to='{}' type='chat' id='split-1'><body>first half of the secret ",
+            s.domain(),
+            s.full_jid()
+        );
+        s.send_raw(head.as_bytes()).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        s.send_raw(b"second half of the secret</body></message>")
+            .await;
+        s.drain_until_closed().await;
+    });
+    let mut c = FakeClient::connected(&server).await;
+    let body = c
+        .wait_event("the split message", Duration::from_secs(5), |e| match e {
+            linnet_sdk::ClientEvent::Message(m) => Some(m.body.clone()),
+            _ => None,
+        })
+        .await;
+    assert_eq!(
+        body, "first half of the secret second half of the secret",
+        "the message arrived whole"
+    );
+    c.client.disconnect().await;
+    server.finish().await;
+
+    let log = recent_logs();
+    assert!(log.contains("split-1"), "the message is logged:\n{log}");
+    for fragment in ["first half", "second half"] {
+        assert!(!log.contains(fragment), "{fragment:?} leaked:\n{log}");
+    }
+}

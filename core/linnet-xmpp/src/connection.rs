@@ -104,8 +104,9 @@ impl XmlConnection {
                 return Err(ConnectError::Io("the server closed the connection".into()));
             }
             let chunk = buf.get(..n).unwrap_or_default();
-            log_wire("RECV", chunk);
-            self.pending.extend(self.reader.feed(chunk)?);
+            let events = self.reader.feed(chunk)?;
+            log_received(&events);
+            self.pending.extend(events);
         }
     }
 
@@ -126,6 +127,28 @@ impl XmlConnection {
 pub(crate) fn log_wire(direction: &str, data: &[u8]) {
     if tracing::enabled!(target: "linnet::wire", tracing::Level::TRACE) {
         tracing::trace!(target: "linnet::wire", "{direction} {}", String::from_utf8_lossy(data));
+    }
+}
+
+/// Logs what was received as whole elements, never as raw chunks: a read can end inside a
+/// `<body>`, and redaction can only blank an element it sees whole.
+pub(crate) fn log_received(events: &[StreamEvent]) {
+    if !tracing::enabled!(target: "linnet::wire", tracing::Level::TRACE) {
+        return;
+    }
+    for event in events {
+        match event {
+            StreamEvent::Stanza(e) => match crate::xml::element_to_string(e) {
+                Ok(text) => tracing::trace!(target: "linnet::wire", "RECV {text}"),
+                Err(_) => {
+                    tracing::trace!(target: "linnet::wire", "RECV <{}> (not serialisable)", e.name())
+                }
+            },
+            StreamEvent::Header(h) => {
+                tracing::trace!(target: "linnet::wire", "RECV stream header {h:?}")
+            }
+            StreamEvent::End => tracing::trace!(target: "linnet::wire", "RECV </stream:stream>"),
+        }
     }
 }
 

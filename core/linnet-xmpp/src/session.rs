@@ -19,7 +19,7 @@ use xmpp_parsers::message::Message;
 use xmpp_parsers::presence::Presence;
 use xmpp_parsers::stanza_error::StanzaError;
 
-use crate::connection::{READ_CHUNK, XmlConnection, log_wire, stream_error};
+use crate::connection::{READ_CHUNK, XmlConnection, log_received, log_wire, stream_error};
 use crate::error::ConnectError;
 use crate::negotiate::SessionInfo;
 use crate::ns;
@@ -518,13 +518,13 @@ impl Driver {
     }
 
     async fn on_bytes(&mut self, bytes: &[u8]) -> Flow {
-        log_wire("RECV", bytes);
         self.last_heard = Instant::now();
         self.probe_sent = None;
         let events = match self.conn.reader.feed(bytes) {
             Ok(events) => events,
             Err(e) => return Flow::Stop(Disconnect::Error(ConnectError::Xml(e))),
         };
+        log_received(&events);
         self.on_events(events).await
     }
 
