@@ -345,6 +345,17 @@ async fn befriend(a: &mut Peer, a_jid: &str, b: &mut Peer, b_jid: &str) {
     }
 }
 
+/// Alice and bob connected and mutual contacts, alice's event queue drained of the set-up.
+async fn connected_friends(b: &mut Bench, alice: &Account, bob: &Account) -> (Peer, Peer) {
+    let mut a = b.peer(alice);
+    let mut bb = b.peer(bob);
+    a.client.connect().await.unwrap();
+    bb.client.connect().await.unwrap();
+    befriend(&mut a, &alice.jid, &mut bb, &bob.jid).await;
+    while a.events.try_recv().is_ok() {}
+    (a, bb)
+}
+
 /// 2. Round trip: alice sends, bob's client sends the receipt, alice sees Delivered.
 async fn bench_rtt(
     b: &mut Bench,
@@ -353,13 +364,7 @@ async fn bench_rtt(
     warmup: usize,
     runs: usize,
 ) -> Value {
-    let mut a = b.peer(alice);
-    let mut bb = b.peer(bob);
-    a.client.connect().await.unwrap();
-    bb.client.connect().await.unwrap();
-    befriend(&mut a, &alice.jid, &mut bb, &bob.jid).await;
-    // Drain what the set-up left in alice's event queue.
-    while a.events.try_recv().is_ok() {}
+    let (mut a, bb) = connected_friends(b, alice, bob).await;
     let mut samples = Vec::with_capacity(runs);
     let mut cpu = None;
     for i in 0..warmup + runs {
@@ -395,6 +400,7 @@ async fn bench_rtt(
 }
 
 /// 4. Arrival: bob sends, until alice's SDK reports the stored message (`ClientEvent::Message`).
+///
 /// The Rust reference for the bindings' "socket to ChatList listener in Kotlin" figure
 /// (bindings/bench): both include bob's send and the server hop on loopback.
 async fn bench_arrival(
@@ -404,12 +410,7 @@ async fn bench_arrival(
     warmup: usize,
     runs: usize,
 ) -> Value {
-    let mut a = b.peer(alice);
-    let mut bb = b.peer(bob);
-    a.client.connect().await.unwrap();
-    bb.client.connect().await.unwrap();
-    befriend(&mut a, &alice.jid, &mut bb, &bob.jid).await;
-    while a.events.try_recv().is_ok() {}
+    let (mut a, bb) = connected_friends(b, alice, bob).await;
     let mut samples = Vec::with_capacity(runs);
     for i in 0..warmup + runs {
         let body = format!("arrival {i}");

@@ -3,7 +3,10 @@
 
 use std::sync::Arc;
 
-use linnet_ui::{ChatList, ConnectionService, Contacts, Diagnostics, Settings, Timeline};
+use linnet_sdk::LinnetError;
+use linnet_ui::{
+    ChatList, ConnectionService, Contacts, Diagnostics, ListListener, Settings, Timeline, VecDiff,
+};
 
 use crate::errors::{ChatError, ConnectError, ContactError, DiagnosticsError};
 use crate::runtime::{in_runtime, on_runtime};
@@ -34,6 +37,19 @@ impl TaskHandle {
 
 fn handle(h: linnet_ui::TaskHandle) -> Arc<TaskHandle> {
     Arc::new(TaskHandle(h))
+}
+
+/// Subscribes `on_update` (a foreign listener's method) to a core list, converting each diff.
+fn subscribe_list<Core, Ffi, E>(
+    subscribe: impl FnOnce(ListListener<Core>) -> Result<linnet_ui::TaskHandle, LinnetError>,
+    on_update: impl Fn(Vec<Ffi>) + Send + Sync + 'static,
+) -> Result<Arc<TaskHandle>, E>
+where
+    Ffi: From<VecDiff<Core>>,
+    E: From<LinnetError>,
+{
+    let h = in_runtime(|| subscribe(Box::new(move |diffs| on_update(convert(diffs)))))?;
+    Ok(handle(h))
 }
 
 #[uniffi::export(with_foreign)]
@@ -194,11 +210,10 @@ impl ChatListService {
         &self,
         listener: Arc<dyn ChatListListener>,
     ) -> Result<Arc<TaskHandle>, ChatError> {
-        let h = in_runtime(|| {
-            self.0
-                .subscribe(Box::new(move |diffs| listener.on_update(convert(diffs))))
-        })?;
-        Ok(handle(h))
+        subscribe_list(
+            |l| self.0.subscribe(l),
+            move |diffs| listener.on_update(diffs),
+        )
     }
 }
 
@@ -220,11 +235,10 @@ impl TimelineService {
         &self,
         listener: Arc<dyn TimelineListener>,
     ) -> Result<Arc<TaskHandle>, ChatError> {
-        let h = in_runtime(|| {
-            self.0
-                .subscribe(Box::new(move |diffs| listener.on_update(convert(diffs))))
-        })?;
-        Ok(handle(h))
+        subscribe_list(
+            |l| self.0.subscribe(l),
+            move |diffs| listener.on_update(diffs),
+        )
     }
 
     /// Loads up to `count` older messages (they arrive as inserts at the top). Returns true
@@ -266,11 +280,10 @@ impl ContactsService {
         &self,
         listener: Arc<dyn ContactsListener>,
     ) -> Result<Arc<TaskHandle>, ContactError> {
-        let h = in_runtime(|| {
-            self.0
-                .subscribe(Box::new(move |diffs| listener.on_update(convert(diffs))))
-        })?;
-        Ok(handle(h))
+        subscribe_list(
+            |l| self.0.subscribe(l),
+            move |diffs| listener.on_update(diffs),
+        )
     }
 
     /// Adds a contact and asks to see their presence.
