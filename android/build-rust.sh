@@ -70,5 +70,5 @@ case $(uname -s) in Darwin) host_lib=liblinnet_ffi.dylib ;; *) host_lib=liblinne
 rm -rf "$kout"
 "$TARGET_DIR/debug/uniffi-bindgen" generate --no-format --language kotlin --out-dir "$kout" \
 	"$TARGET_DIR/debug/$host_lib"
-[[ -f $kout/org/linnet/sdk/linnet_ffi.kt ]] || { echo "build-rust.sh: no org/linnet/sdk/linnet_ffi.kt generated (check bindings/linnet-ffi/uniffi.toml)" >&2; exit 1; }
+[[ -f $kout/org/linnet/sdk/linnet.kt ]] || { echo "build-rust.sh: no org/linnet/sdk/linnet.kt generated (check bindings/linnet-ffi/uniffi.toml)" >&2; exit 1; }
 echo "build-rust.sh: ${abis[*]} ($profile) -> $jni; Kotlin -> $kout"
