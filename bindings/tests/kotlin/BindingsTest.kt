@@ -185,6 +185,29 @@ val cases: List<Pair<String, suspend () -> Unit>> = listOf(
     "the README example runs" to {
         readmeExample(Files.createTempDirectory("linnet-readme").toString(), alice.jid, alice.password, MemorySecrets(), server)
     },
+    "network monitor: a change reconnects a dropped client at once, never a stopped one" to {
+        val sdk = LinnetSdk(Files.createTempDirectory("linnet-kt").toString(), MemorySecrets())
+        sdk.addAccount(alice.jid, alice.password, server)
+        val c = sdk.client(alice.jid)
+        val monitor = object : NetworkMonitor {
+            @Volatile var observer: NetworkObserver? = null
+            override fun start(observer: NetworkObserver) { this.observer = observer }
+            override fun stop() {}
+        }
+        sdk.setNetworkMonitor(monitor)
+        val observer = monitor.observer ?: error("the monitor was not started")
+        c.connection().start()
+        val kick = ProcessBuilder("bash", "tests/servers/servers.sh", "kick", "prosody", alice.jid.substringBefore("@"))
+            .inheritIO().start()
+        check(kick.waitFor() == 0) { "servers.sh kick failed" }
+        c.connection().states().within("the drop") { it is ConnectionState.Disconnected }
+        observer.networkChanged(true)
+        c.connection().states().within("back online") { it == ConnectionState.Online }
+        c.connection().stop()
+        observer.networkChanged(true)
+        delay(1500)
+        check(c.connection().state() == ConnectionState.Offline) { "a stopped client came back: ${c.connection().state()}" }
+    },
 )
 
 fun main() {

@@ -35,6 +35,15 @@ final class RecordingChatListListener: ChatListListener, @unchecked Sendable {
     func onUpdate(diffs: [ChatListDiff]) { lock.withLock { recorded.append(diffs) } }
 }
 
+/// A platform network monitor that only remembers the observer Linnet gave it.
+final class RecordingMonitor: NetworkMonitor, @unchecked Sendable {
+    private let lock = NSLock()
+    private var recorded: NetworkObserver?
+    var observer: NetworkObserver? { lock.withLock { recorded } }
+    func start(observer: NetworkObserver) { lock.withLock { recorded = observer } }
+    func stop() {}
+}
+
 struct TestAccount: Sendable {
     let jid: String
     let password: String
@@ -234,6 +243,22 @@ func run() async -> Int32 {
     await test("the README example runs") {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("linnet-readme-\(UUID().uuidString)").path
         try await readmeExample(dataDir: dir, jid: alice.jid, password: alice.password, secrets: MemorySecrets(), options: suite.server)
+    }
+
+    await test("network monitor: started with an observer; a stopped client stays stopped") {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("linnet-net-\(UUID().uuidString)").path
+        let sdk = try LinnetSdk(dataDir: dir, secrets: MemorySecrets())
+        _ = try sdk.addAccount(jid: alice.jid, password: alice.password, options: suite.server)
+        let c = try sdk.client(jid: alice.jid)
+        let monitor = RecordingMonitor()
+        sdk.setNetworkMonitor(monitor: monitor)
+        guard let observer = monitor.observer else { throw Failure(description: "the monitor was not started") }
+        try await c.connection().start()
+        try check(c.connection().state() == .online, "not online")
+        await c.connection().stop()
+        observer.networkChanged(available: true)
+        try await Task.sleep(nanoseconds: 1_500_000_000)
+        try check(c.connection().state() == .offline, "a stopped client came back: \(c.connection().state())")
     }
 
     await a.connection().stop()

@@ -55,10 +55,11 @@ impl ConnectionService {
         self.client.reconnect_now();
     }
 
-    /// The platform says the network changed: reconnect at once if it is available.
+    /// The platform says the network changed: a started client reconnects at once if it is
+    /// available (a stopped one stays stopped).
     pub fn network_changed(&self, available: bool) {
         if available {
-            self.client.reconnect_now();
+            self.client.hint_reconnect();
         }
     }
 
@@ -69,8 +70,8 @@ impl ConnectionService {
             Ok(()) | Err(LinnetError::NotConnected) => {}
             Err(e) => tracing::warn!(error = %e, "cannot tell the server we are (in)active"),
         }
-        if foreground && self.client.connection_state() != ConnectionState::Online {
-            self.client.reconnect_now();
+        if foreground {
+            self.client.hint_reconnect();
         }
     }
 

@@ -39,6 +39,24 @@ impl Client {
         }
     }
 
+    /// A hint from the platform that connecting may work now (the network came back, the app
+    /// came to the foreground): skips the backoff wait of a client meant to stay connected.
+    /// Unlike `reconnect_now` it never revives a client that was stopped or never started,
+    /// and never retries after an error that needs the user (a wrong password).
+    pub fn hint_reconnect(&self) {
+        if !*self.inner.keep_online.borrow() {
+            return;
+        }
+        match self.connection_state() {
+            ConnectionState::Online | ConnectionState::Connecting => {}
+            ConnectionState::Disconnected { error: Some(e), .. } if e.stops_reconnecting() => {}
+            ConnectionState::Offline | ConnectionState::Disconnected { .. } => {
+                self.ensure_supervisor();
+                self.inner.wake.notify_one();
+            }
+        }
+    }
+
     /// Stops the supervisor and disconnects.
     pub async fn stop(&self) {
         self.inner.keep_online.send_replace(false);
