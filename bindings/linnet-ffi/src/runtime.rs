@@ -59,15 +59,20 @@ fn build_runtime(lightweight: bool) -> std::io::Result<tokio::runtime::Runtime> 
     builder.build()
 }
 
-/// The runtime; created with defaults if the host never called `init_platform`.
-pub(crate) fn runtime() -> &'static tokio::runtime::Runtime {
-    RUNTIME.get_or_init(|| match build_runtime(false) {
-        Ok(rt) => rt,
-        // Without a runtime nothing can work; a process that cannot spawn two threads is
-        // beyond saving, and UniFFI turns this panic into an exception rather than an abort.
-        #[allow(clippy::panic)]
-        Err(e) => panic!("cannot start the linnet runtime: {e}"),
-    })
+/// The runtime; created with defaults if the host never called `init_platform`. Never panics:
+/// UniFFI's Swift code traps on a panic in a non-throwing call, so a runtime that cannot start
+/// is an error the caller sees.
+pub(crate) fn runtime() -> Result<&'static tokio::runtime::Runtime, TaskFailed> {
+    if let Some(rt) = RUNTIME.get() {
+        return Ok(rt);
+    }
+    let rt = build_runtime(false)
+        .map_err(|e| TaskFailed(format!("cannot start the linnet runtime: {e}")))?;
+    // Another thread may have won the race: its runtime is the one; this one is dropped.
+    let _ = RUNTIME.set(rt);
+    RUNTIME
+        .get()
+        .ok_or_else(|| TaskFailed("the linnet runtime vanished".into()))
 }
 
 /// Runs `future` on the library's runtime and awaits it from the caller's executor.
@@ -77,14 +82,21 @@ where
     T: Send + 'static,
     E: Send + 'static + From<TaskFailed>,
 {
-    match runtime().spawn(future).await {
+    match runtime()?.spawn(future).await {
         Ok(result) => result,
         Err(e) => Err(TaskFailed(e.to_string()).into()),
     }
 }
 
-/// Runs `f` with the runtime entered, for sync calls that spawn subscription tasks.
-pub(crate) fn in_runtime<T>(f: impl FnOnce() -> T) -> T {
-    let _guard = runtime().enter();
-    f()
+/// Runs `f` with the runtime entered, for sync calls that spawn tasks.
+pub(crate) fn in_runtime<T>(f: impl FnOnce() -> T) -> Result<T, TaskFailed> {
+    let _guard = runtime()?.enter();
+    Ok(f())
+}
+
+/// `in_runtime` for calls that return nothing: a failure is logged (the host has no way to act).
+pub(crate) fn in_runtime_or_log(what: &str, f: impl FnOnce()) {
+    if let Err(e) = in_runtime(f) {
+        tracing::error!(error = %e.0, "{what}");
+    }
 }

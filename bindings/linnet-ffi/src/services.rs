@@ -8,8 +8,8 @@ use linnet_ui::{
     ChatList, ConnectionService, Contacts, Diagnostics, ListListener, Settings, Timeline, VecDiff,
 };
 
-use crate::errors::{ChatError, ConnectError, ContactError, DiagnosticsError};
-use crate::runtime::{in_runtime, on_runtime};
+use crate::errors::{ChatError, ConnectError, ContactError, DiagnosticsError, TaskFailed};
+use crate::runtime::{in_runtime, in_runtime_or_log, on_runtime};
 use crate::types::{
     ChatListDiff, ChatListItem, ConnectionState, ContactItem, ContactsDiff, DoctorReport,
     Preferences, TimelineDiff, TimelineItem,
@@ -46,9 +46,9 @@ fn subscribe_list<Core, Ffi, E>(
 ) -> Result<Arc<TaskHandle>, E>
 where
     Ffi: From<VecDiff<Core>>,
-    E: From<LinnetError>,
+    E: From<LinnetError> + From<TaskFailed>,
 {
-    let h = in_runtime(|| subscribe(Box::new(move |diffs| on_update(convert(diffs)))))?;
+    let h = in_runtime(|| subscribe(Box::new(move |diffs| on_update(convert(diffs)))))??;
     Ok(handle(h))
 }
 
@@ -161,7 +161,7 @@ impl ConnectionController {
         let h = in_runtime(|| {
             self.0
                 .subscribe(Box::new(move |state| listener.on_state(state.into())))
-        })?;
+        })??;
         Ok(handle(h))
     }
 
@@ -174,15 +174,15 @@ impl ConnectionController {
 
     /// Tries again now, skipping the backoff (also after a wrong password, once fixed).
     pub fn reconnect_now(&self) {
-        in_runtime(|| self.0.reconnect_now());
+        in_runtime_or_log("reconnect_now", || self.0.reconnect_now());
     }
 
     pub fn network_changed(&self, available: bool) {
-        in_runtime(|| self.0.network_changed(available));
+        in_runtime_or_log("network_changed", || self.0.network_changed(available));
     }
 
     pub fn set_foreground(&self, foreground: bool) {
-        in_runtime(|| self.0.set_foreground(foreground));
+        in_runtime_or_log("set_foreground", || self.0.set_foreground(foreground));
     }
 
     /// Signs out of the server and stops reconnecting.
@@ -244,7 +244,7 @@ impl TimelineService {
     /// Loads up to `count` older messages (they arrive as inserts at the top). Returns true
     /// when the start of the conversation is reached.
     pub fn paginate_backwards(&self, count: u32) -> Result<bool, ChatError> {
-        Ok(in_runtime(|| self.0.paginate_backwards(count))?)
+        Ok(in_runtime(|| self.0.paginate_backwards(count))??)
     }
 
     /// Sends a message: it shows at once as `Queued`, then advances. Returns its id.
