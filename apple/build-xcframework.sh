@@ -45,8 +45,8 @@ fi
 
 # 1. The static library for every target.
 for t in "${TARGETS[@]}"; do
-	echo "== cargo build --profile $profile --target $t"
-	cargo build -p linnet-ffi --locked --profile "$profile" --target "$t"
+	echo "== cargo rustc --crate-type staticlib --profile $profile --target $t"
+	cargo rustc -p linnet-ffi --lib --locked --profile "$profile" --target "$t" --crate-type staticlib
 done
 out() { echo "$TARGET_DIR/$1/$profile/$LIB"; }
 
