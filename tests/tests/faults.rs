@@ -208,8 +208,16 @@ async fn session_with_50_ms_latency(server: TestServer) {
 on_both_servers!(session_with_50_ms_latency);
 
 /// The link goes silent (no FIN, no RST): the ping notices, the client reconnects once the
-/// link is back, and what was sent into the dead link or while offline is delivered.
-async fn stalled_link_is_detected_and_recovered(server: TestServer) {
+/// link is back, and what was sent into the dead link or while offline is delivered. With
+/// `drop_held`, the dead connection is cut before the link comes back, so what it held never
+/// reaches the server and only the resends can deliver it; without, the held bytes arrive late
+/// on the dead connection as well as resent on the new one.
+async fn stalled_link(server: TestServer, drop_held: bool) {
+    let what = if drop_held {
+        "stall, held bytes dropped"
+    } else {
+        "stall, held bytes released"
+    };
     let proxy = FaultProxy::start(upstream(&server)).await;
     let alice = started_via(&server, &proxy, "alice", quick_ping()).await;
     let mut bob = connected(&server, "bob").await;
@@ -227,13 +235,16 @@ async fn stalled_link_is_detected_and_recovered(server: TestServer) {
     // While offline: queued in the outbox.
     let offline = bodies("while offline", 5);
     ids.extend(send_all(&alice, &bob.jid, &offline));
+    if drop_held {
+        proxy.cut();
+    }
     proxy.resume();
     let back = online(&alice, Duration::from_secs(10)).await;
     all_acked(&alice, &ids).await;
     let sent: Vec<String> = [before, into_stall, offline].concat();
-    let t = tally("stall", &mut bob, &alice.jid, &sent).await;
+    let t = tally(what, &mut bob, &alice.jid, &sent).await;
     eprintln!(
-        "faults: stall: detected after {detected:?}, online again {back:?} after resume, {} connections, {} resent",
+        "faults: {what}: detected after {detected:?}, online again {back:?} after resume, {} connections, {} resent",
         proxy.accepted(),
         resent(&alice, &ids)
     );
@@ -244,7 +255,16 @@ async fn stalled_link_is_detected_and_recovered(server: TestServer) {
     alice.client.stop().await;
     bob.client.disconnect().await;
 }
+
+async fn stalled_link_is_detected_and_recovered(server: TestServer) {
+    stalled_link(server, false).await;
+}
 on_both_servers!(stalled_link_is_detected_and_recovered);
+
+async fn stalled_link_dropping_what_it_held_loses_nothing(server: TestServer) {
+    stalled_link(server, true).await;
+}
+on_both_servers!(stalled_link_dropping_what_it_held_loses_nothing);
 
 /// The connection is cut while alice sends 50 messages: after the supervisor reconnects, every
 /// one is acknowledged and in bob's store.
@@ -277,3 +297,40 @@ async fn cut_mid_send_loses_nothing(server: TestServer) {
     bob.client.disconnect().await;
 }
 on_both_servers!(cut_mid_send_loses_nothing);
+
+/// The server is unreachable for a while (the connection drops, new ones are closed at once):
+/// messages wait in the outbox and go out once the supervisor gets through again.
+async fn server_unreachable_for_a_while(server: TestServer) {
+    let proxy = FaultProxy::start(upstream(&server)).await;
+    let alice = started_via(&server, &proxy, "alice", quick_ping()).await;
+    let mut bob = connected(&server, "bob").await;
+    proxy.refuse_new(true);
+    proxy.cut();
+    let sent = bodies("unreachable", 10);
+    let ids = send_all(&alice, &bob.jid, &sent);
+    // Let the supervisor's first attempt (after ~1 s) be refused.
+    let start = Instant::now();
+    while proxy.accepted() < 2 {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "no reconnect attempt"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_ne!(alice.client.connection_state(), ConnectionState::Online);
+    proxy.refuse_new(false);
+    let back = online(&alice, Duration::from_secs(10)).await;
+    all_acked(&alice, &ids).await;
+    let t = tally("unreachable", &mut bob, &alice.jid, &sent).await;
+    eprintln!(
+        "faults: unreachable: online {back:?} after the server came back, {} connections, {} faults, {} resent",
+        proxy.accepted(),
+        proxy.faults(),
+        resent(&alice, &ids)
+    );
+    assert_eq!(t.lost, 0);
+    assert_eq!(t.duplicated, 0);
+    alice.client.stop().await;
+    bob.client.disconnect().await;
+}
+on_both_servers!(server_unreachable_for_a_while);
