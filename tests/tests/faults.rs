@@ -93,19 +93,29 @@ struct Tally {
     received: usize,
     lost: usize,
     duplicated: usize,
+    /// Stored after a message that was sent later (arrival order against send order).
+    out_of_order: usize,
 }
 
 /// Waits (up to 20 s) until `receiver` stored every body `from` sent, then counts: received
-/// (stored rows), lost (bodies missing) and duplicated (extra rows of a body). Prints the figures.
+/// (stored rows), lost (bodies missing), duplicated (extra rows of a body) and out of order.
+/// Prints the figures.
 async fn tally(what: &str, receiver: &mut TestClient, from: &str, sent: &[String]) -> Tally {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let mut count: HashMap<&str, usize> = HashMap::new();
-        for m in receiver.client.history(from, 10_000, None).unwrap() {
-            if m.direction == Direction::Incoming
-                && let Some(b) = sent.iter().find(|b| **b == m.body)
-            {
-                *count.entry(b.as_str()).or_default() += 1;
+        let mut stored = receiver.client.history(from, 10_000, None).unwrap();
+        // Oldest row first: the order the store took them in.
+        stored.sort_by_key(|m| m.id);
+        let mut count: HashMap<usize, usize> = HashMap::new();
+        let mut latest = None;
+        let mut out_of_order = 0;
+        for m in stored.iter().filter(|m| m.direction == Direction::Incoming) {
+            if let Some(i) = sent.iter().position(|b| *b == m.body) {
+                *count.entry(i).or_default() += 1;
+                if latest.is_some_and(|l| i < l) {
+                    out_of_order += 1;
+                }
+                latest = latest.max(Some(i));
             }
         }
         let t = Tally {
@@ -113,11 +123,12 @@ async fn tally(what: &str, receiver: &mut TestClient, from: &str, sent: &[String
             received: count.values().sum(),
             lost: sent.len() - count.len(),
             duplicated: count.values().map(|c| c - 1).sum(),
+            out_of_order,
         };
         if t.lost == 0 || Instant::now() >= deadline {
             eprintln!(
-                "faults: {what}: sent {} received {} lost {} duplicated {}",
-                t.sent, t.received, t.lost, t.duplicated
+                "faults: {what}: sent {} received {} lost {} duplicated {} out of order {}",
+                t.sent, t.received, t.lost, t.duplicated, t.out_of_order
             );
             return t;
         }
