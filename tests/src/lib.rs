@@ -14,10 +14,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use linnet_sdk::{AccountSettings, Client, ClientEvent, Linnet, Secret};
+use linnet_sdk::{AccountSettings, Client, ClientConfig, ClientEvent, Linnet, Secret};
 use tokio::sync::broadcast;
 
 pub mod fake_server;
+pub mod fault_proxy;
 
 /// One of the local test servers.
 #[derive(Debug, Clone)]
@@ -143,9 +144,38 @@ pub fn client_in(
     mode: Mode,
 ) -> TestClient {
     let linnet = Linnet::open(dir.path()).unwrap();
+    client_with(dir, linnet, jid, password, settings(server, mode))
+}
+
+/// Sets up (but does not connect) a client for an existing account on `server` that connects
+/// (STARTTLS) to `addr` instead, e.g. a `fault_proxy::FaultProxy` in front of the server, with
+/// `config` (e.g. short ping timeouts).
+pub fn client_via(
+    server: &TestServer,
+    jid: &str,
+    password: &str,
+    addr: std::net::SocketAddr,
+    config: ClientConfig,
+) -> TestClient {
+    let dir = tempfile::tempdir().unwrap();
+    let linnet = Linnet::open(dir.path()).unwrap().with_config(config);
+    let settings = AccountSettings {
+        server: Some((addr.ip().to_string(), addr.port())),
+        ..settings(server, Mode::StartTls)
+    };
+    client_with(dir, linnet, jid, password, settings)
+}
+
+fn client_with(
+    dir: tempfile::TempDir,
+    linnet: Linnet,
+    jid: &str,
+    password: &str,
+    settings: AccountSettings,
+) -> TestClient {
     if linnet.resolve_account(Some(jid)).is_err() {
         linnet
-            .add_account(jid, Secret::from(password), settings(server, mode))
+            .add_account(jid, Secret::from(password), settings)
             .unwrap();
     }
     let client = linnet.client(Some(jid)).unwrap();

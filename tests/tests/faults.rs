@@ -1,0 +1,347 @@
+//! Fault injection (issue 4): Linnet clients reach the real servers through a `FaultProxy` that
+//! fragments, delays, stalls and cuts their traffic. Each scenario checks that nothing is lost
+//! (every message sent is in the receiver's store and acknowledged on the sender's side) and
+//! prints the figures: sent, received, lost and duplicated (both must be 0), and how many
+//! messages the sender had to resend after a reconnect.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use linnet_sdk::{ClientConfig, ConnectionState, MessageState};
+use linnet_store::Direction;
+use linnet_tests::fault_proxy::FaultProxy;
+use linnet_tests::*;
+use linnet_xmpp::session::SessionConfig;
+use tokio::time::Instant;
+
+/// The real server's STARTTLS port, where the proxy forwards to.
+fn upstream(server: &TestServer) -> SocketAddr {
+    format!("{}:{}", server.host, server.starttls_port)
+        .parse()
+        .unwrap()
+}
+
+/// Probes after 1 s of silence and gives up after 1 s more: a dead link shows within ~2 s.
+fn quick_ping() -> ClientConfig {
+    ClientConfig {
+        session: SessionConfig {
+            idle_before_ping: Duration::from_secs(1),
+            ping_timeout: Duration::from_secs(1),
+            iq_timeout: Duration::from_secs(5),
+        },
+        step_timeout: Some(Duration::from_secs(5)),
+    }
+}
+
+/// A new account reached through `proxy`, started: the supervisor keeps it connected.
+async fn started_via(
+    server: &TestServer,
+    proxy: &FaultProxy,
+    prefix: &str,
+    config: ClientConfig,
+) -> TestClient {
+    let (jid, password) = create_account(server, prefix);
+    let c = client_via(server, &jid, &password, proxy.addr(), config);
+    c.client.start().await.unwrap();
+    c
+}
+
+/// `n` distinct bodies tagged with `tag`.
+fn bodies(tag: &str, n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("{tag} {i:03}")).collect()
+}
+
+/// Sends every body from `from` to `to`; returns the message ids.
+fn send_all(from: &TestClient, to: &str, bodies: &[String]) -> Vec<i64> {
+    bodies
+        .iter()
+        .map(|b| from.client.send_message(to, b).unwrap())
+        .collect()
+}
+
+/// Waits until the server acknowledged every message (none failed).
+async fn all_acked(sender: &TestClient, ids: &[i64]) {
+    for &id in ids {
+        let m = sender
+            .client
+            .wait_for_state(id, MessageState::Acked, Duration::from_secs(20))
+            .await
+            .unwrap_or_else(|e| panic!("{}: message {id} never acknowledged: {e}", sender.jid));
+        assert_ne!(m.state, MessageState::Failed, "{:?}", m.failure_reason);
+    }
+}
+
+/// How many of the messages the sender handed to the network more than once (resent after a
+/// reconnect because the server had not acknowledged them).
+fn resent(sender: &TestClient, ids: &[i64]) -> usize {
+    ids.iter()
+        .filter(|&&id| sender.client.message(id).unwrap().unwrap().attempts > 1)
+        .count()
+}
+
+/// What a receiver's store holds of what was sent.
+struct Tally {
+    sent: usize,
+    received: usize,
+    lost: usize,
+    duplicated: usize,
+    /// Stored after a message that was sent later (arrival order against send order).
+    out_of_order: usize,
+}
+
+/// Waits (up to 20 s) until `receiver` stored every body `from` sent, then counts: received
+/// (stored rows), lost (bodies missing), duplicated (extra rows of a body) and out of order.
+/// Prints the figures.
+async fn tally(what: &str, receiver: &mut TestClient, from: &str, sent: &[String]) -> Tally {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let mut stored = receiver.client.history(from, 10_000, None).unwrap();
+        // Oldest row first: the order the store took them in.
+        stored.sort_by_key(|m| m.id);
+        let mut count: HashMap<usize, usize> = HashMap::new();
+        let mut latest = None;
+        let mut out_of_order = 0;
+        for m in stored.iter().filter(|m| m.direction == Direction::Incoming) {
+            if let Some(i) = sent.iter().position(|b| *b == m.body) {
+                *count.entry(i).or_default() += 1;
+                if latest.is_some_and(|l| i < l) {
+                    out_of_order += 1;
+                }
+                latest = latest.max(Some(i));
+            }
+        }
+        let t = Tally {
+            sent: sent.len(),
+            received: count.values().sum(),
+            lost: sent.len() - count.len(),
+            duplicated: count.values().map(|c| c - 1).sum(),
+            out_of_order,
+        };
+        if t.lost == 0 || Instant::now() >= deadline {
+            eprintln!(
+                "faults: {what}: sent {} received {} lost {} duplicated {} out of order {}",
+                t.sent, t.received, t.lost, t.duplicated, t.out_of_order
+            );
+            return t;
+        }
+        let _ = tokio::time::timeout(Duration::from_millis(200), receiver.events.recv()).await;
+    }
+}
+
+/// Waits (up to `within`) until the client reports `Online`; returns how long that took.
+async fn online(c: &TestClient, within: Duration) -> Duration {
+    wait_state(c, within, "online", |s| *s == ConnectionState::Online).await
+}
+
+async fn wait_state(
+    c: &TestClient,
+    within: Duration,
+    what: &str,
+    pred: impl Fn(&ConnectionState) -> bool,
+) -> Duration {
+    let start = Instant::now();
+    while !pred(&c.client.connection_state()) {
+        assert!(
+            start.elapsed() < within,
+            "{}: not {what} after {within:?} (state {:?})",
+            c.jid,
+            c.client.connection_state()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    start.elapsed()
+}
+
+/// A whole session through `proxy`: both log in, become contacts (roster), then exchange
+/// `n` messages each way; nothing may be lost and every message is acknowledged.
+async fn whole_session(server: &TestServer, proxy: &FaultProxy, what: &str, n: usize) {
+    let mut alice = started_via(server, proxy, "alice", ClientConfig::default()).await;
+    let mut bob = started_via(server, proxy, "bob", ClientConfig::default()).await;
+    befriend(&mut alice, &mut bob).await;
+
+    let to_bob = bodies("to bob", n);
+    let to_alice = bodies("to alice", n);
+    let alice_ids = send_all(&alice, &bob.jid, &to_bob);
+    let bob_ids = send_all(&bob, &alice.jid, &to_alice);
+    all_acked(&alice, &alice_ids).await;
+    all_acked(&bob, &bob_ids).await;
+    let alice_jid = alice.jid.clone();
+    let bob_jid = bob.jid.clone();
+    let at_bob = tally(&format!("{what} alice→bob"), &mut bob, &alice_jid, &to_bob).await;
+    let at_alice = tally(
+        &format!("{what} bob→alice"),
+        &mut alice,
+        &bob_jid,
+        &to_alice,
+    )
+    .await;
+    for t in [at_bob, at_alice] {
+        assert_eq!(t.lost, 0);
+        assert_eq!(t.duplicated, 0);
+    }
+    eprintln!(
+        "faults: {what}: {} connections, bytes up {} down {}",
+        proxy.accepted(),
+        proxy.bytes_up(),
+        proxy.bytes_down()
+    );
+    alice.client.stop().await;
+    bob.client.stop().await;
+}
+
+async fn session_through_1_byte_fragments(server: TestServer) {
+    let proxy = FaultProxy::start(upstream(&server)).await;
+    proxy.set_fragment(Some(1));
+    whole_session(&server, &proxy, "1-byte fragments", 20).await;
+}
+on_both_servers!(session_through_1_byte_fragments);
+
+async fn session_through_7_byte_fragments(server: TestServer) {
+    let proxy = FaultProxy::start(upstream(&server)).await;
+    proxy.set_fragment(Some(7));
+    whole_session(&server, &proxy, "7-byte fragments", 20).await;
+}
+on_both_servers!(session_through_7_byte_fragments);
+
+async fn session_with_50_ms_latency(server: TestServer) {
+    let proxy = FaultProxy::start(upstream(&server)).await;
+    proxy.set_delay(Duration::from_millis(50));
+    whole_session(&server, &proxy, "50 ms latency", 20).await;
+}
+on_both_servers!(session_with_50_ms_latency);
+
+/// The link goes silent (no FIN, no RST): the ping notices, the client reconnects once the
+/// link is back, and what was sent into the dead link or while offline is delivered. With
+/// `drop_held`, the dead connection is cut before the link comes back, so what it held never
+/// reaches the server and only the resends can deliver it; without, the held bytes arrive late
+/// on the dead connection as well as resent on the new one.
+async fn stalled_link(server: TestServer, drop_held: bool) {
+    let what = if drop_held {
+        "stall, held bytes dropped"
+    } else {
+        "stall, held bytes released"
+    };
+    let proxy = FaultProxy::start(upstream(&server)).await;
+    let alice = started_via(&server, &proxy, "alice", quick_ping()).await;
+    let mut bob = connected(&server, "bob").await;
+    let before = bodies("before", 1);
+    all_acked(&alice, &send_all(&alice, &bob.jid, &before)).await;
+
+    proxy.stall();
+    // Into the silent link: the client still believes it is online.
+    let into_stall = bodies("into the stall", 5);
+    let mut ids = send_all(&alice, &bob.jid, &into_stall);
+    let detected = wait_state(&alice, Duration::from_secs(6), "disconnected", |s| {
+        matches!(s, ConnectionState::Disconnected { .. })
+    })
+    .await;
+    // While offline: queued in the outbox.
+    let offline = bodies("while offline", 5);
+    ids.extend(send_all(&alice, &bob.jid, &offline));
+    if drop_held {
+        proxy.cut();
+    }
+    proxy.resume();
+    let back = online(&alice, Duration::from_secs(10)).await;
+    all_acked(&alice, &ids).await;
+    let sent: Vec<String> = [before, into_stall, offline].concat();
+    let t = tally(what, &mut bob, &alice.jid, &sent).await;
+    eprintln!(
+        "faults: {what}: detected after {detected:?}, online again {back:?} after resume, {} connections, {} resent",
+        proxy.accepted(),
+        resent(&alice, &ids)
+    );
+    assert!(detected < Duration::from_secs(5), "{detected:?}");
+    assert_eq!(t.lost, 0);
+    // Resends carry the same id: the receiver's store keeps one copy.
+    assert_eq!(t.duplicated, 0);
+    alice.client.stop().await;
+    bob.client.disconnect().await;
+}
+
+async fn stalled_link_is_detected_and_recovered(server: TestServer) {
+    stalled_link(server, false).await;
+}
+on_both_servers!(stalled_link_is_detected_and_recovered);
+
+async fn stalled_link_dropping_what_it_held_loses_nothing(server: TestServer) {
+    stalled_link(server, true).await;
+}
+on_both_servers!(stalled_link_dropping_what_it_held_loses_nothing);
+
+/// The connection is cut while alice sends 50 messages: after the supervisor reconnects, every
+/// one is acknowledged and in bob's store.
+async fn cut_mid_send_loses_nothing(server: TestServer) {
+    let proxy = FaultProxy::start(upstream(&server)).await;
+    let alice = started_via(&server, &proxy, "alice", quick_ping()).await;
+    let mut bob = connected(&server, "bob").await;
+    let sent = bodies("cut", 50);
+    let mut ids = Vec::new();
+    for (i, body) in sent.iter().enumerate() {
+        if i == 25 {
+            proxy.cut();
+        }
+        ids.push(alice.client.send_message(&bob.jid, body).unwrap());
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    all_acked(&alice, &ids).await;
+    let t = tally("cut mid-send", &mut bob, &alice.jid, &sent).await;
+    eprintln!(
+        "faults: cut mid-send: {} connections, {} faults, {} resent",
+        proxy.accepted(),
+        proxy.faults(),
+        resent(&alice, &ids)
+    );
+    assert!(proxy.accepted() >= 2, "the client reconnected");
+    assert_eq!(t.lost, 0);
+    // Resends carry the same id: the receiver's store keeps one copy.
+    assert_eq!(t.duplicated, 0);
+    alice.client.stop().await;
+    bob.client.disconnect().await;
+}
+on_both_servers!(cut_mid_send_loses_nothing);
+
+/// The server is unreachable for a while (the connection drops, new ones are closed at once):
+/// messages wait in the outbox and go out once the supervisor gets through again.
+async fn server_unreachable_for_a_while(server: TestServer) {
+    let proxy = FaultProxy::start(upstream(&server)).await;
+    let alice = started_via(&server, &proxy, "alice", quick_ping()).await;
+    let mut bob = connected(&server, "bob").await;
+    proxy.refuse_new(true);
+    proxy.cut();
+    let sent = bodies("unreachable", 10);
+    let ids = send_all(&alice, &bob.jid, &sent);
+    // Let the supervisor's first attempt (after ~1 s) be refused.
+    let start = Instant::now();
+    while proxy.accepted() < 2 {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "no reconnect attempt"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_ne!(alice.client.connection_state(), ConnectionState::Online);
+    proxy.refuse_new(false);
+    let back = online(&alice, Duration::from_secs(10)).await;
+    all_acked(&alice, &ids).await;
+    let t = tally("unreachable", &mut bob, &alice.jid, &sent).await;
+    eprintln!(
+        "faults: unreachable: online {back:?} after the server came back, {} connections, {} faults, {} resent",
+        proxy.accepted(),
+        proxy.faults(),
+        resent(&alice, &ids)
+    );
+    assert_eq!(t.lost, 0);
+    assert_eq!(t.duplicated, 0);
+    alice.client.stop().await;
+    bob.client.disconnect().await;
+}
+on_both_servers!(server_unreachable_for_a_while);
