@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Tests the generated Kotlin and Swift bindings end to end (`make test-bindings`, part of `make test`):
 #   1. installs the toolchains if missing (setup-toolchains.sh; one line per toolchain)
-#   2. cargo build -p linnet-ffi -p uniffi-bindgen --locked (dev profile)
+#   2. cargo build --workspace --all-targets --locked (dev profile; a no-op after make test's build)
 #   3. generates Kotlin and Swift from the built library into target/bindings/{kotlin,swift}
 #   4. starts the local test servers (tests/servers/servers.sh start) and exports their env
 #   5. runs every Kotlin program under bindings/tests/kotlin with kotlin.sh (the Flow adapters of
@@ -50,7 +50,9 @@ if want kotlin; then bash "$HERE/setup-toolchains.sh" kotlin; fi
 if want swift; then bash "$HERE/setup-toolchains.sh" swift; fi
 
 # 2. the library and the pinned bindgen
-cargo build -p linnet-ffi -p uniffi-bindgen --locked
+# The same command as `make test`'s build (a no-op there): building the two packages alone would
+# unify features differently and rebuild their dependencies.
+cargo build --workspace --all-targets --locked
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 LIBDIR=$TARGET/debug
 case $(uname -s) in Darwin) SO=dylib ;; *) SO=so ;; esac
