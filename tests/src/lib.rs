@@ -194,6 +194,10 @@ pub async fn connected(server: &TestServer, prefix: &str) -> TestClient {
     let (jid, pw) = create_account(server, prefix);
     let c = client_for(server, &jid, &pw, Mode::StartTls);
     c.client.connect().await.unwrap();
+    // `connect` returns once the initial presence is sent, not processed: a message to the bare
+    // JID in between goes to offline storage (seen on ejabberd). A server round trip after it
+    // (the doctor's IQs) means the presence was handled, so the client is reachable live.
+    c.client.doctor().await.unwrap();
     c
 }
 
