@@ -8,6 +8,7 @@ use linnet_sdk::{Linnet, Secret};
 
 use crate::errors::AccountError;
 use crate::platform::{ForeignSecrets, NetworkMonitor, NetworkObserver, SecretStorage};
+use crate::runtime::runtime;
 use crate::services::LinnetClient;
 use crate::types::{AccountInfo, AccountOptions};
 
@@ -63,10 +64,15 @@ impl LinnetSdk {
             .collect())
     }
 
-    /// Removes the account, its messages and its password. Stop its client first.
+    /// Removes the account, its messages and its password; its client signs out and stops
+    /// reconnecting (in the background).
     pub fn remove_account(&self, jid: String) -> Result<(), AccountError> {
         let account = self.linnet.resolve_account(Some(&jid))?;
-        lock(&self.clients).remove(&account.jid);
+        let removed = lock(&self.clients).remove(&account.jid);
+        if let Some(client) = removed {
+            let core = client.core().clone();
+            runtime()?.spawn(async move { core.stop().await });
+        }
         Ok(self.linnet.remove_account(&account.jid)?)
     }
 

@@ -103,6 +103,10 @@ impl LinnetClient {
         })
     }
 
+    pub(crate) fn core(&self) -> &linnet_sdk::Client {
+        &self.client
+    }
+
     pub(crate) fn connection_service(&self) -> &ConnectionController {
         &self.connection
     }

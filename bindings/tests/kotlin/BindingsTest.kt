@@ -185,6 +185,17 @@ val cases: List<Pair<String, suspend () -> Unit>> = listOf(
     "the README example runs" to {
         readmeExample(Files.createTempDirectory("linnet-readme").toString(), alice.jid, alice.password, MemorySecrets(), server)
     },
+    "removing an account signs its client out for good" to {
+        val sdk = LinnetSdk(Files.createTempDirectory("linnet-kt").toString(), MemorySecrets())
+        sdk.addAccount(alice.jid, alice.password, server)
+        val c = sdk.client(alice.jid)
+        c.connection().start()
+        sdk.removeAccount(alice.jid)
+        c.connection().states().within("signed out") { it == ConnectionState.Offline }
+        check(sdk.accounts().isEmpty()) { "the account is still listed" }
+        delay(1500)
+        check(c.connection().state() == ConnectionState.Offline) { "it came back: ${c.connection().state()}" }
+    },
     "network monitor: a change reconnects a dropped client at once, never a stopped one" to {
         val sdk = LinnetSdk(Files.createTempDirectory("linnet-kt").toString(), MemorySecrets())
         sdk.addAccount(alice.jid, alice.password, server)
