@@ -247,7 +247,7 @@ async fn stalled_link(server: TestServer, drop_held: bool) {
     let offline = bodies("while offline", 5);
     ids.extend(send_all(&alice, &bob.jid, &offline));
     if drop_held {
-        proxy.cut();
+        cut_held(&proxy).await;
     }
     proxy.resume();
     let back = online(&alice, Duration::from_secs(10)).await;
@@ -345,3 +345,110 @@ async fn server_unreachable_for_a_while(server: TestServer) {
     bob.client.disconnect().await;
 }
 on_both_servers!(server_unreachable_for_a_while);
+
+/// Stream resumption (XEP-0198) both ways: the connection of the sender is cut mid-send and,
+/// separately, the receiver's while messages flow to it. Each side resumes its session (no new
+/// login), the sender resends exactly its unacknowledged tail and the server its own; nothing
+/// is lost or duplicated and no history gap is reported.
+async fn cut_connections_resume_the_session(server: TestServer) {
+    let alice_proxy = FaultProxy::start(upstream(&server)).await;
+    let bob_proxy = FaultProxy::start(upstream(&server)).await;
+    let alice = started_via(&server, &alice_proxy, "alice", quick_ping()).await;
+    let mut bob = started_via(&server, &bob_proxy, "bob", quick_ping()).await;
+    // A round trip so that bob's initial presence is processed (live delivery, not offline).
+    bob.client.doctor().await.unwrap();
+
+    let sent = bodies("resume", 60);
+    let mut ids = Vec::new();
+    for (i, body) in sent.iter().enumerate() {
+        match i {
+            20 => alice_proxy.cut(),
+            40 => bob_proxy.cut(),
+            _ => {}
+        }
+        ids.push(alice.client.send_message(&bob.jid, body).unwrap());
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    all_acked(&alice, &ids).await;
+    let alice_jid = alice.jid.clone();
+    let t = tally("resume both ways", &mut bob, &alice_jid, &sent).await;
+    let (a, b) = (
+        alice.client.connection_stats(),
+        bob.client.connection_stats(),
+    );
+    eprintln!(
+        "faults: resume both ways: alice {a:?}, bob {b:?}, {} resent",
+        resent(&alice, &ids)
+    );
+    assert_eq!(t.lost, 0);
+    assert_eq!(t.duplicated, 0);
+    assert_eq!(t.out_of_order, 0);
+    for (who, stats) in [("alice", a), ("bob", b)] {
+        assert!(stats.resumes >= 1, "{who} resumed: {stats:?}");
+        assert_eq!(stats.fresh_sessions, 1, "{who} never logged in anew: {stats:?}");
+        assert_eq!(stats.resumes_refused, 0, "{who}: {stats:?}");
+    }
+    // Resumption keeps the session whole: no gap to report.
+    while let Ok(event) = bob.events.try_recv() {
+        assert!(
+            !matches!(event, linnet_sdk::ClientEvent::HistoryGap { .. }),
+            "bob reported a gap after a resumption"
+        );
+    }
+    alice.client.stop().await;
+    bob.client.stop().await;
+}
+on_both_servers!(cut_connections_resume_the_session);
+
+/// The server ends alice's session while her link is stalled (she never sees it), then the
+/// link is cut: her resumption is refused, she logs in anew, resends what the server never
+/// acknowledged (receivers deduplicate) and reports the possible gap in her history.
+async fn refused_resumption_falls_back_to_a_new_session(server: TestServer) {
+    let proxy = FaultProxy::start(upstream(&server)).await;
+    let mut alice = started_via(&server, &proxy, "alice", quick_ping()).await;
+    let mut bob = connected(&server, "bob").await;
+    let before = bodies("before refusal", 3);
+    let mut ids = send_all(&alice, &bob.jid, &before);
+    all_acked(&alice, &ids).await;
+
+    proxy.stall();
+    let into_stall = bodies("into the stall", 5);
+    ids.extend(send_all(&alice, &bob.jid, &into_stall));
+    kick(&server, &alice.jid);
+    // What the dead link held (the server's goodbye among it) never arrives: the cut takes
+    // effect before the link comes back.
+    cut_held(&proxy).await;
+    proxy.resume();
+    let since = alice
+        .expect("a history gap", |e| match e {
+            linnet_sdk::ClientEvent::HistoryGap { since_ms } => Some(*since_ms),
+            _ => None,
+        })
+        .await;
+    all_acked(&alice, &ids).await;
+    let sent: Vec<String> = [before, into_stall].concat();
+    let t = tally("resumption refused", &mut bob, &alice.jid, &sent).await;
+    let stats = alice.client.connection_stats();
+    eprintln!(
+        "faults: resumption refused: {stats:?}, gap since {since}, {} resent",
+        resent(&alice, &ids)
+    );
+    assert_eq!(stats.resumes_refused, 1, "{stats:?}");
+    assert_eq!(stats.fresh_sessions, 2, "{stats:?}");
+    assert_eq!(t.lost, 0);
+    assert_eq!(t.duplicated, 0);
+    alice.client.stop().await;
+    bob.client.disconnect().await;
+}
+on_both_servers!(refused_resumption_falls_back_to_a_new_session);
+
+/// Cuts the stalled connections and waits until they are gone, so that what they held is
+/// dropped, not released by a `resume` racing the cut.
+async fn cut_held(proxy: &FaultProxy) {
+    proxy.cut();
+    let start = Instant::now();
+    while proxy.active() > 0 {
+        assert!(start.elapsed() < Duration::from_secs(5), "the cut did not happen");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}

@@ -443,6 +443,13 @@ pub fn event(ev: &ClientEvent, v: &View) -> Out {
             format!("{at} conversation with {} read", clean(peer)),
             json!({"type": "read", "peer": peer}),
         ),
+        ClientEvent::HistoryGap { since_ms } => Out::one(
+            format!(
+                "{at} the connection was lost since {}: messages sent to you meanwhile may be missing here",
+                stamp(*since_ms, v)
+            ),
+            json!({"type": "history_gap", "since_ms": since_ms}),
+        ),
     }
 }
 

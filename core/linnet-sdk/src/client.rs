@@ -1,7 +1,7 @@
 //! One account's client: connects, keeps the store in step with the server, sends through the
 //! outbox, and reports what happens as `ClientEvent`s.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -10,10 +10,12 @@ use linnet_store::{
 };
 use linnet_xmpp::chat::{self, ChatEvent};
 use linnet_xmpp::chatstates::ChatState;
-use linnet_xmpp::negotiate::{self, ConnectOptions, Credentials, SessionInfo};
+use linnet_xmpp::negotiate::{self, ConnectOptions, Credentials, Resumption, SessionInfo};
 use linnet_xmpp::presence::{self, PresenceUpdate};
 use linnet_xmpp::roster::{self, RosterFetch};
-use linnet_xmpp::session::{self, Disconnect, SessionConfig, SessionEvent, SessionHandle};
+use linnet_xmpp::session::{
+    self, Disconnect, SessionConfig, SessionEvent, SessionHandle, Suspended,
+};
 use linnet_xmpp::tls::TlsSettings;
 use linnet_xmpp::transport::{Connector, Target, TcpConnector, TlsMode};
 use linnet_xmpp::xmpp_parsers::iq::Iq;
@@ -113,6 +115,36 @@ pub enum ClientEvent {
     ConversationRead {
         peer: String,
     },
+    /// The previous session was lost without resumption: messages sent to us since
+    /// `since_ms` (Unix milliseconds) may not have reached this device. (Archive catch-up,
+    /// XEP-0313, will fill such gaps; until then a UI can say so.)
+    HistoryGap {
+        since_ms: i64,
+    },
+}
+
+/// How the connections of a client went, since it was created.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ConnectionStats {
+    /// New sessions (login and bind).
+    pub fresh_sessions: u64,
+    /// Sessions continued after a drop (XEP-0198 resumption).
+    pub resumes: u64,
+    /// Resumptions the server refused (a new session followed).
+    pub resumes_refused: u64,
+}
+
+#[derive(Default)]
+struct StatsCounters {
+    fresh_sessions: AtomicU64,
+    resumes: AtomicU64,
+    resumes_refused: AtomicU64,
+}
+
+/// How `connect_inner` brought the account online.
+enum Established {
+    Fresh,
+    Resumed,
 }
 
 struct Inner {
@@ -136,6 +168,11 @@ struct Inner {
     /// Wakes the supervisor to try at once (`reconnect_now`).
     wake: Arc<Notify>,
     supervisor: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// The session whose connection dropped, kept for resumption by the next attempt.
+    suspended: Mutex<Option<Suspended>>,
+    /// When the last session was lost (Unix ms), until a new one reports the gap.
+    lost_at: Mutex<Option<i64>>,
+    stats: StatsCounters,
 }
 
 #[derive(Clone)]
@@ -183,6 +220,9 @@ impl Client {
                 keep_online: watch::Sender::new(false),
                 wake: Arc::new(Notify::new()),
                 supervisor: Mutex::new(None),
+                suspended: Mutex::new(None),
+                lost_at: Mutex::new(None),
+                stats: StatsCounters::default(),
             }),
         })
     }
@@ -292,7 +332,17 @@ impl Client {
 
     /// What was negotiated on the current connection.
     pub fn session_info(&self) -> Option<SessionInfo> {
-        self.session().map(|s| s.info().clone())
+        self.session().map(|s| (*s.info()).clone())
+    }
+
+    /// How many sessions were started, resumed, and refused resumption.
+    pub fn connection_stats(&self) -> ConnectionStats {
+        let s = &self.inner.stats;
+        ConnectionStats {
+            fresh_sessions: s.fresh_sessions.load(Ordering::Relaxed),
+            resumes: s.resumes.load(Ordering::Relaxed),
+            resumes_refused: s.resumes_refused.load(Ordering::Relaxed),
+        }
     }
 
     fn connector(&self) -> Arc<dyn Connector> {
@@ -321,10 +371,19 @@ impl Client {
         }
         self.set_state(ConnectionState::Connecting);
         match self.connect_inner().await {
-            Ok(()) => {
+            Ok(Established::Resumed) => {
+                self.inner.stats.resumes.fetch_add(1, Ordering::Relaxed);
                 self.set_state(ConnectionState::Online);
-                // A fresh session (no resumption yet): what the last one never confirmed goes
-                // out again; receivers deduplicate on origin-id and body.
+                // The session resent its own unacknowledged tail; what was queued while
+                // offline goes out now.
+                self.flush_outbox();
+                Ok(())
+            }
+            Ok(Established::Fresh) => {
+                self.inner.stats.fresh_sessions.fetch_add(1, Ordering::Relaxed);
+                self.set_state(ConnectionState::Online);
+                // A new session: what the last one never confirmed goes out again; receivers
+                // deduplicate on origin-id and body.
                 let requeued = self
                     .inner
                     .store
@@ -333,6 +392,9 @@ impl Client {
                     tracing::info!(requeued, "resending messages the server never acknowledged");
                 }
                 self.flush_outbox();
+                if let Some(since_ms) = lock(&self.inner.lost_at).take() {
+                    self.emit(ClientEvent::HistoryGap { since_ms });
+                }
                 Ok(())
             }
             Err(e) => {
@@ -345,7 +407,7 @@ impl Client {
         }
     }
 
-    async fn connect_inner(&self) -> Result<(), LinnetError> {
+    async fn connect_inner(&self) -> Result<Established, LinnetError> {
         let inner = &self.inner;
         let account = &inner.account;
         let password = inner
@@ -371,16 +433,48 @@ impl Client {
         if let Some(t) = inner.config.step_timeout {
             opts.step_timeout = t;
         }
+        let suspended = lock(&inner.suspended).take();
+        opts.resume = suspended.as_ref().and_then(Suspended::request);
         let connector = self.connector();
-        let (conn, info) = negotiate::connect(connector.as_ref(), &creds, &opts).await?;
+        let (conn, info) = match negotiate::connect(connector.as_ref(), &creds, &opts).await {
+            Ok(established) => established,
+            Err(e) => {
+                // Not refused, just not reached: the next attempt tries to resume again.
+                *lock(&inner.suspended) = suspended;
+                return Err(e.into());
+            }
+        };
         if info.used_scram() {
             inner.store.mark_scram_seen(account.id)?;
+        }
+        if let Some(old) = suspended {
+            match info.resumption.clone() {
+                Resumption::Resumed { h } => {
+                    tracing::info!(
+                        jid = %info.bound_jid,
+                        unacknowledged = old.unacknowledged(),
+                        server_received = h,
+                        "session resumed"
+                    );
+                    old.resume(conn, info, h);
+                    return Ok(Established::Resumed);
+                }
+                Resumption::Refused { h, .. } => {
+                    inner.stats.resumes_refused.fetch_add(1, Ordering::Relaxed);
+                    // What the server says it received is settled before the rest is resent.
+                    self.on_acked(&old.abandon(h))?;
+                }
+                Resumption::NotAttempted => {
+                    let _ = old.abandon(None);
+                }
+            }
         }
         tracing::info!(jid = %info.bound_jid, tls = info.tls.version_name(), mechanism = info.mechanism.name(), "connected");
         let (handle, events) = session::start(conn, info, inner.config.session.clone());
         *inner.session.lock().unwrap_or_else(|p| p.into_inner()) = Some(handle.clone());
         let me = self.clone();
-        tokio::spawn(async move { me.run_events(events).await });
+        let served = handle.clone();
+        tokio::spawn(async move { me.run_events(served, events).await });
 
         self.sync_roster(&handle).await?;
         let carbons_on = handle
@@ -389,7 +483,7 @@ impl Client {
             .is_ok();
         inner.carbons.store(carbons_on, Ordering::SeqCst);
         handle.send(&presence::initial().into(), None)?;
-        Ok(())
+        Ok(Established::Fresh)
     }
 
     async fn sync_roster(&self, handle: &SessionHandle) -> Result<(), LinnetError> {
@@ -700,10 +794,20 @@ impl Client {
             let _ = handle.send(&presence::unavailable().into(), None);
             handle.close().await;
         }
+        // A suspended session is not resumed after this; its unacknowledged messages stay
+        // in the outbox for the next session.
+        if let Some(old) = lock(&self.inner.suspended).take() {
+            let _ = old.abandon(None);
+        }
         self.set_state(ConnectionState::Offline);
     }
 
-    async fn run_events(self, mut events: tokio::sync::mpsc::UnboundedReceiver<SessionEvent>) {
+    /// Handles the events of one session (`served`) until it ends.
+    async fn run_events(
+        self,
+        served: SessionHandle,
+        mut events: tokio::sync::mpsc::UnboundedReceiver<SessionEvent>,
+    ) {
         while let Some(event) = events.recv().await {
             let result = match event {
                 SessionEvent::Message(m) => self.on_message(&m),
@@ -714,12 +818,33 @@ impl Client {
                     tracing::debug!(%reason, "dropped incoming stanza");
                     Ok(())
                 }
+                SessionEvent::Interrupted { reason, session } => {
+                    tracing::info!(%reason, "connection lost; the session can be resumed");
+                    lock(&self.inner.lost_at).get_or_insert_with(now_ms);
+                    *lock(&self.inner.suspended) = Some(*session);
+                    self.set_state(ConnectionState::Disconnected {
+                        reason: reason.to_string(),
+                        error: Some(LinnetError::Network {
+                            reason: reason.to_string(),
+                        }),
+                    });
+                    Ok(())
+                }
                 SessionEvent::Closed(reason) => {
                     tracing::info!(%reason, "disconnected");
                     let was_requested =
                         matches!(reason, linnet_xmpp::session::Disconnect::Requested);
-                    *self.inner.session.lock().unwrap_or_else(|p| p.into_inner()) = None;
-                    if !was_requested {
+                    // A session that was replaced already (by a newer one) changes nothing.
+                    let was_current = {
+                        let mut current = lock(&self.inner.session);
+                        let same = current.as_ref().is_some_and(|h| h.same_session(&served));
+                        if same {
+                            *current = None;
+                        }
+                        same
+                    };
+                    if !was_requested && was_current {
+                        lock(&self.inner.lost_at).get_or_insert_with(now_ms);
                         let error = match &reason {
                             Disconnect::Error(e) => LinnetError::from(e.clone()),
                             other => LinnetError::Network {

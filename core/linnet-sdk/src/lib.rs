@@ -12,7 +12,9 @@ pub mod logging;
 pub mod secrets;
 
 pub use account::{AccountSettings, Linnet, normalise_jid};
-pub use client::{Client, ClientConfig, ClientEvent, ConnectionState, Preferences};
+pub use client::{
+    Client, ClientConfig, ClientEvent, ConnectionState, ConnectionStats, Preferences,
+};
 pub use doctor::DoctorReport;
 pub use error::{ErrorKind, LinnetError};
 pub use linnet_store::{self as store, ChatSummary, Contact, Message, MessageState};

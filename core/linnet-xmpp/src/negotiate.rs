@@ -36,6 +36,8 @@ pub struct ConnectOptions {
     /// Maximum wait for each answer from the server during negotiation.
     pub step_timeout: Duration,
     pub enable_stream_management: bool,
+    /// Try to resume this earlier session (XEP-0198) instead of binding a new one.
+    pub resume: Option<ResumeRequest>,
 }
 
 impl Default for ConnectOptions {
@@ -47,6 +49,7 @@ impl Default for ConnectOptions {
             limits: Limits::default(),
             step_timeout: Duration::from_secs(20),
             enable_stream_management: true,
+            resume: None,
         }
     }
 }
@@ -73,6 +76,28 @@ pub struct StreamManagementInfo {
     pub location: Option<String>,
 }
 
+/// A session to resume: its stream-management id and how many stanzas we received of it.
+#[derive(Debug, Clone)]
+pub struct ResumeRequest {
+    pub previd: String,
+    pub h: u32,
+    pub bound_jid: FullJid,
+    pub stream_management: StreamManagementInfo,
+}
+
+/// What came of a resumption request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resumption {
+    /// None was asked for.
+    NotAttempted,
+    /// The server resumed the session; it had received `h` of our stanzas.
+    Resumed { h: u32 },
+    /// The server refused (`<failed/>`, or no stream management offered); a new session was
+    /// bound on the same connection. `h`, when the server sent it, says how many of our
+    /// stanzas it had received.
+    Refused { h: Option<u32>, condition: String },
+}
+
 /// What was negotiated: for the session, the store and the doctor report.
 #[derive(Debug, Clone)]
 pub struct SessionInfo {
@@ -89,6 +114,7 @@ pub struct SessionInfo {
     pub csi_offered: bool,
     /// Namespaces or names of the stream features after authentication.
     pub features: Vec<String>,
+    pub resumption: Resumption,
 }
 
 impl SessionInfo {
@@ -169,12 +195,41 @@ pub async fn connect(
     );
     authenticate(&mut conn, creds, &selection, &offered, &tls_info, t).await?;
 
-    // 3. Restart, bind, stream management.
+    // 3. Restart, then resume or bind (and enable stream management).
     conn.open_stream(&domain, t).await?;
     let features = conn.next_element(t, "stream features").await?;
     let feature_names = feature_names(&features);
     let sm_offered = features.get_child("sm", ns::SM).is_some();
     let csi_offered = features.get_child("csi", ns::CSI).is_some();
+    let session_info = |bound_jid, stream_management, resumption| SessionInfo {
+        bound_jid,
+        target,
+        tls: tls_info,
+        offered_mechanisms: offered,
+        mechanism: selection.mechanism,
+        channel_binding: selection.channel_binding,
+        server_channel_bindings: server_cb,
+        stream_management,
+        stream_management_offered: sm_offered,
+        csi_offered,
+        features: feature_names,
+        resumption,
+    };
+    let mut resumption = Resumption::NotAttempted;
+    if let Some(request) = &opts.resume {
+        resumption = if sm_offered {
+            resume(&mut conn, request, t).await?
+        } else {
+            Resumption::Refused {
+                h: None,
+                condition: "stream management not offered".into(),
+            }
+        };
+        if let Resumption::Resumed { .. } = resumption {
+            let sm = Some(request.stream_management.clone());
+            return Ok((conn, session_info(request.bound_jid.clone(), sm, resumption)));
+        }
+    }
     let bound_jid = bind(&mut conn, &opts.resource, t).await?;
     if let Some(session) = features.get_child("session", "urn:ietf:params:xml:ns:xmpp-session")
         && session
@@ -188,21 +243,7 @@ pub async fn connect(
     } else {
         None
     };
-
-    let info = SessionInfo {
-        bound_jid,
-        target,
-        tls: tls_info,
-        offered_mechanisms: offered,
-        mechanism: selection.mechanism,
-        channel_binding: selection.channel_binding,
-        server_channel_bindings: server_cb,
-        stream_management,
-        stream_management_offered: sm_offered,
-        csi_offered,
-        features: feature_names,
-    };
-    Ok((conn, info))
+    Ok((conn, session_info(bound_jid, stream_management, resumption)))
 }
 
 fn mechanisms(features: &Element) -> Vec<String> {
@@ -454,6 +495,45 @@ async fn legacy_session(conn: &mut XmlConnection, t: Duration) -> Result<(), Con
         ));
     }
     Ok(())
+}
+
+/// Asks the server to resume an earlier session (XEP-0198 section 5).
+async fn resume(
+    conn: &mut XmlConnection,
+    request: &ResumeRequest,
+    t: Duration,
+) -> Result<Resumption, ConnectError> {
+    let element = Element::builder("resume", ns::SM)
+        .attr(rxml::xml_ncname!("h").into(), request.h.to_string())
+        .attr(rxml::xml_ncname!("previd").into(), request.previd.as_str())
+        .build();
+    conn.send_element(&element).await?;
+    let answer = conn.next_element(t, "stream resumption").await?;
+    let h = answer.attr("h").and_then(|h| h.parse::<u32>().ok());
+    if answer.is("resumed", ns::SM) {
+        let Some(h) = h else {
+            return Err(ConnectError::Protocol("<resumed/> without a valid h".into()));
+        };
+        if answer.attr("previd") != Some(request.previd.as_str()) {
+            return Err(ConnectError::Protocol(
+                "<resumed/> names another session".into(),
+            ));
+        }
+        Ok(Resumption::Resumed { h })
+    } else if answer.is("failed", ns::SM) {
+        let condition = answer
+            .children()
+            .next()
+            .map(|c| c.name().to_string())
+            .unwrap_or_else(|| "undefined-condition".into());
+        tracing::info!(%condition, ?h, "the server refused to resume the session");
+        Ok(Resumption::Refused { h, condition })
+    } else {
+        Err(ConnectError::Protocol(format!(
+            "unexpected <{}/> while resuming",
+            answer.name()
+        )))
+    }
 }
 
 async fn enable_stream_management(

@@ -3,10 +3,16 @@
 //! connections, and reports everything else as events. Nothing here blocks on the network from
 //! the caller's side: sends are queued, IQs have deadlines, and the end of the session is always
 //! reported with its reason.
+//!
+//! With resumable stream management the session outlives its connection: when the connection
+//! drops, the session is suspended (`SessionEvent::Interrupted`) with its counters, the text of
+//! every unacknowledged stanza and its pending IQs; `Suspended::resume` continues it on a new
+//! connection, resending exactly the unacknowledged tail, and `Suspended::abandon` ends it.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use jid::Jid;
@@ -21,7 +27,7 @@ use xmpp_parsers::stanza_error::StanzaError;
 
 use crate::connection::{READ_CHUNK, XmlConnection, log_received, log_wire, stream_error};
 use crate::error::ConnectError;
-use crate::negotiate::SessionInfo;
+use crate::negotiate::{ResumeRequest, SessionInfo};
 use crate::ns;
 use crate::xml::{self, StreamEvent, XmlError};
 
@@ -83,6 +89,13 @@ pub enum SessionEvent {
     Dropped {
         reason: String,
     },
+    /// The connection dropped but the server keeps the session for resumption: the handle
+    /// refuses new work until `Suspended::resume` continues the session (this event stream
+    /// then goes on) or `Suspended::abandon` ends it (the stream then ends without `Closed`).
+    Interrupted {
+        reason: Disconnect,
+        session: Box<Suspended>,
+    },
     Closed(Disconnect),
 }
 
@@ -132,15 +145,31 @@ enum Command {
 #[derive(Clone)]
 pub struct SessionHandle {
     commands: mpsc::UnboundedSender<Command>,
-    info: Arc<SessionInfo>,
+    /// Replaced when the session resumes on a new connection.
+    info: Arc<Mutex<Arc<SessionInfo>>>,
+    /// Set while the session is suspended (between `Interrupted` and resume or abandon).
+    interrupted: Arc<AtomicBool>,
     max_stanza_bytes: usize,
     iq_timeout: Duration,
     next_id: Arc<AtomicU64>,
 }
 
 impl SessionHandle {
-    pub fn info(&self) -> &SessionInfo {
-        &self.info
+    /// What was negotiated on the session's current (or last) connection.
+    pub fn info(&self) -> Arc<SessionInfo> {
+        self.info.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Whether `other` is a handle to this same session.
+    pub fn same_session(&self, other: &SessionHandle) -> bool {
+        self.commands.same_channel(&other.commands)
+    }
+
+    fn queue(&self, command: Command) -> Result<(), SendError> {
+        if self.interrupted.load(Ordering::SeqCst) {
+            return Err(SendError::Closed);
+        }
+        self.commands.send(command).map_err(|_| SendError::Closed)
     }
 
     fn serialise(&self, element: &Element) -> Result<String, SendError> {
@@ -158,17 +187,13 @@ impl SessionHandle {
     /// Queues a stanza. With `tag`, an `Acked` event names it once the server has it.
     pub fn send(&self, stanza: &Element, tag: Option<u64>) -> Result<(), SendError> {
         let text = self.serialise(stanza)?;
-        self.commands
-            .send(Command::Stanza { text, tag })
-            .map_err(|_| SendError::Closed)
+        self.queue(Command::Stanza { text, tag })
     }
 
     /// Queues a top-level element that is not a stanza (client state indication, ...).
     pub fn send_nonza(&self, element: &Element) -> Result<(), SendError> {
         let text = self.serialise(element)?;
-        self.commands
-            .send(Command::Nonza { text })
-            .map_err(|_| SendError::Closed)
+        self.queue(Command::Nonza { text })
     }
 
     /// A fresh id for a stanza.
@@ -198,15 +223,13 @@ impl SessionHandle {
         };
         let text = self.serialise(&Element::from(iq))?;
         let (reply, answer) = oneshot::channel();
-        self.commands
-            .send(Command::Iq {
-                id,
-                text,
-                to,
-                timeout,
-                reply,
-            })
-            .map_err(|_| SendError::Closed)?;
+        self.queue(Command::Iq {
+            id,
+            text,
+            to,
+            timeout,
+            reply,
+        })?;
         answer.await.unwrap_or(Err(IqError::Disconnected))
     }
 
@@ -218,8 +241,9 @@ impl SessionHandle {
         }
     }
 
+    /// Closed for good, or suspended until a resumption.
     pub fn is_closed(&self) -> bool {
-        self.commands.is_closed()
+        self.commands.is_closed() || self.interrupted.load(Ordering::SeqCst)
     }
 }
 
@@ -231,18 +255,27 @@ pub fn start(
 ) -> (SessionHandle, mpsc::UnboundedReceiver<SessionEvent>) {
     let (commands, command_rx) = mpsc::unbounded_channel();
     let (events, event_rx) = mpsc::unbounded_channel();
-    let info = Arc::new(info);
+    let own = info.bound_jid.clone();
+    let stream_management = info.stream_management.clone();
+    let info = Arc::new(Mutex::new(Arc::new(info)));
+    let interrupted = Arc::new(AtomicBool::new(false));
     let handle = SessionHandle {
         commands,
         info: info.clone(),
+        interrupted: interrupted.clone(),
         max_stanza_bytes: conn.limits.max_stanza_bytes,
         iq_timeout: config.iq_timeout,
         next_id: Arc::new(AtomicU64::new(1)),
     };
     let driver = Driver {
         conn,
-        own: info.bound_jid.clone(),
-        sm_enabled: info.stream_management.is_some(),
+        own,
+        sm_enabled: stream_management.is_some(),
+        resumable: stream_management
+            .as_ref()
+            .and_then(|sm| sm.id.clone().filter(|_| sm.resume)),
+        info,
+        interrupted,
         config,
         events,
         inbound: 0,
@@ -258,6 +291,66 @@ pub fn start(
     (handle, event_rx)
 }
 
+/// A session whose connection dropped, waiting to be resumed on a new one (XEP-0198).
+pub struct Suspended {
+    driver: Driver,
+    commands: mpsc::UnboundedReceiver<Command>,
+}
+
+impl std::fmt::Debug for Suspended {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Suspended")
+            .field("inbound", &self.driver.inbound)
+            .field("outbound", &self.driver.outbound)
+            .field("unacked", &self.driver.unacked.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Suspended {
+    /// What to ask the server for: the previous session id and what we received of it.
+    pub fn request(&self) -> Option<ResumeRequest> {
+        let info = self.driver.info.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        Some(ResumeRequest {
+            previd: self.driver.resumable.clone()?,
+            h: self.driver.inbound,
+            bound_jid: info.bound_jid.clone(),
+            stream_management: info.stream_management.clone()?,
+        })
+    }
+
+    /// Stanzas sent and not yet acknowledged.
+    pub fn unacknowledged(&self) -> usize {
+        self.driver.unacked.len()
+    }
+
+    /// Continues the session on `conn`, which the server resumed with `<resumed h='h'/>`. The
+    /// handle works again and the event stream goes on. Needs a tokio runtime.
+    pub fn resume(self, conn: XmlConnection, info: SessionInfo, h: u32) {
+        let Suspended {
+            mut driver,
+            commands,
+        } = self;
+        *driver.info.lock().unwrap_or_else(|p| p.into_inner()) = Arc::new(info);
+        driver.conn = conn;
+        driver.last_heard = Instant::now();
+        driver.probe_sent = None;
+        driver.interrupted.store(false, Ordering::SeqCst);
+        tokio::spawn(driver.run_resumed(commands, h));
+    }
+
+    /// Ends the session (the server refused to resume it, or we stop). Returns the tags of the
+    /// stanzas `h` (from the server's `<failed h='..'/>`) acknowledges; the rest never reached
+    /// the server for all we know. Pending IQs fail; the event stream ends.
+    pub fn abandon(mut self, h: Option<u32>) -> Vec<u64> {
+        let tags = h.map(|h| self.driver.settle(h)).unwrap_or_default();
+        for (_, p) in self.driver.pending_iqs.drain() {
+            let _ = p.reply.send(Err(IqError::Disconnected));
+        }
+        tags
+    }
+}
+
 struct PendingIq {
     to: Option<Jid>,
     timeout: Duration,
@@ -265,18 +358,30 @@ struct PendingIq {
     reply: oneshot::Sender<Result<Option<Element>, IqError>>,
 }
 
+/// A sent stanza the server has not acknowledged yet.
+struct Unacked {
+    seq: u32,
+    tag: Option<u64>,
+    /// Kept for a resend after resumption (only when the session is resumable).
+    text: Option<String>,
+}
+
 struct Driver {
     conn: XmlConnection,
     own: jid::FullJid,
     sm_enabled: bool,
+    /// The stream-management id when the server allows resuming this session.
+    resumable: Option<String>,
+    info: Arc<Mutex<Arc<SessionInfo>>>,
+    interrupted: Arc<AtomicBool>,
     config: SessionConfig,
     events: mpsc::UnboundedSender<SessionEvent>,
     /// Stanzas received, modulo 2^32 (XEP-0198 `h`).
     inbound: u32,
     /// Stanzas sent, modulo 2^32.
     outbound: u32,
-    /// Sent stanzas not yet acknowledged: (sequence number, tag).
-    unacked: VecDeque<(u32, Option<u64>)>,
+    /// Sent stanzas not yet acknowledged, oldest first.
+    unacked: VecDeque<Unacked>,
     pending_iqs: HashMap<String, PendingIq>,
     last_heard: Instant,
     probe_sent: Option<Instant>,
@@ -297,14 +402,16 @@ impl Driver {
         // `<enabled/>`) were parsed then; they belong to the session.
         let early: Vec<StreamEvent> = self.conn.pending.drain(..).collect();
         if let Flow::Stop(reason) = self.on_events(early).await {
-            self.finish(reason).await;
+            self.finish(reason, commands).await;
             return;
         }
         let reason = loop {
             let next_deadline = self.next_deadline();
             let flow = tokio::select! {
                 read = self.conn.stream.read(&mut buf) => match read {
-                    Ok(0) => Flow::Stop(Disconnect::ServerClosed),
+                    Ok(0) => Flow::Stop(Disconnect::Error(ConnectError::Io(
+                        "the connection was closed without ending the stream".into(),
+                    ))),
                     Ok(n) => self.on_bytes(buf.get(..n).unwrap_or_default()).await,
                     Err(e) => Flow::Stop(Disconnect::Error(ConnectError::Io(e.to_string()))),
                 },
@@ -318,7 +425,29 @@ impl Driver {
                 break reason;
             }
         };
-        self.finish(reason).await;
+        self.finish(reason, commands).await;
+    }
+
+    /// Continues on a resumed connection: what `h` acknowledges is settled, the rest of the
+    /// unacknowledged tail goes out again, in order, with its original sequence numbers.
+    async fn run_resumed(mut self, commands: mpsc::UnboundedReceiver<Command>, h: u32) {
+        self.ack_up_to(h);
+        let mut tail: String = self
+            .unacked
+            .iter()
+            .filter_map(|u| u.text.as_deref())
+            .collect();
+        let resent = self.unacked.len();
+        if resent > 0 {
+            tail.push_str("<r xmlns='urn:xmpp:sm:3'/>");
+            self.since_ack_request = 0;
+            tracing::debug!(resent, "resending the unacknowledged tail");
+            if let Err(e) = self.write(&tail).await.and(self.flush().await) {
+                self.finish(Disconnect::Error(e), commands).await;
+                return;
+            }
+        }
+        self.run(commands).await;
     }
 
     fn next_deadline(&self) -> Instant {
@@ -343,12 +472,16 @@ impl Driver {
         Ok(())
     }
 
-    fn count_outbound(&mut self, tag: Option<u64>) {
+    fn count_outbound(&mut self, tag: Option<u64>, text: &str) {
         self.outbound = self.outbound.wrapping_add(1);
         self.since_ack_request = self.since_ack_request.saturating_add(1);
         // Without stream management only tagged stanzas wait for the ping-based ack.
         if self.sm_enabled || tag.is_some() {
-            self.unacked.push_back((self.outbound, tag));
+            self.unacked.push_back(Unacked {
+                seq: self.outbound,
+                tag,
+                text: self.resumable.as_ref().map(|_| text.to_string()),
+            });
         }
     }
 
@@ -367,7 +500,7 @@ impl Driver {
         while let Some(cmd) = next.take() {
             match cmd {
                 Command::Stanza { text, tag } => {
-                    self.count_outbound(tag);
+                    self.count_outbound(tag, &text);
                     wrote_stanza = true;
                     batch.push_str(&text);
                     self.request_ack_after(ACK_REQUEST_EVERY, &mut batch);
@@ -380,7 +513,7 @@ impl Driver {
                     timeout,
                     reply,
                 } => {
-                    self.count_outbound(None);
+                    self.count_outbound(None, &text);
                     wrote_stanza = true;
                     let deadline = Instant::now() + timeout;
                     self.pending_iqs.insert(
@@ -412,14 +545,15 @@ impl Driver {
                 // The end of a burst: whatever is not covered yet gets its request now.
                 self.request_ack_after(1, &mut batch);
                 None
-            } else if self.unacked.iter().any(|(_, tag)| tag.is_some()) {
+            } else if self.unacked.iter().any(|u| u.tag.is_some()) {
                 // No stream management: the server handles our stanzas in order, so its answer
                 // to a ping sent after them acknowledges them all.
                 let upto = self.outbound;
-                self.count_outbound(None);
-                Some(format!(
+                let ping = format!(
                     "<iq xmlns='jabber:client' type='get' id='{ACK_PING_PREFIX}{upto}'><ping xmlns='urn:xmpp:ping'/></iq>"
-                ))
+                );
+                self.count_outbound(None, &ping);
+                Some(ping)
             } else {
                 None
             };
@@ -502,11 +636,12 @@ impl Driver {
                     "<r xmlns='urn:xmpp:sm:3'/>".to_string()
                 } else {
                     self.ping_seq += 1;
-                    self.count_outbound(None);
-                    format!(
+                    let ping = format!(
                         "<iq xmlns='jabber:client' type='get' id='linnet-ping-{}'><ping xmlns='urn:xmpp:ping'/></iq>",
                         self.ping_seq
-                    )
+                    );
+                    self.count_outbound(None, &ping);
+                    ping
                 };
                 if let Err(e) = self.write(&probe).await.and(self.flush().await) {
                     return Flow::Stop(Disconnect::Error(e));
@@ -610,21 +745,29 @@ impl Driver {
 
     /// Everything sent up to sequence number `h` reached the server.
     fn ack_up_to(&mut self, h: u32) {
-        let mut tags = Vec::new();
-        // Sequence numbers wrap at 2^32: a stanza is acknowledged when it is not "after" h.
-        while let Some(&(seq, tag)) = self.unacked.front() {
-            if h.wrapping_sub(seq) < (1 << 31) {
-                self.unacked.pop_front();
-                if let Some(tag) = tag {
-                    tags.push(tag);
-                }
-            } else {
-                break;
-            }
-        }
+        let tags = self.settle(h);
         if !tags.is_empty() {
             self.emit(SessionEvent::Acked(tags));
         }
+    }
+
+    /// Drops what `h` acknowledges from the unacknowledged queue; returns the tags dropped.
+    fn settle(&mut self, h: u32) -> Vec<u64> {
+        if h.wrapping_sub(self.outbound) != 0 && h.wrapping_sub(self.outbound) < (1 << 31) {
+            // The server claims more than we ever sent: everything we sent is covered.
+            tracing::warn!(h, sent = self.outbound, "ack beyond what was sent");
+        }
+        let mut tags = Vec::new();
+        // Sequence numbers wrap at 2^32: a stanza is acknowledged when it is not "after" h.
+        while let Some(front) = self.unacked.front() {
+            if h.wrapping_sub(front.seq) >= (1 << 31) {
+                break;
+            }
+            if let Some(tag) = self.unacked.pop_front().and_then(|u| u.tag) {
+                tags.push(tag);
+            }
+        }
+        tags
     }
 
     async fn on_iq(&mut self, e: Element) -> Flow {
@@ -699,7 +842,7 @@ impl Driver {
                     Ok(t) => t,
                     Err(err) => return Flow::Stop(Disconnect::Error(ConnectError::Xml(err))),
                 };
-                self.count_outbound(None);
+                self.count_outbound(None, &text);
                 if let Err(err) = self.write(&text).await.and(self.flush().await) {
                     return Flow::Stop(Disconnect::Error(err));
                 }
@@ -732,7 +875,29 @@ impl Driver {
         let _ = self.events.send(event);
     }
 
-    async fn finish(mut self, reason: Disconnect) {
+    /// Whether the server would let us resume after losing the connection this way.
+    fn can_resume_after(&self, reason: &Disconnect) -> bool {
+        self.resumable.is_some()
+            && matches!(
+                reason,
+                Disconnect::Dead | Disconnect::Error(ConnectError::Io(_))
+            )
+    }
+
+    async fn finish(mut self, reason: Disconnect, commands: mpsc::UnboundedReceiver<Command>) {
+        if self.can_resume_after(&reason) {
+            tracing::debug!(?reason, unacked = self.unacked.len(), "session suspended");
+            self.interrupted.store(true, Ordering::SeqCst);
+            let _ = self.conn.stream.shutdown().await;
+            let events = self.events.clone();
+            let session = Box::new(Suspended {
+                driver: self,
+                commands,
+            });
+            let _ = events.send(SessionEvent::Interrupted { reason, session });
+            return;
+        }
+        drop(commands);
         tracing::debug!(?reason, "session ended");
         if matches!(reason, Disconnect::Error(ConnectError::Xml(_))) {
             let _ = self.write("<stream:error><not-well-formed xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></stream:stream>").await;
