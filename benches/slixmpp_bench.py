@@ -12,6 +12,11 @@ Same three figures as benches/src/main.rs, doing the same work:
 - burst: N messages to an offline account with xep_0198 enabled (its default ack-request window,
   plus one ack request queued after the last message),
   until 'stanza_acked' has fired for all N.
+- reconnect: through a loopback TCP proxy (asyncio, below) that cuts the connection while new
+  ones are refused; timed from the network's return (new connections allowed, connect() called,
+  as an app's network callback would) until the server acknowledged a message sent as soon as
+  the session is back: with xep_0198 resumption ('session_resumed'), and without (a new session:
+  roster, carbons and presence as in connect, then the message).
 
 Messages carry the same payloads as Linnet's: origin-id, receipt request, markable, chat state.
 Prints one JSON object on stdout; progress on stderr. `--timeline N`: N connects with slixmpp's
@@ -255,6 +260,100 @@ async def bench_burst(server, alice, sink, n):
     return v
 
 
+class CutProxy:
+    """A loopback TCP proxy that can cut every current connection and refuse new ones."""
+
+    def __init__(self, host, port):
+        self.upstream = (host, port)
+        self.refuse = False
+        self.links = set()
+
+    async def start(self):
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    async def _serve(self, reader, writer):
+        if self.refuse:
+            writer.close()
+            return
+        up_reader, up_writer = await asyncio.open_connection(*self.upstream)
+        link = (writer, up_writer)
+        self.links.add(link)
+
+        async def pipe(r, w):
+            try:
+                while data := await r.read(65536):
+                    w.write(data)
+                    await w.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                w.close()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+        self.links.discard(link)
+
+    def cut(self):
+        for a, b in list(self.links):
+            for w in (a, b):
+                w.transport.abort()
+        self.links.clear()
+
+
+async def bench_reconnect(server, alice, sink, resume, warmup, runs):
+    proxy = CutProxy(server["host"], server["port"])
+    await proxy.start()
+    via = dict(server, host="127.0.0.1", port=proxy.port)
+    x, _, _ = await connect_ready(via, alice)
+    sm = x.plugin["xep_0198"]
+    sm.allow_resume = resume
+    loop = asyncio.get_running_loop()
+    waiting = {}
+
+    def acked(stanza):
+        fut = waiting.pop(stanza["id"], None) if isinstance(stanza, slixmpp.Message) else None
+        if fut and not fut.done():
+            fut.set_result(time.perf_counter())
+
+    x.add_event_handler("stanza_acked", acked)
+    samples = []
+    for i in range(warmup + runs):
+        gone = loop.create_future()
+        back = loop.create_future()
+        x.add_event_handler("disconnected", lambda _e, f=gone: f.done() or f.set_result(None), disposable=True)
+        proxy.refuse = True
+        proxy.cut()
+        await asyncio.wait_for(gone, 10)
+
+        async def session_start(_event, f=back):
+            await x.get_roster()
+            await x.plugin["xep_0280"].enable()
+            x.send_presence()
+            f.done() or f.set_result(None)
+
+        if resume:
+            x.add_event_handler("session_resumed", lambda _e, f=back: f.done() or f.set_result(None), disposable=True)
+        else:
+            x.add_event_handler("session_start", session_start, disposable=True)
+        t0 = time.perf_counter()
+        proxy.refuse = False
+        x.connect(via["host"], via["port"])
+        await asyncio.wait_for(back, 20)
+        m = chat_message(x, sink["jid"], f"queued while offline {i}")
+        done = loop.create_future()
+        waiting[m["id"]] = done
+        m.send()
+        x.send(str(RequestAck(x)), use_filters=False)
+        t1 = await asyncio.wait_for(done, 20)
+        if i >= warmup:
+            samples.append(ms(t1 - t0))
+    await disconnect(x)
+    v = summary(samples)
+    v["warmup"] = warmup
+    log(f"slixmpp reconnect ({'resume' if resume else 'full'}): median {v['median_ms']:.2f} ms")
+    return v
+
+
 class Marks(logging.Handler):
     def __init__(self):
         super().__init__(logging.DEBUG)
@@ -392,6 +491,9 @@ async def main():
             out["connect"] = await bench_connect(server, accounts["connect"], args.warmup, args.runs)
         if "rtt" in only:
             out["rtt"] = await bench_rtt(server, accounts["alice"], accounts["bob"], args.warmup, args.runs)
+        if "reconnect" in only:
+            out["reconnect_resume"] = await bench_reconnect(server, accounts["alice"], accounts["sink"], True, args.warmup, args.runs)
+            out["reconnect_full"] = await bench_reconnect(server, accounts["alice"], accounts["sink"], False, args.warmup, args.runs)
         if "burst" in only:
             out["burst"] = await bench_burst(server, accounts["alice"], accounts["sink"], args.messages)
     print(json.dumps(out))

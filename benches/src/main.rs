@@ -11,6 +11,12 @@
 //!   receipt by itself, until alice's client emits `MessageState::Delivered` for that message.
 //! - `burst`: `send_message` N times to an offline account, then until every one of them is
 //!   `MessageState::Acked` (XEP-0198 acks from the server).
+//! - `reconnect`: the client reaches the server through a fault proxy; each run cuts the
+//!   connection while new connections are refused, queues a message while offline, then lets
+//!   the network return and signals it (`Client::hint_reconnect`, as a platform's network
+//!   monitor does): timed from the network's return until the server acknowledged the queued
+//!   message. Once with XEP-0198 resumption (`reconnect_resume`), once without
+//!   (`reconnect_full`: login, bind, roster, carbons, presence, then the outbox).
 //!
 //! Output: one JSON object on stdout (raw samples and CPU times); progress on stderr.
 //!
@@ -31,7 +37,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use linnet_sdk::store::Subscription;
-use linnet_sdk::{AccountSettings, Client, ClientEvent, Linnet, MessageState, Secret};
+use linnet_sdk::{
+    AccountSettings, Client, ClientConfig, ClientEvent, ConnectionState, Linnet, MessageState,
+    Secret,
+};
+use linnet_tests::fault_proxy::FaultProxy;
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
@@ -61,7 +71,7 @@ struct Args {
 fn usage() -> ! {
     eprintln!(
         "usage: linnet-bench --accounts FILE [--runs 50] [--warmup 3] [--messages 1000] \
-         [--only connect,rtt,burst,arrival] [--timeline N]\n\
+         [--only connect,rtt,burst,arrival,reconnect] [--timeline N]\n\
          FILE: {{\"server\": \"prosody\", \"connect\": {{\"jid\":..,\"password\":..}}, \"alice\": .., \"bob\": .., \"sink\": ..}}"
     );
     std::process::exit(2)
@@ -209,6 +219,75 @@ impl Bench {
             _linnet: linnet,
         }
     }
+}
+
+/// 5. Reconnect: network back to the queued message acknowledged, through a fault proxy.
+async fn bench_reconnect(
+    b: &mut Bench,
+    alice: &Account,
+    sink: &Account,
+    resume: bool,
+    warmup: usize,
+    runs: usize,
+) -> Value {
+    let upstream = format!("{}:{}", b.server.host, b.server.port)
+        .parse()
+        .unwrap();
+    let proxy = FaultProxy::start(upstream).await;
+    let dir = b.fresh_dir();
+    let linnet = Linnet::open(&dir).unwrap().with_config(ClientConfig {
+        resume_sessions: resume,
+        ..ClientConfig::default()
+    });
+    let settings = AccountSettings {
+        server: Some((proxy.addr().ip().to_string(), proxy.addr().port())),
+        ..b.settings()
+    };
+    linnet
+        .add_account(&alice.jid, Secret::from(alice.password.as_str()), settings)
+        .unwrap();
+    let client = linnet.client(Some(&alice.jid)).unwrap();
+    client.start().await.unwrap();
+    let mut samples = Vec::with_capacity(runs);
+    for i in 0..warmup + runs {
+        proxy.refuse_new(true);
+        proxy.cut();
+        while client.connection_state() == ConnectionState::Online {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        let id = client
+            .send_message(&sink.jid, &format!("queued while offline {i}"))
+            .unwrap();
+        let t0 = Instant::now();
+        proxy.refuse_new(false);
+        client.hint_reconnect();
+        let m = client
+            .wait_for_state(id, MessageState::Acked, Duration::from_secs(20))
+            .await
+            .unwrap();
+        let dt = t0.elapsed();
+        assert_eq!(m.state, MessageState::Acked, "{:?}", m.failure_reason);
+        if i >= warmup {
+            samples.push(millis(dt));
+        }
+    }
+    let stats = client.connection_stats();
+    client.stop().await;
+    if resume {
+        assert!(stats.resumes as usize >= warmup + runs, "{stats:?}");
+    } else {
+        assert_eq!(stats.resumes, 0, "{stats:?}");
+    }
+    let mut v = summary(&samples);
+    v["warmup"] = json!(warmup);
+    v["resumes"] = json!(stats.resumes);
+    v["fresh_sessions"] = json!(stats.fresh_sessions);
+    eprintln!(
+        "linnet reconnect ({}): median {:.2} ms",
+        if resume { "resume" } else { "full" },
+        v["median_ms"].as_f64().unwrap_or(f64::NAN)
+    );
+    v
 }
 
 fn millis(d: Duration) -> f64 {
@@ -808,6 +887,19 @@ fn main() {
                 args.runs,
             )
             .await;
+        }
+        if args.only.iter().any(|o| o == "reconnect") {
+            for (key, resume) in [("reconnect_resume", true), ("reconnect_full", false)] {
+                out[key] = bench_reconnect(
+                    &mut b,
+                    &account(&accounts, "alice"),
+                    &account(&accounts, "sink"),
+                    resume,
+                    args.warmup,
+                    args.runs,
+                )
+                .await;
+            }
         }
         if args.only.iter().any(|o| o == "burst") {
             out["burst"] = bench_burst(

@@ -47,6 +47,13 @@ pub fn state_dir() -> PathBuf {
 /// The server named `name` ("prosody" or "ejabberd"). Panics with a clear message when the
 /// servers are not running: integration tests need `make test` (or `tests/servers/servers.sh start`).
 pub fn server(name: &'static str) -> TestServer {
+    // `RUST_LOG=linnet_sdk=debug cargo nextest run ... --no-capture` shows a test's logs.
+    if std::env::var_os("RUST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
+    }
     let path = state_dir().join("servers.json");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!(

@@ -35,11 +35,24 @@ const PREF_SEND_TYPING: &str = "pref.send_typing";
 const PREF_SEND_READ_MARKERS: &str = "pref.send_read_markers";
 
 /// Tunables of a client.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ClientConfig {
     pub session: SessionConfig,
     /// Overrides the negotiation step timeout (default 20 s).
     pub step_timeout: Option<Duration>,
+    /// Resume a dropped session (XEP-0198) instead of starting a new one (default true; off
+    /// only to measure or test the full reconnect).
+    pub resume_sessions: bool,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        Self {
+            session: SessionConfig::default(),
+            step_timeout: None,
+            resume_sessions: true,
+        }
+    }
 }
 
 /// Per-account preferences (stored; a settings screen edits them).
@@ -170,6 +183,8 @@ struct Inner {
     supervisor: Mutex<Option<tokio::task::JoinHandle<()>>>,
     /// The session whose connection dropped, kept for resumption by the next attempt.
     suspended: Mutex<Option<Suspended>>,
+    /// Held while the outbox is flushed.
+    flushing: Mutex<()>,
     /// When the last session was lost (Unix ms), until a new one reports the gap.
     lost_at: Mutex<Option<i64>>,
     stats: StatsCounters,
@@ -221,6 +236,7 @@ impl Client {
                 wake: Arc::new(Notify::new()),
                 supervisor: Mutex::new(None),
                 suspended: Mutex::new(None),
+                flushing: Mutex::new(()),
                 lost_at: Mutex::new(None),
                 stats: StatsCounters::default(),
             }),
@@ -380,17 +396,11 @@ impl Client {
                 Ok(())
             }
             Ok(Established::Fresh) => {
-                self.inner.stats.fresh_sessions.fetch_add(1, Ordering::Relaxed);
+                self.inner
+                    .stats
+                    .fresh_sessions
+                    .fetch_add(1, Ordering::Relaxed);
                 self.set_state(ConnectionState::Online);
-                // A new session: what the last one never confirmed goes out again; receivers
-                // deduplicate on origin-id and body.
-                let requeued = self
-                    .inner
-                    .store
-                    .requeue_unacknowledged(self.inner.account.id)?;
-                if requeued > 0 {
-                    tracing::info!(requeued, "resending messages the server never acknowledged");
-                }
                 self.flush_outbox();
                 if let Some(since_ms) = lock(&self.inner.lost_at).take() {
                     self.emit(ClientEvent::HistoryGap { since_ms });
@@ -433,7 +443,12 @@ impl Client {
         if let Some(t) = inner.config.step_timeout {
             opts.step_timeout = t;
         }
-        let suspended = lock(&inner.suspended).take();
+        let mut suspended = lock(&inner.suspended).take();
+        if !inner.config.resume_sessions
+            && let Some(old) = suspended.take()
+        {
+            let _ = old.abandon(None);
+        }
         opts.resume = suspended.as_ref().and_then(Suspended::request);
         let connector = self.connector();
         let (conn, info) = match negotiate::connect(connector.as_ref(), &creds, &opts).await {
@@ -468,6 +483,13 @@ impl Client {
                     let _ = old.abandon(None);
                 }
             }
+        }
+        // A new session: what the last one never confirmed goes out again (receivers
+        // deduplicate on origin-id and body). Before the session is published, so that
+        // nothing sent on it can be mistaken for unconfirmed, and these go out first.
+        let requeued = inner.store.requeue_unacknowledged(account.id)?;
+        if requeued > 0 {
+            tracing::info!(requeued, "resending messages the server never acknowledged");
         }
         tracing::info!(jid = %info.bound_jid, tls = info.tls.version_name(), mechanism = info.mechanism.name(), "connected");
         let (handle, events) = session::start(conn, info, inner.config.session.clone());
@@ -513,22 +535,31 @@ impl Client {
         Ok(())
     }
 
-    /// Sends every queued message, oldest first.
+    /// Sends every queued message, oldest first. One flush at a time, so that messages leave
+    /// in the order they were written, whoever triggers the flush.
     fn flush_outbox(&self) {
-        let Some(handle) = self.session() else { return };
-        let pending = match self.inner.store.pending_outbox(self.inner.account.id) {
-            Ok(p) => p,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot read the outbox");
-                return;
-            }
+        if let Err(e) = self.flush_outbox_reporting(None) {
+            tracing::warn!(error = %e, "cannot flush the outbox");
+        }
+    }
+
+    /// `flush_outbox`, returning the local refusal of message `watched` (too large, ...).
+    fn flush_outbox_reporting(&self, watched: Option<i64>) -> Result<(), LinnetError> {
+        let _in_order = lock(&self.inner.flushing);
+        let Some(handle) = self.session() else {
+            return Ok(());
         };
-        for m in pending {
+        let mut refusal = Ok(());
+        for m in self.inner.store.pending_outbox(self.inner.account.id)? {
             // A refused message is marked failed (with its reason) and the rest still go out.
             if let Err(e) = self.transmit(&handle, &m) {
                 tracing::debug!(id = m.id, error = %e, "outbox message refused");
+                if Some(m.id) == watched {
+                    refusal = Err(e);
+                }
             }
         }
+        refusal
     }
 
     /// Sends one outbox message. A local refusal (too large, invalid address) marks it failed
@@ -597,9 +628,8 @@ impl Client {
         })?;
         // The local echo: a UI shows the message at once, then follows its state.
         self.emit(ClientEvent::Message(Box::new(message.clone())));
-        if let Some(handle) = self.session() {
-            self.transmit(&handle, &message)?;
-        }
+        // Through the outbox: anything older still queued (after a reconnect) goes first.
+        self.flush_outbox_reporting(Some(id))?;
         Ok(id)
     }
 

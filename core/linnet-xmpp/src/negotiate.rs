@@ -227,7 +227,10 @@ pub async fn connect(
         };
         if let Resumption::Resumed { .. } = resumption {
             let sm = Some(request.stream_management.clone());
-            return Ok((conn, session_info(request.bound_jid.clone(), sm, resumption)));
+            return Ok((
+                conn,
+                session_info(request.bound_jid.clone(), sm, resumption),
+            ));
         }
     }
     let bound_jid = bind(&mut conn, &opts.resource, t).await?;
@@ -512,7 +515,9 @@ async fn resume(
     let h = answer.attr("h").and_then(|h| h.parse::<u32>().ok());
     if answer.is("resumed", ns::SM) {
         let Some(h) = h else {
-            return Err(ConnectError::Protocol("<resumed/> without a valid h".into()));
+            return Err(ConnectError::Protocol(
+                "<resumed/> without a valid h".into(),
+            ));
         };
         if answer.attr("previd") != Some(request.previd.as_str()) {
             return Err(ConnectError::Protocol(

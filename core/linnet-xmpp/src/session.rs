@@ -310,7 +310,12 @@ impl std::fmt::Debug for Suspended {
 impl Suspended {
     /// What to ask the server for: the previous session id and what we received of it.
     pub fn request(&self) -> Option<ResumeRequest> {
-        let info = self.driver.info.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let info = self
+            .driver
+            .info
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         Some(ResumeRequest {
             previd: self.driver.resumable.clone()?,
             h: self.driver.inbound,

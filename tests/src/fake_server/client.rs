@@ -21,6 +21,7 @@ pub fn fast_config() -> ClientConfig {
             iq_timeout: Duration::from_secs(5),
         },
         step_timeout: Some(Duration::from_secs(5)),
+        ..ClientConfig::default()
     }
 }
 
