@@ -536,3 +536,40 @@ async fn unacknowledged_message_is_sent_again_after_the_connection_is_cut() {
     c.client.disconnect().await;
     server.finish().await;
 }
+
+/// A message that arrives just before the connection drops is stored: the client counted it
+/// for stream management (so the server will not resend it), and the end of the connection
+/// must not make the SDK skip the events already received. Both when the session can be
+/// resumed and when it cannot.
+async fn message_right_before_the_drop_case(resumable: bool) {
+    let server = FakeServer::new(move |mut s: ServerConn| async move {
+        if resumable {
+            s.login_with_sm().await;
+        } else {
+            s.login().await;
+        }
+        s.serve_session_basics().await;
+        let me = s.full_jid();
+        // In one write with the end of the connection.
+        s.send(&format!(
+            "<message from='bob@fake.test/x' to='{me}' type='chat' id='last'><body>last words</body></message>"
+        ))
+        .await;
+    });
+    let mut c = FakeClient::connected(&server).await;
+    c.wait_disconnected(5 * SECOND).await;
+    let stored = c.all_messages();
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    assert_eq!(stored[0].body, "last words");
+    server.finish().await;
+}
+
+#[tokio::test]
+async fn message_right_before_a_drop_is_stored_with_stream_management() {
+    message_right_before_the_drop_case(true).await;
+}
+
+#[tokio::test]
+async fn message_right_before_a_drop_is_stored_without_stream_management() {
+    message_right_before_the_drop_case(false).await;
+}

@@ -94,22 +94,22 @@ struct Tally {
     received: usize,
     lost: usize,
     duplicated: usize,
-    /// Shown after a message that was sent later, in the receiver's timeline (the store's
-    /// order: the server's timestamp, then arrival). Must be 0.
+    /// Stored after a message that was sent later (the order the receiver's store took them
+    /// in, against the send order). Must be 0.
     out_of_order: usize,
-    /// Arrived after a message that was sent later (a server may deliver a resumed session's
-    /// resent tail after newer messages; the timeline still shows them in order).
-    arrived_out_of_order: usize,
 }
 
 /// How many of `indices` (positions in the send order) come after a later-sent one.
-fn disorder(what: &str, sent: &[String], indices: impl Iterator<Item = usize>) -> usize {
+/// With `print`, names each offender.
+fn disorder(print: Option<&str>, sent: &[String], indices: impl Iterator<Item = usize>) -> usize {
     let mut latest = None;
     let mut count = 0;
     for i in indices {
         if let Some(l) = latest.filter(|&l| i < l) {
             count += 1;
-            eprintln!("faults: {what}: {:?} after {:?}", sent[i], sent[l]);
+            if let Some(what) = print {
+                eprintln!("faults: {what}: {:?} stored after {:?}", sent[i], sent[l]);
+            }
         }
         latest = latest.max(Some(i));
     }
@@ -123,41 +123,40 @@ async fn tally(what: &str, receiver: &mut TestClient, from: &str, sent: &[String
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let mut stored = receiver.client.history(from, 10_000, None).unwrap();
-        // The timeline's order, oldest first.
-        stored.reverse();
-        let positions: Vec<(i64, usize)> = stored
+        // The order the store took them in.
+        stored.sort_by_key(|m| m.id);
+        let positions: Vec<usize> = stored
             .iter()
             .filter(|m| m.direction == Direction::Incoming)
-            .filter_map(|m| Some((m.id, sent.iter().position(|b| *b == m.body)?)))
+            .filter_map(|m| sent.iter().position(|b| *b == m.body))
             .collect();
         let mut count: HashMap<usize, usize> = HashMap::new();
-        for &(_, i) in &positions {
+        for &i in &positions {
             *count.entry(i).or_default() += 1;
         }
-        let out_of_order = disorder(
-            &format!("{what} (timeline)"),
-            sent,
-            positions.iter().map(|&(_, i)| i),
-        );
-        let mut by_arrival = positions.clone();
-        by_arrival.sort_by_key(|&(id, _)| id);
-        let arrived_out_of_order = disorder(
-            &format!("{what} (arrival)"),
-            sent,
-            by_arrival.iter().map(|&(_, i)| i),
-        );
+        let complete = count.len() == sent.len();
+        // The offenders are printed once, when everything is in (or at the deadline).
+        let show = complete || Instant::now() >= deadline;
+        let out_of_order = disorder(show.then_some(what), sent, positions.into_iter());
+        if show && out_of_order > 0 {
+            for m in stored.iter().filter(|m| m.direction == Direction::Incoming) {
+                eprintln!(
+                    "faults: {what}: row {} {:?} id {:?} at {}",
+                    m.id, m.body, m.xmpp_id, m.timestamp
+                );
+            }
+        }
         let t = Tally {
             sent: sent.len(),
             received: count.values().sum(),
             lost: sent.len() - count.len(),
             duplicated: count.values().map(|c| c - 1).sum(),
             out_of_order,
-            arrived_out_of_order,
         };
         if t.lost == 0 || Instant::now() >= deadline {
             eprintln!(
-                "faults: {what}: sent {} received {} lost {} duplicated {} out of order {} (arrived out of order {})",
-                t.sent, t.received, t.lost, t.duplicated, t.out_of_order, t.arrived_out_of_order
+                "faults: {what}: sent {} received {} lost {} duplicated {} out of order {}",
+                t.sent, t.received, t.lost, t.duplicated, t.out_of_order
             );
             return t;
         }
@@ -595,14 +594,13 @@ async fn soak(server: TestServer) {
         bob.client.connection_stats(),
     );
     eprintln!(
-        "soak: {}: sent {} received {} lost {} duplicated {} out of order {} (arrived out of order {}); faults injected {} ({}); resumes {}, full reconnects {}, resumptions refused {}; resent {}; seed {seed}",
+        "soak: {}: sent {} received {} lost {} duplicated {} out of order {}; faults injected {} ({}); resumes {}, full reconnects {}, resumptions refused {}; resent {}; seed {seed}",
         server.name,
         at_bob.sent + at_alice.sent,
         at_bob.received + at_alice.received,
         at_bob.lost + at_alice.lost,
         at_bob.duplicated + at_alice.duplicated,
         at_bob.out_of_order + at_alice.out_of_order,
-        at_bob.arrived_out_of_order + at_alice.arrived_out_of_order,
         injected.len(),
         injected.join(", "),
         a.resumes + b.resumes,

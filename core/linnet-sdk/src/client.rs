@@ -840,9 +840,9 @@ impl Client {
     ) {
         while let Some(event) = events.recv().await {
             let result = match event {
-                SessionEvent::Message(m) => self.on_message(&m),
+                SessionEvent::Message(m) => self.on_message(&served, &m),
                 SessionEvent::Presence(p) => self.on_presence(&p),
-                SessionEvent::IqRequest(iq) => self.on_iq(*iq),
+                SessionEvent::IqRequest(iq) => self.on_iq(&served, *iq),
                 SessionEvent::Acked(tags) => self.on_acked(&tags),
                 SessionEvent::Dropped { reason } => {
                     tracing::debug!(%reason, "dropped incoming stanza");
@@ -913,13 +913,14 @@ impl Client {
         Ok(())
     }
 
+    /// Handles a message of session `handle`: also after that session was suspended or closed
+    /// (the events it received before are still handled, in order; the server counted them as
+    /// received, so dropping one here would lose it).
     fn on_message(
         &self,
+        handle: &SessionHandle,
         message: &linnet_xmpp::xmpp_parsers::message::Message,
     ) -> Result<(), LinnetError> {
-        let Some(handle) = self.session() else {
-            return Ok(());
-        };
         let own = handle.info().bound_jid.clone();
         let event = match chat::classify(message, &own, self.inner.carbons.load(Ordering::SeqCst)) {
             Ok(e) => e,
@@ -1126,10 +1127,7 @@ impl Client {
         Ok(())
     }
 
-    fn on_iq(&self, iq: Iq) -> Result<(), LinnetError> {
-        let Some(handle) = self.session() else {
-            return Ok(());
-        };
+    fn on_iq(&self, handle: &SessionHandle, iq: Iq) -> Result<(), LinnetError> {
         let own = handle.info().bound_jid.clone();
         match roster::parse_push(&iq, &own) {
             Ok(Some(push)) => {

@@ -165,10 +165,10 @@ impl SessionHandle {
         self.commands.same_channel(&other.commands)
     }
 
+    /// While the session is suspended, work still queues: it goes out after a resumption and
+    /// is dropped if the session is abandoned (callers treat `is_closed` as offline and keep
+    /// what must not be lost, like outbox messages, in their own store).
     fn queue(&self, command: Command) -> Result<(), SendError> {
-        if self.interrupted.load(Ordering::SeqCst) {
-            return Err(SendError::Closed);
-        }
         self.commands.send(command).map_err(|_| SendError::Closed)
     }
 

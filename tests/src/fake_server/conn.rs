@@ -569,7 +569,23 @@ impl ServerConn {
         self.open_stream().await;
         self.send_features(&format!("<bind xmlns='{NS_BIND}'/>{extra}"))
             .await;
-        let iq = self.expect_iq("set", NS_BIND).await;
+        let mut first = self.next().await;
+        if first.is("resume", NS_SM) {
+            // This fake keeps no session once its connection is gone.
+            self.send(
+                "<failed xmlns='urn:xmpp:sm:3'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>",
+            )
+            .await;
+            first = self.next().await;
+        }
+        let iq = first;
+        assert!(
+            iq.is("iq", "jabber:client")
+                && iq.attr("type") == Some("set")
+                && iq.get_child("bind", NS_BIND).is_some(),
+            "fake server: expected a bind request, got {}",
+            show(&iq)
+        );
         let resource = iq
             .get_child("bind", NS_BIND)
             .and_then(|b| b.get_child("resource", NS_BIND))
