@@ -44,16 +44,21 @@ pub fn state_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("/tmp/linnet-test-servers"))
 }
 
-/// The server named `name` ("prosody" or "ejabberd"). Panics with a clear message when the
-/// servers are not running: integration tests need `make test` (or `tests/servers/servers.sh start`).
-pub fn server(name: &'static str) -> TestServer {
-    // `RUST_LOG=linnet_sdk=debug cargo nextest run ... --no-capture` shows a test's logs.
+/// With `RUST_LOG` set (e.g. `RUST_LOG=linnet_sdk=debug cargo nextest run ... --no-capture`),
+/// the test's logs go to its output. `server` calls it; fake-server tests may call it too.
+pub fn test_logs() {
     if std::env::var_os("RUST_LOG").is_some() {
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
             .with_test_writer()
             .try_init();
     }
+}
+
+/// The server named `name` ("prosody" or "ejabberd"). Panics with a clear message when the
+/// servers are not running: integration tests need `make test` (or `tests/servers/servers.sh start`).
+pub fn server(name: &'static str) -> TestServer {
+    test_logs();
     let path = state_dir().join("servers.json");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!(

@@ -573,3 +573,52 @@ async fn message_right_before_a_drop_is_stored_with_stream_management() {
 async fn message_right_before_a_drop_is_stored_without_stream_management() {
     message_right_before_the_drop_case(false).await;
 }
+
+/// A server that refuses messages by policy or permission: each is Failed with the reason in
+/// words plus the server's own text (shortened), and nothing else is affected.
+#[tokio::test]
+async fn refused_messages_fail_with_the_servers_reason() {
+    linnet_tests::test_logs();
+    let server = FakeServer::new(|mut s: ServerConn| async move {
+        s.login_with_sm().await;
+        s.serve_session_basics().await;
+        for condition in ["policy-violation", "forbidden"] {
+            let m = s.expect("message").await;
+            let id = m.attr("id").unwrap_or_default().to_string();
+            let to = m.attr("to").unwrap_or_default().to_string();
+            s.send(&format!(
+                "<message type='error' id='{id}' from='{to}'><error type='cancel'>\
+                 <{condition} xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>\
+                 <text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>{}</text></error></message>",
+                "no links please ".repeat(40)
+            ))
+            .await;
+        }
+        s.drain_until_closed().await;
+    });
+    let c = FakeClient::connected(&server).await;
+    let expected = [
+        (
+            "refused by policy",
+            "the server refused it by policy (policy-violation: no links please",
+        ),
+        (
+            "not allowed",
+            "not allowed to message this recipient (forbidden: no links please",
+        ),
+    ];
+    for (body, reason) in expected {
+        let id = c.client.send_message("bob@fake.test", body).unwrap();
+        let m = c
+            .client
+            .wait_for_state(id, MessageState::Failed, 5 * SECOND)
+            .await
+            .unwrap();
+        assert_eq!(m.state, MessageState::Failed);
+        let got = m.failure_reason.unwrap_or_default();
+        assert!(got.starts_with(reason), "{got:?}");
+        assert!(got.len() < 300, "the server's text is shortened: {got:?}");
+    }
+    c.client.disconnect().await;
+    server.finish().await;
+}

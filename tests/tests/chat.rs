@@ -348,3 +348,46 @@ async fn presence_flows_between_contacts_and_can_be_cancelled(server: TestServer
     bob.client.disconnect().await;
 }
 on_both_servers!(presence_flows_between_contacts_and_can_be_cancelled);
+
+/// The server bounces a message (no such user; a domain it cannot reach): the message is
+/// Failed with a reason a person can act on, not left hanging or dropped, and `retry` sends it
+/// again (same id) with the same visible outcome.
+async fn bounced_messages_fail_with_a_reason_and_can_be_retried(server: TestServer) {
+    let mut alice = connected(&server, "alice").await;
+    let nobody = format!("{}@{}", unique_name("nobody"), server.domain);
+    // A server without federation to that domain may say so (ejabberd: forbidden by its s2s
+    // access rule) rather than try to reach it.
+    let cases: [(&str, &[&str]); 2] = [
+        (nobody.as_str(), &["the recipient is unavailable"]),
+        (
+            "someone@unreachable.invalid",
+            &["cannot be reached", "not allowed to message"],
+        ),
+    ];
+    for (to, expected) in cases {
+        let id = alice.client.send_message(to, "hello?").unwrap();
+        let m = alice
+            .client
+            .wait_for_state(id, MessageState::Failed, Duration::from_secs(10))
+            .await
+            .unwrap();
+        let reason = m.failure_reason.clone().unwrap_or_default();
+        eprintln!("chat: {}: to {to}: failed with {reason:?}", server.name);
+        assert_eq!(m.state, MessageState::Failed, "to {to}");
+        assert!(
+            expected.iter().any(|e| reason.contains(e)),
+            "to {to}: {reason:?}"
+        );
+        let attempts = m.attempts;
+        alice.client.retry(id).unwrap();
+        alice
+            .eventually("the retry bounced too", |c| {
+                c.message(id)
+                    .unwrap()
+                    .is_some_and(|m| m.state == MessageState::Failed && m.attempts == attempts + 1)
+            })
+            .await;
+    }
+    alice.client.disconnect().await;
+}
+on_both_servers!(bounced_messages_fail_with_a_reason_and_can_be_retried);

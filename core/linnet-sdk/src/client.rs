@@ -649,7 +649,11 @@ impl Client {
         timeout: Duration,
     ) -> Result<Message, LinnetError> {
         let mut events = self.subscribe();
-        let reached = |m: &Message| rank(m.state) >= rank(state) || m.state == MessageState::Failed;
+        // Waiting for Failed means waiting for the failure itself (its rank says nothing).
+        let reached = |m: &Message| {
+            m.state == MessageState::Failed
+                || (state != MessageState::Failed && rank(m.state) >= rank(state))
+        };
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             let m = self.inner.store.message(id)?.ok_or(LinnetError::Storage {

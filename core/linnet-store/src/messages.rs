@@ -388,14 +388,15 @@ impl Store {
         )
     }
 
-    /// The server acknowledged the stanza (XEP-0198). Moves `Queued`, `Sent`
-    /// or `Failed` to `Acked` (an ack is proof the send worked); later states
-    /// are kept. Returns whether the state changed.
+    /// The server acknowledged the stanza (XEP-0198). Moves `Queued` or `Sent`
+    /// to `Acked`; later states are kept, and so is `Failed`: a server bounces a
+    /// message it could not deliver before it acknowledges having received it,
+    /// and the failure is what the user must see. Returns whether the state changed.
     pub fn mark_acked(&self, message_id: i64) -> Result<bool, StoreError> {
         self.update_one(
             transition!(
                 "state = 'acked', failure_reason = NULL",
-                "state IN ('queued', 'sent', 'failed')"
+                "state IN ('queued', 'sent')"
             ),
             params![message_id],
         )
@@ -410,7 +411,7 @@ impl Store {
         {
             let mut update = tx.prepare_cached(transition!(
                 "state = 'acked', failure_reason = NULL",
-                "state IN ('queued', 'sent', 'failed')"
+                "state IN ('queued', 'sent')"
             ))?;
             let mut peer = tx.prepare_cached(
                 "SELECT c.peer FROM messages m JOIN conversations c ON c.id = m.conversation_id \

@@ -435,7 +435,8 @@ fn states_are_monotonic() {
     assert_eq!(msg.attempts, 1);
     assert_eq!(msg.failure_reason, None);
 
-    // Failure, retry, and an ack that proves a failed send worked.
+    // Failure, retry, and a late ack that must not hide a failure (servers acknowledge a
+    // message after bouncing it).
     let id2 = send(&store, acc, ALICE, "s2", 2);
     store.mark_sent(id2).unwrap();
     assert!(store.mark_failed(id2, "timeout").unwrap());
@@ -448,11 +449,11 @@ fn states_are_monotonic() {
     assert_eq!(state(&store, id2), MessageState::Queued);
     store.mark_sent(id2).unwrap();
     store.mark_failed(id2, "again").unwrap();
-    assert!(store.mark_acked(id2).unwrap());
+    assert!(!store.mark_acked(id2).unwrap());
     let msg = store.message(id2).unwrap().unwrap();
     assert_eq!(
-        (msg.state, msg.attempts, msg.failure_reason),
-        (MessageState::Acked, 2, None)
+        (msg.state, msg.attempts, msg.failure_reason.as_deref()),
+        (MessageState::Failed, 2, Some("again"))
     );
 
     // Outgoing transitions never touch incoming messages.

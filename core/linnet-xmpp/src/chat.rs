@@ -111,23 +111,40 @@ pub fn classify(
     })
 }
 
+/// Why a message bounced, in words a person can act on, then the server's condition (and its
+/// text, shortened: it comes from the network).
 fn error_condition(message: &Message) -> String {
-    message
-        .payloads
-        .iter()
-        .find(|p| p.name() == "error")
+    let error = message.payloads.iter().find(|p| p.name() == "error");
+    let condition = error
         .and_then(|e| {
-            let condition = e
-                .children()
+            e.children()
                 .find(|c| c.ns() == ns::STANZAS && c.name() != "text")
-                .map(|c| c.name().to_string());
-            let text = e.children().find(|c| c.name() == "text").map(|c| c.text());
-            match (condition, text) {
-                (Some(c), Some(t)) => Some(format!("{c}: {t}")),
-                (c, t) => c.or(t),
-            }
         })
-        .unwrap_or_else(|| "undefined-condition".into())
+        .map(|c| c.name().to_string())
+        .unwrap_or_else(|| "undefined-condition".into());
+    let text: Option<String> = error
+        .and_then(|e| e.children().find(|c| c.name() == "text"))
+        .map(|t| t.text().chars().take(200).collect());
+    let meaning = match condition.as_str() {
+        "service-unavailable" | "recipient-unavailable" | "item-not-found" | "gone" => {
+            "the recipient is unavailable"
+        }
+        "remote-server-not-found" | "remote-server-timeout" => {
+            "the recipient's server cannot be reached"
+        }
+        "policy-violation" => "the server refused it by policy",
+        "forbidden" | "not-allowed" | "not-authorized" | "subscription-required" => {
+            "not allowed to message this recipient"
+        }
+        "not-acceptable" | "resource-constraint" | "bad-request" => {
+            "the server did not accept it (too large or malformed)"
+        }
+        _ => "the server could not deliver it",
+    };
+    match text {
+        Some(t) if !t.trim().is_empty() => format!("{meaning} ({condition}: {})", t.trim()),
+        _ => format!("{meaning} ({condition})"),
+    }
 }
 
 /// An outgoing chat message: the id doubles as origin-id, a receipt is requested, and the message
@@ -231,7 +248,26 @@ mod tests {
              <service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>",
         );
         let e = classify(&m, &own(), true).unwrap();
-        assert_eq!(e.error.as_deref(), Some("service-unavailable"));
+        assert_eq!(
+            e.error.as_deref(),
+            Some("the recipient is unavailable (service-unavailable)")
+        );
         assert_eq!(e.id.as_deref(), Some("m9"));
+    }
+    #[test]
+    fn error_text_is_kept_shortened() {
+        let m = parse(&format!(
+            "<message xmlns='jabber:client' from='bob@example.org' type='error' id='m9'><error type='cancel'>\
+             <policy-violation xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>\
+             <text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>{}</text></error></message>",
+            "no links ".repeat(50)
+        ));
+        let e = classify(&m, &own(), true).unwrap();
+        let reason = e.error.unwrap();
+        assert!(
+            reason.starts_with("the server refused it by policy (policy-violation: no links"),
+            "{reason}"
+        );
+        assert!(reason.len() < 300, "{reason}");
     }
 }
