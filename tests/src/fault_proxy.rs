@@ -214,6 +214,11 @@ async fn forward(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, shared: &Share
             match from.read(&mut buf).await {
                 Ok(0) | Err(_) => break,
                 Ok(n) => {
+                    // Acknowledge at once, as an endpoint that re-arms quick ACKs would (Linnet
+                    // does): a delayed ACK here would hold back a server's Nagle-buffered
+                    // answers by 40 ms and the proxy would measure itself.
+                    #[cfg(target_os = "linux")]
+                    let _ = socket2::SockRef::from(from.as_ref()).set_tcp_quickack(true);
                     if tx.send((Instant::now(), buf[..n].to_vec())).await.is_err() {
                         break;
                     }
@@ -229,7 +234,10 @@ async fn forward(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, shared: &Share
         };
         while let Some((read_at, data)) = rx.recv().await {
             let delay = *shared.delay.lock().unwrap();
-            tokio::time::sleep_until(read_at + delay).await;
+            // Not even a zero sleep: the timer's 1 ms tick would add up over a handshake.
+            if !delay.is_zero() {
+                tokio::time::sleep_until(read_at + delay).await;
+            }
             let fragment = *shared.fragment.lock().unwrap();
             for chunk in data.chunks(fragment.unwrap_or(data.len()).max(1)) {
                 if stalled.wait_for(|s| !*s).await.is_err() {
@@ -238,6 +246,9 @@ async fn forward(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, shared: &Share
                 if to.write_all(chunk).await.is_err() || to.flush().await.is_err() {
                     return;
                 }
+                // Sending puts the socket back into delayed-ACK mode: out of it again.
+                #[cfg(target_os = "linux")]
+                let _ = socket2::SockRef::from(to.as_ref()).set_tcp_quickack(true);
                 counter.fetch_add(chunk.len() as u64, Ordering::SeqCst);
                 if fragment.is_some() {
                     tokio::task::yield_now().await;
