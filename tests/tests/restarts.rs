@@ -65,12 +65,15 @@ fn arrival_order(receiver: &TestClient, from: &str, sent: &[String]) -> String {
 }
 
 /// The server (a private instance of the same kind as `shared`) is stopped and started again
-/// while alice sends to bob, one message every 10 ms from 300 ms before the stop until 50
-/// messages after she is online again: some go out before the stop, some into the stopping
-/// server, some into the outbox while it is down, some while she reconnects and flushes that
-/// backlog, some after. Both clients are started (the supervisor reconnects them) with short
-/// ping timers.
+/// while alice sends to bob, one message every 20 ms (every 2 ms, up to 60 times, while she is
+/// connecting) from 300 ms before the stop until 20 messages after she is online again: some go
+/// out before the stop, some into the stopping server, some into the outbox while it is down,
+/// some while she reconnects and flushes that backlog, some after. Both clients are started (the
+/// supervisor reconnects them) with short ping timers.
 async fn server_restarted_mid_stream(shared: TestServer) {
+    if let Ok(filter) = std::env::var("LINNET_TEST_LOG") {
+        linnet_sdk::logging::init(&filter, false);
+    }
     let name = shared.name;
     let private = tokio::task::spawn_blocking(move || PrivateServer::start(name))
         .await
@@ -92,26 +95,36 @@ async fn server_restarted_mid_stream(shared: TestServer) {
     bob.client.doctor().await.unwrap();
     times_online(&mut alice);
 
-    // One message every 10 ms, from before the stop until 50 after alice is online again.
+    // One message every 20 ms, from before the stop until 20 after alice is online again.
     let planned = bodies("restart", 2000);
     let t0 = Instant::now();
     let sending = async {
         let mut ids = Vec::new();
         let mut down_at = None;
         let mut up_at = None;
+        let mut fast_left = 60;
         for body in &planned {
             ids.push(alice.client.send_message(&bob.jid, body).unwrap());
-            let online = alice.client.connection_state() == ConnectionState::Online;
+            let state = alice.client.connection_state();
+            let online = state == ConnectionState::Online;
             if !online && down_at.is_none() {
                 down_at = Some(ids.len());
             }
             if online && down_at.is_some() && up_at.is_none() {
                 up_at = Some(ids.len());
             }
-            if up_at.is_some_and(|up| ids.len() >= up + 50) {
+            if up_at.is_some_and(|up| ids.len() >= up + 20) {
                 break;
             }
-            tokio::time::sleep(Duration::from_millis(10)).await;
+            // Faster while she reconnects (at most 60 such): messages sent as the new session
+            // comes up must still queue behind the backlog the outbox holds.
+            let pause = if state == ConnectionState::Connecting && fast_left > 0 {
+                fast_left -= 1;
+                2
+            } else {
+                20
+            };
+            tokio::time::sleep(Duration::from_millis(pause)).await;
         }
         let (Some(down_at), Some(up_at)) = (down_at, up_at) else {
             panic!(
@@ -139,9 +152,12 @@ async fn server_restarted_mid_stream(shared: TestServer) {
     eprintln!(
         "restarts: {what}: stop at {at:?} took {stopping:?}, start {starting:?}; alice sent {} \
          in {sending_took:?}: offline from #{down_at}, online again from #{up_at}; all acked \
-         {acked_after:?} after the first send; {reconnects} reconnect(s), {} resent",
+         {acked_after:?} after the first send; {reconnects} reconnect(s), {} resent; alice \
+         {:?}, bob {:?}",
         ids.len(),
-        resent(&alice, &ids)
+        resent(&alice, &ids),
+        alice.client.connection_stats(),
+        bob.client.connection_stats()
     );
     if t.out_of_order > 0 {
         eprintln!(
