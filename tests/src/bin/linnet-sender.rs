@@ -45,7 +45,7 @@ fn parse(args: &[String]) -> Option<(String, String, Mode)> {
     let dir = args.first()?.clone();
     let peer = args.get(1)?.clone();
     let mode = match args.get(2)?.as_str() {
-        "send" if (4..=6).contains(&args.len()) => Mode::Send {
+        "send" if (5..=6).contains(&args.len()) => Mode::Send {
             n: args.get(3)?.parse().ok()?,
             tag: args.get(4)?.clone(),
             delay: Duration::from_millis(match args.get(5) {
