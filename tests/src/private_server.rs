@@ -10,6 +10,8 @@
 //! Dropping it runs `servers.sh clean` for that state dir (stops the server, deletes the dir),
 //! also when the test panics. A test process killed outright leaves its instance running: the
 //! next `start` in any test process cleans up every private instance whose test process is gone.
+//! With `LINNET_TEST_KEEP_PRIVATE=1` a dropped instance is only stopped, and its state dir (logs,
+//! data) renamed to `$TMPDIR/linnet-kept-...` for a post-mortem (delete it by hand).
 
 use std::io::ErrorKind;
 use std::net::{Ipv4Addr, Ipv6Addr, TcpListener};
@@ -50,6 +52,23 @@ struct Instance {
 impl Drop for Instance {
     fn drop(&mut self) {
         // No panic here: this may run while a failed test unwinds.
+        if std::env::var_os("LINNET_TEST_KEEP_PRIVATE").is_some() {
+            // For a post-mortem: stopped, and renamed out of the sweep's reach.
+            let kept = self.state.with_file_name(format!(
+                "linnet-kept-{}",
+                self.state
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            ));
+            let stopped = run(&self.env, "stop");
+            let renamed = std::fs::rename(&self.state, &kept);
+            eprintln!(
+                "private server: kept in {} (stop: {stopped:?}, rename: {renamed:?})",
+                kept.display()
+            );
+            return;
+        }
         if let Err(e) = clean(&self.state, &self.env) {
             eprintln!(
                 "private server {}: clean-up failed: {e}",
