@@ -71,9 +71,6 @@ fn arrival_order(receiver: &TestClient, from: &str, sent: &[String]) -> String {
 /// some while she reconnects and flushes that backlog, some after. Both clients are started (the
 /// supervisor reconnects them) with short ping timers.
 async fn server_restarted_mid_stream(shared: TestServer) {
-    if let Ok(filter) = std::env::var("LINNET_TEST_LOG") {
-        linnet_sdk::logging::init(&filter, false);
-    }
     let name = shared.name;
     let private = tokio::task::spawn_blocking(move || PrivateServer::start(name))
         .await

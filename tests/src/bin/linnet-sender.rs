@@ -17,7 +17,7 @@
 //!
 //! Exit status: 0 when every outgoing message of the account is acknowledged and none failed;
 //! 1 otherwise (a failed message, a timeout, an error); 2 for a usage error.
-//! `LINNET_SENDER_LOG=debug` (any `RUST_LOG` filter) logs to stderr.
+//! `RUST_LOG=debug` (any filter) logs to stderr, redacted, as the tests do with `RUST_LOG`.
 
 use std::io::Write as _;
 use std::path::Path;
@@ -71,7 +71,7 @@ async fn main() -> ExitCode {
         eprintln!("{USAGE}");
         return ExitCode::from(2);
     };
-    if let Ok(filter) = std::env::var("LINNET_SENDER_LOG") {
+    if let Ok(filter) = std::env::var("RUST_LOG") {
         linnet_sdk::logging::init(&filter, false);
     }
     match run(Path::new(&dir), &peer, mode).await {
