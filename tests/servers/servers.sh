@@ -11,6 +11,15 @@
 # State (configs, certs, data, logs, pids, servers.env, servers.json) lives in
 # ${LINNET_TEST_STATE:-/tmp/linnet-test-servers}. See README.md beside this file.
 #
+# A second, private instance (e.g. one a test restarts) runs beside the shared one with its own
+# LINNET_TEST_STATE, its own ports and, if wanted, only some of the servers, all from the
+# environment (the same names servers.env uses; every command of that instance needs them):
+#   LINNET_TEST_SERVERS="prosody"        which servers (default "prosody ejabberd coturn")
+#   LINNET_PROSODY_STARTTLS_PORT LINNET_PROSODY_DIRECT_TLS_PORT LINNET_PROSODY_UPLOAD_HTTPS_PORT
+#   LINNET_EJABBERD_STARTTLS_PORT LINNET_EJABBERD_DIRECT_TLS_PORT LINNET_EJABBERD_UPLOAD_HTTPS_PORT
+#   LINNET_EJABBERD_API_PORT LINNET_EJABBERD_DIST_PORT LINNET_TURN_PORT
+# Unset, each keeps the default below.
+#
 # Everything binds to 127.0.0.1 (and ::1 when the machine has it) only; `start` fails if any
 # process it started listens elsewhere.
 set -euo pipefail
@@ -36,8 +45,35 @@ TURN_REALM=linnet.test
 PACKAGES=(prosody prosody-modules ejabberd coturn lua-dbi-sqlite3 lua-unbound openssl curl iproute2)
 SERVERS=(prosody ejabberd coturn)
 
+# A private instance's overrides (see the top of this file); unset, the defaults above stay.
+PROSODY_C2S_PORT=${LINNET_PROSODY_STARTTLS_PORT:-$PROSODY_C2S_PORT}
+PROSODY_TLS_PORT=${LINNET_PROSODY_DIRECT_TLS_PORT:-$PROSODY_TLS_PORT}
+PROSODY_HTTPS_PORT=${LINNET_PROSODY_UPLOAD_HTTPS_PORT:-$PROSODY_HTTPS_PORT}
+EJABBERD_C2S_PORT=${LINNET_EJABBERD_STARTTLS_PORT:-$EJABBERD_C2S_PORT}
+EJABBERD_TLS_PORT=${LINNET_EJABBERD_DIRECT_TLS_PORT:-$EJABBERD_TLS_PORT}
+EJABBERD_HTTPS_PORT=${LINNET_EJABBERD_UPLOAD_HTTPS_PORT:-$EJABBERD_HTTPS_PORT}
+EJABBERD_API_PORT=${LINNET_EJABBERD_API_PORT:-$EJABBERD_API_PORT}
+EJABBERD_DIST_PORT=${LINNET_EJABBERD_DIST_PORT:-$EJABBERD_DIST_PORT}
+TURN_PORT=${LINNET_TURN_PORT:-$TURN_PORT}
+if [[ -n ${LINNET_TEST_SERVERS:-} ]]; then read -ra SERVERS <<<"$LINNET_TEST_SERVERS"; fi
+
 die() { echo "servers.sh: error: $*" >&2; exit 1; }
 warn() { echo "servers.sh: warning: $*" >&2; }
+
+check_overrides() {
+	local s p
+	((${#SERVERS[@]})) || die "LINNET_TEST_SERVERS names no server"
+	for s in "${SERVERS[@]}"; do
+		case $s in
+		prosody | ejabberd | coturn) ;;
+		*) die "LINNET_TEST_SERVERS: unknown server $s (prosody, ejabberd, coturn)" ;;
+		esac
+	done
+	for p in "$PROSODY_C2S_PORT" "$PROSODY_TLS_PORT" "$PROSODY_HTTPS_PORT" "$EJABBERD_C2S_PORT" \
+		"$EJABBERD_TLS_PORT" "$EJABBERD_HTTPS_PORT" "$EJABBERD_API_PORT" "$EJABBERD_DIST_PORT" "$TURN_PORT"; do
+		[[ $p =~ ^[1-9][0-9]{0,4}$ ]] && ((p < 65536)) || die "not a port number: $p"
+	done
+}
 
 check_state_path() {
 	# The path goes into Lua, YAML, JSON and shell files unquoted-safe: keep it simple.
@@ -625,7 +661,8 @@ ensure_state_dir() {
 
 prepare_dirs() {
 	local s
-	for s in "${SERVERS[@]}"; do
+	# Every server's dir, also of those LINNET_TEST_SERVERS leaves out: all configs are written.
+	for s in prosody ejabberd coturn; do
 		mkdir -p "$STATE/$s"
 	done
 	mkdir -p "$STATE/prosody/data" "$STATE/prosody/certs" "$STATE/ejabberd/db" \
@@ -1025,6 +1062,7 @@ main() {
 	local cmd=$1
 	shift
 	check_state_path
+	check_overrides
 	case $cmd in
 	install) cmd_install "$@" ;;
 	start) cmd_start "$@" ;;

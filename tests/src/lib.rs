@@ -17,8 +17,10 @@ use std::time::Duration;
 use linnet_sdk::{AccountSettings, Client, ClientConfig, ClientEvent, Linnet, Secret};
 use tokio::sync::broadcast;
 
+pub mod delivery;
 pub mod fake_server;
 pub mod fault_proxy;
+pub mod private_server;
 
 /// One of the local test servers.
 #[derive(Debug, Clone)]
@@ -59,7 +61,12 @@ pub fn test_logs() {
 /// servers are not running: integration tests need `make test` (or `tests/servers/servers.sh start`).
 pub fn server(name: &'static str) -> TestServer {
     test_logs();
-    let path = state_dir().join("servers.json");
+    server_in(&state_dir(), name)
+}
+
+/// The server named `name` of the instance whose state dir is `state`.
+pub fn server_in(state: &Path, name: &'static str) -> TestServer {
+    let path = state.join("servers.json");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!(
             "{}: {e}. Start the servers: tests/servers/servers.sh start",
@@ -88,9 +95,18 @@ pub fn unique_name(prefix: &str) -> String {
 
 /// A new account on the server; returns (bare JID, password).
 pub fn create_account(server: &TestServer, prefix: &str) -> (String, String) {
+    create_account_with(&[], server, prefix)
+}
+
+/// `create_account` on the instance `env` names (see `servers_sh_with`).
+pub(crate) fn create_account_with(
+    env: &[(String, String)],
+    server: &TestServer,
+    prefix: &str,
+) -> (String, String) {
     let user = unique_name(prefix);
     let password = format!("pw-{}", unique_name(""));
-    servers_sh(&["adduser", server.name, &user, &password]);
+    servers_sh_with(env, &["adduser", server.name, &user, &password]);
     (format!("{user}@{}", server.domain), password)
 }
 
@@ -101,9 +117,15 @@ pub fn kick(server: &TestServer, jid: &str) {
 
 /// Runs `tests/servers/servers.sh` with `args`; panics with its message if it fails.
 fn servers_sh(args: &[&str]) {
+    servers_sh_with(&[], args);
+}
+
+/// `servers_sh` with extra environment variables (another instance's state dir and ports).
+pub(crate) fn servers_sh_with(env: &[(String, String)], args: &[&str]) {
     let out = Command::new("bash")
         .arg(repo_root().join("tests/servers/servers.sh"))
         .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .output()
         .unwrap();
     assert!(
