@@ -16,8 +16,9 @@ BURST_TARGET_S = 2.0
 CLIENTS = ("linnet", "slixmpp")
 
 
-def rounds(out, client, phase):
-    """The per-round results of a phase, in round order."""
+def rounds(out, client, phase, key=None):
+    """The per-round results of a phase (its `key` in the JSON, the phase's name by default)."""
+    key = key or phase
     files = sorted(out.glob(f"{client}-{phase}-r*.json"), key=lambda p: int(p.stem.rsplit("-r", 1)[1]))
     if not files and (out / f"{client}-{phase}.json").exists():
         files = [out / f"{client}-{phase}.json"]
@@ -27,8 +28,8 @@ def rounds(out, client, phase):
             d = json.loads(p.read_text())
         except ValueError:
             continue
-        if phase in d:
-            res.append(d[phase])
+        if key in d:
+            res.append(d[key])
     return res
 
 
@@ -66,6 +67,9 @@ def main():
         k, _, v = line.partition("=")
         machine[k] = v
     data = {c: {p: rounds(out, c, p) for p in ("connect", "rtt", "burst")} for c in CLIENTS}
+    for c in CLIENTS:
+        for key in ("reconnect_resume", "reconnect_full"):
+            data[c][key] = rounds(out, c, "reconnect", key)
 
     print(f"# Linnet vs slixmpp on {machine.get('server')} ({machine.get('date_utc')})\n")
     print(f"Machine: {machine.get('nproc')} cores, {machine.get('cpu')}, kernel {machine.get('kernel')}; "
@@ -79,7 +83,11 @@ def main():
         return s or None
 
     summary = {}
-    for phase, label in (("connect", "connect-to-ready"), ("rtt", "round trip to delivery receipt")):
+    for phase, label in (("connect", "connect-to-ready"), ("rtt", "round trip to delivery receipt"),
+                         ("reconnect_resume", "network back to queued message acked, resuming (XEP-0198)"),
+                         ("reconnect_full", "network back to queued message acked, new session")):
+        if not (data["linnet"][phase] or data["slixmpp"][phase]):
+            continue
         pl, ps = pooled("linnet", phase), pooled("slixmpp", phase)
         n = len(pl or ps or [])
         for name, f in (("median", statistics.median), ("p90", lambda s: percentile(s, 90)), ("min", lambda s: s[0])):
@@ -117,7 +125,8 @@ def main():
         a, b = g("linnet", "loop"), g("slixmpp", "loop")
         print(f"| {n_msgs} messages: time to call send {n_msgs} times, median (ms) | {fmt(a, 1)} | {fmt(b, 1)} | {ratio(a, b)} |")
 
-    for phase in ("connect", "rtt", "burst"):
+    measured = [p for p in ("connect", "rtt", "burst") if data["linnet"][p] or data["slixmpp"][p]]
+    for phase in measured:
         for who, key in (("client", "client_s"), ("server", "server_s")):
             vals = {}
             for c in CLIENTS:
@@ -125,7 +134,7 @@ def main():
                 vals[c] = round(sum(xs), 2) if xs and None not in xs else None
             print(f"| CPU of the {who} process, all timed {phase} runs of all rounds (s) | "
                   f"{fmt(vals['linnet'])} | {fmt(vals['slixmpp'])} | {ratio(vals['linnet'], vals['slixmpp'])} |")
-    for phase in ("connect", "rtt", "burst"):
+    for phase in measured:
         a, b = peak_rss_mib(out, "linnet", phase), peak_rss_mib(out, "slixmpp", phase)
         print(f"| peak RSS of the {phase} process, largest of the rounds (MiB) | {fmt(a, 1)} | {fmt(b, 1)} | {ratio(a, b)} |")
 

@@ -15,6 +15,7 @@
 #   BENCH_ROUNDS    rounds of all three figures (default 3), alternating which client goes first;
 #                   the table pools the samples of all rounds and shows each round's figure too
 #   BENCH_MESSAGES  messages in the burst (default 1000)
+#   BENCH_PHASES    figures to run (default "connect rtt burst reconnect")
 #   BENCH_TIMELINE  traced connects for the where-does-the-time-go timelines (default 20; 0 = skip)
 #   BENCH_OUT       output dir (default target/bench/<UTC time>)
 #   BENCH_SLIXMPP   pip requirement for the reference (default slixmpp==1.17.0)
@@ -124,7 +125,7 @@ run_slixmpp() {
     run slixmpp "$1-r$2" "$PY" benches/slixmpp_bench.py --accounts "$OUT/accounts-slixmpp.json" "${common[@]}" --only "$1"
 }
 for round in $(seq 1 "$ROUNDS"); do
-    for phase in connect rtt burst; do
+    for phase in ${BENCH_PHASES:-connect rtt burst reconnect}; do
         # Alternate who goes first: the machine's load drifts (other builds share the 2 cores).
         if [ $((round % 2)) = 1 ]; then
             run_linnet "$phase" "$round"

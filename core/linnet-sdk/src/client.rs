@@ -979,7 +979,7 @@ impl Client {
             self.emit(ClientEvent::ConversationRead { peer: peer.clone() });
         }
         if event.body.is_some() {
-            self.store_chat_message(&handle, &event)?;
+            self.store_chat_message(handle, &event)?;
         }
         Ok(())
     }
