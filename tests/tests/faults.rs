@@ -252,6 +252,7 @@ async fn cut_connections_resume_the_session(server: TestServer) {
         assert_eq!(stats.resumes_refused, 0, "{who}: {stats:?}");
     }
     // Resumption keeps the session whole: no gap to report.
+    assert_eq!(bob.client.history_gap_since().unwrap(), None);
     while let Ok(event) = bob.events.try_recv() {
         assert!(
             !matches!(event, linnet_sdk::ClientEvent::HistoryGap { .. }),
@@ -297,6 +298,8 @@ async fn refused_resumption_falls_back_to_a_new_session(server: TestServer) {
         resent(&alice, &ids)
     );
     assert_eq!(stats.resumes_refused, 1, "{stats:?}");
+    // Kept for a screen to show (and for archive sync to fill).
+    assert_eq!(alice.client.history_gap_since().unwrap(), Some(since));
     assert_eq!(stats.fresh_sessions, 2, "{stats:?}");
     assert_eq!(t.lost, 0);
     assert_eq!(t.duplicated, 0);

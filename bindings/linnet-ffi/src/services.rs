@@ -158,6 +158,12 @@ impl ConnectionController {
         self.0.state().into()
     }
 
+    /// Since when (Unix ms) messages may be missing on this device (a connection was lost
+    /// without resumption), or null.
+    pub fn history_gap_since(&self) -> Result<Option<i64>, ConnectError> {
+        Ok(self.0.history_gap_since()?)
+    }
+
     pub fn subscribe(
         &self,
         listener: Arc<dyn ConnectionListener>,

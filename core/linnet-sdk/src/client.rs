@@ -33,6 +33,8 @@ mod supervisor;
 /// The `session_state` keys the preferences are stored under.
 const PREF_SEND_TYPING: &str = "pref.send_typing";
 const PREF_SEND_READ_MARKERS: &str = "pref.send_read_markers";
+/// Since when (Unix ms) messages sent to us may be missing: a session was lost unresumed.
+const HISTORY_GAP_SINCE: &str = "history_gap_since";
 
 /// Tunables of a client.
 #[derive(Debug, Clone)]
@@ -351,6 +353,17 @@ impl Client {
         self.session().map(|s| (*s.info()).clone())
     }
 
+    /// Since when (Unix ms) messages sent to this account may be missing here: a session was lost
+    /// without resumption since then, and nothing has filled the gap yet (archive catch-up will).
+    /// `None`: nothing known missing. Survives restarts.
+    pub fn history_gap_since(&self) -> Result<Option<i64>, LinnetError> {
+        Ok(self
+            .inner
+            .store
+            .get_state(self.inner.account.id, HISTORY_GAP_SINCE)?
+            .and_then(|v| v.parse().ok()))
+    }
+
     /// How many sessions were started, resumed, and refused resumption.
     pub fn connection_stats(&self) -> ConnectionStats {
         let s = &self.inner.stats;
@@ -402,7 +415,14 @@ impl Client {
                     .fetch_add(1, Ordering::Relaxed);
                 self.set_state(ConnectionState::Online);
                 self.flush_outbox();
-                if let Some(since_ms) = lock(&self.inner.lost_at).take() {
+                if let Some(lost) = lock(&self.inner.lost_at).take() {
+                    // The earliest open gap is the one to show (and to fill).
+                    let since_ms = self.history_gap_since()?.map_or(lost, |g| g.min(lost));
+                    self.inner.store.set_state(
+                        self.inner.account.id,
+                        HISTORY_GAP_SINCE,
+                        &since_ms.to_string(),
+                    )?;
                     self.emit(ClientEvent::HistoryGap { since_ms });
                 }
                 Ok(())

@@ -18,6 +18,13 @@ impl ConnectionService {
         self.client.connection_state()
     }
 
+    /// Since when (Unix ms) messages sent to the account may be missing on this device (a
+    /// connection was lost without resumption); `None` when nothing is known missing. A screen
+    /// can say so until archive sync fills the gap.
+    pub fn history_gap_since(&self) -> Result<Option<i64>, LinnetError> {
+        self.client.history_gap_since()
+    }
+
     /// The current state first, then every change.
     pub fn subscribe(
         &self,
