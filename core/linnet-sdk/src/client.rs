@@ -844,14 +844,14 @@ impl Client {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .take();
-        if let Some(handle) = handle {
+        // A suspended session is not resumed after this (its unacknowledged messages stay in
+        // the outbox for the next session), and nothing is left to close politely.
+        let suspended = lock(&self.inner.suspended).take();
+        if let Some(old) = suspended {
+            let _ = old.abandon(None);
+        } else if let Some(handle) = handle.filter(|h| !h.is_closed()) {
             let _ = handle.send(&presence::unavailable().into(), None);
             handle.close().await;
-        }
-        // A suspended session is not resumed after this; its unacknowledged messages stay
-        // in the outbox for the next session.
-        if let Some(old) = lock(&self.inner.suspended).take() {
-            let _ = old.abandon(None);
         }
         self.set_state(ConnectionState::Offline);
     }

@@ -893,7 +893,10 @@ impl Driver {
         if self.can_resume_after(&reason) {
             tracing::debug!(?reason, unacked = self.unacked.len(), "session suspended");
             self.interrupted.store(true, Ordering::SeqCst);
-            let _ = self.conn.stream.shutdown().await;
+            // Briefly: a stalled peer may never take the close (the socket goes with the
+            // connection when the session resumes elsewhere or is abandoned).
+            let _ = tokio::time::timeout(Duration::from_millis(200), self.conn.stream.shutdown())
+                .await;
             let events = self.events.clone();
             let session = Box::new(Suspended {
                 driver: self,
