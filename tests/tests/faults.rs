@@ -324,8 +324,8 @@ async fn cut_held(proxy: &FaultProxy) {
 
 /// The soak: alice and bob, each behind a proxy, send each other `LINNET_SOAK_MESSAGES`
 /// messages (200 in `make test`, 1000 in `make soak`) while a random fault hits one of the
-/// links every 1 to 3 s: a cut, a stall of 0.5 to 3 s (long ones are detected by the ping),
-/// 200 ms of latency or 1..16-byte fragments for 2 s. `LINNET_SOAK_SEED` replays a run. At
+/// links every 1 to 3 s: a cut (twice as likely as the others), a stall of 0.5 to 7 s (those
+/// over ~5 s are detected by the ping), 200 ms of latency or 1..16-byte fragments for 2 s. `LINNET_SOAK_SEED` replays a run. At
 /// the end every message is acknowledged, in the receiver's store exactly once and in order.
 async fn soak(server: TestServer) {
     use rand::{Rng as _, SeedableRng as _};
@@ -372,13 +372,15 @@ async fn soak(server: TestServer) {
                 tokio::time::sleep(Duration::from_millis(rng.random_range(1000..3000))).await;
                 let which = rng.random_range(0..2usize);
                 let proxy = &proxies[which];
-                let fault = match rng.random_range(0..4u8) {
-                    0 => {
+                // Cuts twice as often as the others: they make the client resume.
+                let fault = match rng.random_range(0..5u8) {
+                    0 | 4 => {
                         proxy.cut();
                         "cut".to_string()
                     }
                     1 => {
-                        let ms = rng.random_range(500..3000);
+                        // Up to 7 s: the longer ones outlast the 5 s dead-link detection.
+                        let ms = rng.random_range(500..7000);
                         proxy.stall();
                         tokio::time::sleep(Duration::from_millis(ms)).await;
                         proxy.resume();
@@ -443,10 +445,24 @@ async fn soak(server: TestServer) {
         a.resumes_refused + b.resumes_refused,
         resent(&alice, &alice_ids) + resent(&bob, &bob_ids),
     );
-    for t in [&at_bob, &at_alice] {
+    for (t, receiver) in [(&at_bob, b), (&at_alice, a)] {
         assert_eq!(t.lost, 0, "lost messages (seed {seed})");
         assert_eq!(t.duplicated, 0, "duplicated messages (seed {seed})");
-        assert_eq!(t.out_of_order, 0, "messages out of order (seed {seed})");
+        // ejabberd 23.01 may deliver a message that was in flight to the receiver's suspended
+        // session after the next one, when the session is taken over by the resumption (seen
+        // as two adjacent messages swapped, both live, at a resumption; docs/decisions/0002).
+        // Linnet stores in arrival order, so that shows here: at most one per resumption, and
+        // only on ejabberd. Prosody keeps the order.
+        let allowed = if server.name == "ejabberd" {
+            receiver.resumes as usize
+        } else {
+            0
+        };
+        assert!(
+            t.out_of_order <= allowed,
+            "{} messages out of order, {allowed} allowed (seed {seed})",
+            t.out_of_order
+        );
     }
     alice.client.stop().await;
     bob.client.stop().await;

@@ -758,14 +758,13 @@ impl Driver {
 
     /// Drops what `h` acknowledges from the unacknowledged queue; returns the tags dropped.
     fn settle(&mut self, h: u32) -> Vec<u64> {
-        if h.wrapping_sub(self.outbound) != 0 && h.wrapping_sub(self.outbound) < (1 << 31) {
+        if h != self.outbound && covers(h, self.outbound) {
             // The server claims more than we ever sent: everything we sent is covered.
             tracing::warn!(h, sent = self.outbound, "ack beyond what was sent");
         }
         let mut tags = Vec::new();
-        // Sequence numbers wrap at 2^32: a stanza is acknowledged when it is not "after" h.
         while let Some(front) = self.unacked.front() {
-            if h.wrapping_sub(front.seq) >= (1 << 31) {
+            if !covers(h, front.seq) {
                 break;
             }
             if let Some(tag) = self.unacked.pop_front().and_then(|u| u.tag) {
@@ -895,8 +894,8 @@ impl Driver {
             self.interrupted.store(true, Ordering::SeqCst);
             // Briefly: a stalled peer may never take the close (the socket goes with the
             // connection when the session resumes elsewhere or is abandoned).
-            let _ = tokio::time::timeout(Duration::from_millis(200), self.conn.stream.shutdown())
-                .await;
+            let _ =
+                tokio::time::timeout(Duration::from_millis(200), self.conn.stream.shutdown()).await;
             let events = self.events.clone();
             let session = Box::new(Suspended {
                 driver: self,
@@ -915,5 +914,29 @@ impl Driver {
             let _ = p.reply.send(Err(IqError::Disconnected));
         }
         let _ = self.events.send(SessionEvent::Closed(reason));
+    }
+}
+
+/// Whether an acknowledgement up to `h` covers the stanza numbered `seq`. Both count modulo 2^32
+/// (XEP-0198 §4), so "not after `h`" is decided on the wrapped distance: a long session whose
+/// counter passed 2^32 - 1 goes on being acknowledged correctly.
+fn covers(h: u32, seq: u32) -> bool {
+    h.wrapping_sub(seq) < (1 << 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::covers;
+
+    #[test]
+    fn acknowledgements_wrap_at_two_to_the_32() {
+        assert!(covers(5, 5));
+        assert!(covers(6, 5));
+        assert!(!covers(4, 5));
+        // Across the wrap: h has passed 2^32 - 1 and started again at 0.
+        assert!(covers(3, u32::MAX));
+        assert!(covers(0, u32::MAX - 10));
+        assert!(!covers(u32::MAX, 3));
+        assert!(!covers(u32::MAX - 10, 0));
     }
 }
