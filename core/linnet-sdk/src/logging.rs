@@ -20,7 +20,17 @@ const REDACTED: &str = "[redacted]";
 
 /// Elements whose text content is secret: SASL exchanges (RFC 6120 §6) and password fields
 /// (XEP-0077 registration and password change, data forms).
-const SECRET_ELEMENTS: &[&str] = &["auth", "response", "challenge", "success", "password"];
+/// SASL2 (XEP-0388) adds `initial-response` and `additional-data` (and its `<success>` holds FAST
+/// tokens, XEP-0484).
+const SECRET_ELEMENTS: &[&str] = &[
+    "auth",
+    "response",
+    "challenge",
+    "success",
+    "password",
+    "initial-response",
+    "additional-data",
+];
 
 /// Secrets shorter than this are not blanked by value (they would blank ordinary words); they are
 /// still protected by the element rules above.
