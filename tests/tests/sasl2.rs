@@ -178,6 +178,51 @@ async fn a_cut_session_is_resumed_inline() {
     bob.client.disconnect().await;
 }
 
+/// The server ends alice's session while her link is stalled, then the link is cut: the inline
+/// resumption is refused and, in the same `<success>`, Bind2 binds a new session (SM enabled
+/// again); the SDK counts a refused resumption and a fresh session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_inline_resumption_binds_anew_in_the_same_exchange() {
+    let server = sasl2_server();
+    let upstream: SocketAddr = format!("{}:{}", server.host, server.starttls_port)
+        .parse()
+        .unwrap();
+    let proxy = FaultProxy::start(upstream).await;
+    let (jid, password) = create_account(&server, "sasl2f");
+    let mut alice = client_via(&server, &jid, &password, proxy.addr(), quick_ping());
+    alice.client.start().await.unwrap();
+    alice.client.doctor().await.unwrap();
+    proxy.stall();
+    kick(&server, &alice.jid);
+    proxy.cut();
+    let start = Instant::now();
+    while proxy.active() > 0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "the cut did not happen"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    proxy.resume();
+    alice
+        .eventually("a new session", |c| {
+            c.connection_stats().fresh_sessions >= 2
+        })
+        .await;
+    let stats = alice.client.connection_stats();
+    assert_eq!(stats.resumes_refused, 1, "{stats:?}");
+    assert_eq!(stats.resumes, 0, "{stats:?}");
+    let info = alice.client.session_info().unwrap();
+    assert!(info.sasl2 && info.bind2 && info.fast, "{info:?}");
+    assert!(
+        matches!(info.resumption, Resumption::Refused { .. }),
+        "{info:?}"
+    );
+    assert!(info.stream_management.is_some(), "{info:?}");
+    alice.client.doctor().await.unwrap();
+    alice.client.stop().await;
+}
+
 /// Where SASL2 is not offered, nothing changes: classic SASL, bind, enable.
 async fn classic_servers_use_classic_sasl(server: TestServer) {
     let c = connected(&server, "classic").await;
