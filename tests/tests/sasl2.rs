@@ -299,3 +299,147 @@ async fn connect_times_classic_vs_sasl2_vs_fast() {
          SASL2 SCRAM+Bind2+SM {password_time:?}, SASL2 FAST+Bind2+SM {fast_time:?}"
     );
 }
+
+// ----- hostile or broken SASL2 servers (scripted fake server, no real server needed) -----
+
+mod hostile {
+    use linnet_tests::fake_server::*;
+    use linnet_xmpp::error::{AuthError, ConnectError};
+    use linnet_xmpp::negotiate::ConnectOptions;
+    use linnet_xmpp::sasl::{SaslError, Secret};
+
+    const SASL2_PLAIN: &str = "<authentication xmlns='urn:xmpp:sasl:2'>\
+        <mechanism>PLAIN</mechanism><inline><bind xmlns='urn:xmpp:bind:0'><inline>\
+        <feature var='urn:xmpp:sm:3'/></inline></bind><sm xmlns='urn:xmpp:sm:3'/>\
+        <fast xmlns='urn:xmpp:fast:0'><mechanism>HT-SHA-256-NONE</mechanism></fast>\
+        </inline></authentication>";
+
+    /// TLS, then SASL2 offered; returns the client's `<authenticate>`.
+    async fn offer(s: &mut ServerConn) -> linnet_xmpp::Element {
+        s.secure().await;
+        s.open_stream().await;
+        s.send_features(SASL2_PLAIN).await;
+        s.expect("authenticate").await
+    }
+
+    /// The `<success>` names another account: refused.
+    #[tokio::test]
+    async fn success_for_another_account_is_refused() {
+        let server = FakeServer::new(|mut s: ServerConn| async move {
+            offer(&mut s).await;
+            s.send(
+                "<success xmlns='urn:xmpp:sasl:2'><authorization-identifier>mallory@fake.test/x\
+                 </authorization-identifier><bound xmlns='urn:xmpp:bind:0'/></success>\
+                 <stream:features/>",
+            )
+            .await;
+            s.expect_hangup().await;
+        });
+        let err = server.negotiate().await.err().expect("must fail");
+        server.finish().await;
+        assert!(
+            matches!(&err, ConnectError::Protocol(r) if r.contains("another account")),
+            "{err:?}"
+        );
+    }
+
+    /// A SASL2 `<failure>` is the same typed error as the classic one.
+    #[tokio::test]
+    async fn failure_is_the_typed_error() {
+        let server = FakeServer::new(|mut s: ServerConn| async move {
+            offer(&mut s).await;
+            s.send(
+                "<failure xmlns='urn:xmpp:sasl:2'><not-authorized \
+                 xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/></failure>",
+            )
+            .await;
+            s.expect_hangup().await;
+        });
+        let err = server.negotiate().await.err().expect("must fail");
+        server.finish().await;
+        assert!(
+            matches!(err, ConnectError::Auth(AuthError::WrongCredentials)),
+            "{err:?}"
+        );
+    }
+
+    /// A FAST `<success>` whose server proof is wrong is not trusted (mutual authentication).
+    #[tokio::test]
+    async fn fast_success_with_a_wrong_server_proof_is_refused() {
+        let server = FakeServer::new(|mut s: ServerConn| async move {
+            let auth = offer(&mut s).await;
+            assert_eq!(auth.attr("mechanism"), Some("HT-SHA-256-NONE"));
+            assert!(auth.get_child("fast", "urn:xmpp:fast:0").is_some());
+            let jid = s.jid();
+            s.send(&format!(
+                "<success xmlns='urn:xmpp:sasl:2'><additional-data>AAAA</additional-data>\
+                 <authorization-identifier>{jid}/x</authorization-identifier>\
+                 <bound xmlns='urn:xmpp:bind:0'/></success><stream:features/>"
+            ))
+            .await;
+            s.expect_hangup().await;
+        });
+        let opts = ConnectOptions {
+            fast_token: Some(Secret::from("secret-token:fast-test")),
+            ..server.connect_options()
+        };
+        let err = server.negotiate_with(&opts).await.err().expect("must fail");
+        server.finish().await;
+        assert!(
+            matches!(
+                err,
+                ConnectError::Auth(AuthError::Protocol(SaslError::BadServerSignature))
+            ),
+            "{err:?}"
+        );
+    }
+
+    /// Stanzas between `<success>` and the features (a resumption's replay) are not lost: the
+    /// session reads them first, in order; the stream header carried our JID (FAST needs it).
+    #[tokio::test]
+    async fn stanzas_before_the_features_stay_for_the_session() {
+        let server = FakeServer::new(|mut s: ServerConn| async move {
+            s.secure().await;
+            let header = s.open_stream().await;
+            assert!(
+                header.from.is_some(),
+                "no from on the TLS-protected stream header"
+            );
+            s.send_features(SASL2_PLAIN).await;
+            let auth = s.expect("authenticate").await;
+            let bind = auth.get_child("bind", "urn:xmpp:bind:0").expect("Bind2");
+            assert!(bind.get_child("enable", "urn:xmpp:sm:3").is_some());
+            assert!(auth.get_child("request-token", "urn:xmpp:fast:0").is_some());
+            let jid = s.jid();
+            s.send(&format!(
+                "<success xmlns='urn:xmpp:sasl:2'>\
+                 <authorization-identifier>{jid}/Linnet~a/b</authorization-identifier>\
+                 <bound xmlns='urn:xmpp:bind:0'><enabled xmlns='urn:xmpp:sm:3' id='s1' \
+                 resume='true'/></bound></success>\
+                 <message from='bob@fake.test/x' to='{jid}/Linnet~a/b' type='chat' id='m1'>\
+                 <body>early</body></message><r xmlns='urn:xmpp:sm:3'/>\
+                 <stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>\
+                 </stream:features>"
+            ))
+            .await;
+            s.drain_until_closed().await;
+        });
+        let (mut conn, info) = server.negotiate().await.unwrap();
+        assert!(info.sasl2 && info.bind2 && !info.fast, "{info:?}");
+        assert_eq!(info.bound_jid.resource().as_str(), "Linnet~a/b");
+        assert_eq!(
+            info.stream_management
+                .as_ref()
+                .and_then(|s| s.id.as_deref()),
+            Some("s1")
+        );
+        let t = std::time::Duration::from_secs(5);
+        let first = conn.next_element(t, "test").await.unwrap();
+        assert!(first.is("message", "jabber:client"), "{first:?}");
+        let second = conn.next_element(t, "test").await.unwrap();
+        assert!(second.is("r", "urn:xmpp:sm:3"), "{second:?}");
+        conn.send_str("</stream:stream>").await.unwrap();
+        drop(conn);
+        server.finish().await;
+    }
+}

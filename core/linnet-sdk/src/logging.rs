@@ -299,6 +299,21 @@ mod tests {
     }
 
     #[test]
+    fn sasl2_payloads_and_fast_tokens_are_blanked() {
+        let line = "SEND <authenticate xmlns='urn:xmpp:sasl:2' mechanism='HT-SHA-256-NONE'>\
+                    <initial-response>YWxpY2UAn6j9IJCf</initial-response><user-agent id='u'/>\
+                    </authenticate> RECV <success xmlns='urn:xmpp:sasl:2'><additional-data>\
+                    DpHViV6v</additional-data><token xmlns='urn:xmpp:fast:0' \
+                    token='secret-token:fast-canary'/></success> <x><additional-data>\
+                    dj1zZWNy</additional-data></x>";
+        let out = redact(line);
+        for secret in ["YWxpY2UAn6j9IJCf", "DpHViV6v", "fast-canary", "dj1zZWNy"] {
+            assert!(!out.contains(secret), "{secret} leaked in {out}");
+        }
+        assert!(out.contains("mechanism='HT-SHA-256-NONE'"));
+    }
+
+    #[test]
     fn truncated_secret_element_is_blanked_to_the_end() {
         let out = redact("<response xmlns='x'>c2VjcmV0");
         assert!(!out.contains("c2VjcmV0"));
