@@ -132,6 +132,24 @@ async fn a_wrong_password_is_the_typed_auth_error() {
     assert!(stored_token(&c).is_none());
 }
 
+/// A refused token and a wrong password (the password changed elsewhere): the typed error, and
+/// the dead token is forgotten.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_token_and_a_wrong_password_forget_the_token() {
+    let server = sasl2_server();
+    let (jid, _) = create_account(&server, "sasl2g");
+    let c = client_for(&server, &jid, "not-the-password", Mode::StartTls);
+    secrets(&c)
+        .set(
+            &format!("{jid}#fast"),
+            &Secret::from("secret-token:fast-not-a-real-token-9876543210"),
+        )
+        .unwrap();
+    let err = c.client.connect().await.unwrap_err();
+    assert!(matches!(err, LinnetError::WrongCredentials), "{err:?}");
+    assert!(stored_token(&c).is_none());
+}
+
 /// A cut connection is resumed inside the SASL2 exchange (FAST token + `<resume/>`): the same
 /// session goes on, and a message sent to it while it was away arrives.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -487,6 +487,18 @@ impl Client {
             Err(e) => {
                 // Not refused, just not reached: the next attempt tries to resume again.
                 *lock(&inner.suspended) = suspended;
+                // A wrong password only comes after the token was refused (a FAST failure
+                // falls back to the password): the token is dead too.
+                if opts.fast_token.is_some()
+                    && matches!(
+                        e,
+                        linnet_xmpp::error::ConnectError::Auth(
+                            linnet_xmpp::error::AuthError::WrongCredentials
+                        )
+                    )
+                {
+                    let _ = inner.secrets.delete(&fast_key);
+                }
                 return Err(e.into());
             }
         };
