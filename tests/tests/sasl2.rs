@@ -361,6 +361,29 @@ mod hostile {
         );
     }
 
+    /// SASL2 offering nothing acceptable (here nothing at all) while classic SASL offers
+    /// PLAIN: the classic path is used.
+    #[tokio::test]
+    async fn sasl2_without_an_acceptable_mechanism_falls_back_to_classic() {
+        let server = FakeServer::new(|mut s: ServerConn| async move {
+            s.secure().await;
+            s.offer_sasl(
+                &["PLAIN"],
+                None,
+                "<authentication xmlns='urn:xmpp:sasl:2'><mechanism>X-UNKNOWN</mechanism>\
+                 </authentication>",
+            )
+            .await;
+            s.accept_plain_auth().await;
+            s.accept_bind().await;
+            s.drain_until_closed().await;
+        });
+        let (conn, info) = server.negotiate().await.unwrap();
+        assert!(!info.sasl2, "{info:?}");
+        drop(conn);
+        server.finish().await;
+    }
+
     /// A SASL2 `<failure>` is the same typed error as the classic one.
     #[tokio::test]
     async fn failure_is_the_typed_error() {

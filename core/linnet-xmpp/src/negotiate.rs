@@ -238,26 +238,37 @@ async fn connect_once(
     conn.open_stream_from(&domain, Some(creds.jid.as_str()), t)
         .await?;
     let features = conn.next_element(t, "stream features").await?;
-    let sasl2_offer = if opts.sasl2 {
+    let server_cb = channel_binding_types(&features);
+    let available = tls_info.available_channel_bindings();
+    let select = |offered: &[String]| {
+        sasl::select(&SelectionInput {
+            offered,
+            tls_version: tls_info.version,
+            server_cb_types: server_cb.as_deref(),
+            available_cb: &available,
+            scram_seen: opts.scram_seen,
+            allow_plain: true, // TLS is established at this point, always.
+        })
+    };
+    let mut sasl2_offer = if opts.sasl2 {
         sasl2::parse_offer(&features)
     } else {
         None
     };
+    // SASL2 with nothing we accept, while classic SASL offers something: classic it is.
+    let classic = mechanisms(&features);
+    if sasl2_offer
+        .as_ref()
+        .is_some_and(|o| select(&o.mechanisms).is_err() && select(&classic).is_ok())
+    {
+        tracing::debug!("no acceptable SASL2 mechanism; using classic SASL");
+        sasl2_offer = None;
+    }
     let offered = match &sasl2_offer {
         Some(o) => o.mechanisms.clone(),
-        None => mechanisms(&features),
+        None => classic,
     };
-    let server_cb = channel_binding_types(&features);
-    let available = tls_info.available_channel_bindings();
-    let selection = sasl::select(&SelectionInput {
-        offered: &offered,
-        tls_version: tls_info.version,
-        server_cb_types: server_cb.as_deref(),
-        available_cb: &available,
-        scram_seen: opts.scram_seen,
-        allow_plain: true, // TLS is established at this point, always.
-    })
-    .map_err(|e| match e {
+    let selection = select(&offered).map_err(|e| match e {
         sasl::SaslError::NoAcceptableMechanism { offered } => {
             ConnectError::Auth(AuthError::NoAcceptableMechanism { offered })
         }
