@@ -3,8 +3,9 @@
 #   Prosody 0.12 (prosody.test), ejabberd 23.01 (ejabberd.test) and coturn (TURN for both).
 #
 # Usage: tests/servers/servers.sh install | start | stop | status | env | clean
-#        tests/servers/servers.sh adduser prosody|ejabberd USER PASSWORD
-#        tests/servers/servers.sh kick prosody|ejabberd USER   (closes USER's sessions: reconnect tests)
+#        tests/servers/servers.sh adduser prosody|prosody-sasl2|ejabberd USER PASSWORD
+#        tests/servers/servers.sh kick prosody|prosody-sasl2|ejabberd USER   (closes USER's sessions: reconnect tests)
+#        (prosody-sasl2: the same Prosody, host sasl2.prosody.test with SASL2/Bind2/FAST)
 #        tests/servers/servers.sh logs prosody|ejabberd|coturn [LINES]
 #        tests/servers/servers.sh ejabberdctl ARGS...   (debugging)
 #
@@ -28,6 +29,9 @@ STATE=${LINNET_TEST_STATE:-/tmp/linnet-test-servers}
 MARKER="LINNET_TEST_SERVERS_STATE=$STATE"
 
 PROSODY_DOMAIN=prosody.test
+# A second Prosody host with SASL2 (XEP-0388), Bind2 (XEP-0386), inline SM and FAST (XEP-0484);
+# prosody.test keeps the classic features. Same ports; the certificate covers *.prosody.test.
+PROSODY_SASL2_DOMAIN=sasl2.$PROSODY_DOMAIN
 PROSODY_C2S_PORT=15222
 PROSODY_TLS_PORT=15223
 PROSODY_HTTPS_PORT=15281
@@ -373,6 +377,17 @@ turn_secret() {
 	cat "$f"
 }
 
+# Our Prosody modules go into the state dir: the prosody user may not be able to read the repo.
+install_prosody_modules() {
+	local src
+	src=$(dirname "${BASH_SOURCE[0]}")/prosody
+	mkdir -p "$STATE/prosody/modules"
+	cp "$src"/mod_*.lua "$STATE/prosody/modules/"
+	chmod 0755 "$STATE/prosody/modules"
+	chmod 0644 "$STATE/prosody/modules"/mod_*.lua
+	if is_root; then chown -R prosody: "$STATE/prosody/modules"; fi
+}
+
 write_prosody_config() {
 	local d=$STATE/prosody secret=$1 ifaces
 	ifaces=$(loopbacks | sed 's/.*/"&"/' | paste -sd, | sed 's/,/, /g')
@@ -382,6 +397,8 @@ write_prosody_config() {
 		pidfile = "$d/prosody.pid"
 		data_path = "$d/data"
 		certificates = "$d/certs"
+		-- Our own modules (copied from tests/servers/prosody/) first, then the packaged ones.
+		plugin_paths = { "$d/modules", "/usr/lib/prosody/modules" }
 		log = { { levels = { min = "${LINNET_PROSODY_LOG_LEVEL:-info}" }, to = "file", filename = "$d/prosody.log" } }
 
 		interfaces = { $ifaces }
@@ -419,6 +436,12 @@ write_prosody_config() {
 		turn_external_tcp = true
 
 		VirtualHost "$PROSODY_DOMAIN"
+
+		-- SASL2 + Bind2 + inline SM + FAST, from prosody-modules (hg 556bf57d6417). That
+		-- snapshot targets Prosody 13 APIs: without the compat shim it breaks every TLS client of
+		-- the host on 0.12 (no stream features after TLS).
+		VirtualHost "$PROSODY_SASL2_DOMAIN"
+			modules_enabled = { "sasl2_compat012"; "sasl2"; "sasl2_bind2"; "sasl2_sm"; "sasl2_fast" }
 
 		Component "upload.$PROSODY_DOMAIN" "http_file_share"
 			http_host = "127.0.0.1"
@@ -822,6 +845,7 @@ write_env_files() {
 		LINNET_PROSODY_TURN_HOST=127.0.0.1
 		LINNET_PROSODY_TURN_PORT=$TURN_PORT
 		LINNET_PROSODY_TURN_SECRET=$secret
+		LINNET_PROSODY_SASL2_DOMAIN=$PROSODY_SASL2_DOMAIN
 		LINNET_EJABBERD_DOMAIN=$EJABBERD_DOMAIN
 		LINNET_EJABBERD_HOST=127.0.0.1
 		LINNET_EJABBERD_STARTTLS_PORT=$EJABBERD_C2S_PORT
@@ -850,6 +874,15 @@ write_env_files() {
 		    "muc_jid": "conference.$PROSODY_DOMAIN",
 		    "sasl_scram": "SCRAM-SHA-1",
 		    "turn": { "host": "127.0.0.1", "port": $TURN_PORT, "secret": "$secret" }
+		  },
+		  "prosody-sasl2": {
+		    "domain": "$PROSODY_SASL2_DOMAIN",
+		    "host": "127.0.0.1",
+		    "host_v6": $v6,
+		    "starttls_port": $PROSODY_C2S_PORT,
+		    "direct_tls_port": $PROSODY_TLS_PORT,
+		    "sasl_scram": "SCRAM-SHA-1",
+		    "sasl2": true
 		  },
 		  "ejabberd": {
 		    "domain": "$EJABBERD_DOMAIN",
@@ -911,6 +944,7 @@ cmd_start() {
 			>"$STATE/ejabberd/certs/server.pem")
 		if is_root; then chown ejabberd: "$STATE/ejabberd/certs/server.pem"; fi
 	fi
+	install_prosody_modules
 	write_prosody_config "$secret"
 	write_ejabberd_config "$secret"
 	write_coturn_config "$secret"
@@ -985,12 +1019,14 @@ cmd_logs() {
 # adduser
 
 cmd_adduser() {
-	[[ $# -eq 3 ]] || die "usage: $0 adduser prosody|ejabberd USER PASSWORD"
+	[[ $# -eq 3 ]] || die "usage: $0 adduser prosody|prosody-sasl2|ejabberd USER PASSWORD"
 	local server=$1 user=$2 password=$3 out
 	[[ $user =~ ^[a-z0-9][a-z0-9._-]*$ ]] || die "user name must match [a-z0-9][a-z0-9._-]*: $user"
 	[[ -n $password ]] || die "empty password"
 	case $server in
-	prosody)
+	prosody | prosody-sasl2)
+		local domain=$PROSODY_DOMAIN
+		if [[ $server == prosody-sasl2 ]]; then domain=$PROSODY_SASL2_DOMAIN; fi
 		live_pid prosody >/dev/null || die "prosody is not running"
 		# `prosodyctl shell` runs user:create inside the running server over its admin socket
 		# (a unix socket in the data dir): the existence check and the creation happen in one
@@ -999,8 +1035,8 @@ cmd_adduser() {
 		# Measured here: ~0.07 s per call (20 in a row: 68 ms each; 20 in parallel: 2.2 s total,
 		# no failure; 10 parallel calls for one name: exactly 1 success).
 		if ! out=$(as_server prosody prosodyctl --config "$STATE/prosody/prosody.cfg.lua" \
-			shell user create "$user@$PROSODY_DOMAIN" "$password" 2>&1); then
-			die "prosody: could not create $user@$PROSODY_DOMAIN: $out"
+			shell user create "$user@$domain" "$password" 2>&1); then
+			die "prosody: could not create $user@$domain: $out"
 		fi
 		;;
 	ejabberd)
@@ -1017,21 +1053,23 @@ cmd_adduser() {
 			die "ejabberd: could not create $user@$EJABBERD_DOMAIN: $out"
 		fi
 		;;
-	*) die "unknown server: $server (prosody or ejabberd)" ;;
+	*) die "unknown server: $server (prosody, prosody-sasl2 or ejabberd)" ;;
 	esac
 }
 
 # Closes every session of USER from the server side, as an operator would (reconnect tests).
 cmd_kick() {
-	[[ $# -eq 2 ]] || die "usage: $0 kick prosody|ejabberd USER"
+	[[ $# -eq 2 ]] || die "usage: $0 kick prosody|prosody-sasl2|ejabberd USER"
 	local server=$1 user=$2 out
 	[[ $user =~ ^[a-z0-9][a-z0-9._-]*$ ]] || die "user name must match [a-z0-9][a-z0-9._-]*: $user"
 	case $server in
-	prosody)
+	prosody | prosody-sasl2)
+		local domain=$PROSODY_DOMAIN
+		if [[ $server == prosody-sasl2 ]]; then domain=$PROSODY_SASL2_DOMAIN; fi
 		live_pid prosody >/dev/null || die "prosody is not running"
 		if ! out=$(as_server prosody prosodyctl --config "$STATE/prosody/prosody.cfg.lua" \
-			shell c2s close "$user@$PROSODY_DOMAIN" 2>&1); then
-			die "prosody: could not kick $user@$PROSODY_DOMAIN: $out"
+			shell c2s close "$user@$domain" 2>&1); then
+			die "prosody: could not kick $user@$domain: $out"
 		fi
 		;;
 	ejabberd)
@@ -1042,7 +1080,7 @@ cmd_kick() {
 			die "ejabberd: could not kick $user@$EJABBERD_DOMAIN: $out"
 		fi
 		;;
-	*) die "unknown server: $server (prosody or ejabberd)" ;;
+	*) die "unknown server: $server (prosody, prosody-sasl2 or ejabberd)" ;;
 	esac
 }
 

@@ -749,6 +749,7 @@ pub fn doctor(r: &DoctorReport) -> Out {
         ("connection", r.connection.clone()),
         ("tls", format!("{} ({})", r.tls_version, r.tls_cipher)),
         ("sasl", sasl),
+        ("authentication", r.authentication.clone()),
         (
             "channel binding",
             r.channel_binding.clone().unwrap_or_else(|| "none".into()),
@@ -1412,6 +1413,9 @@ mod tests {
             sasl_offered: vec!["SCRAM-SHA-256-PLUS".into(), "SCRAM-SHA-1".into()],
             sasl_chosen: "SCRAM-SHA-256-PLUS".into(),
             channel_binding: Some("TlsExporter".into()),
+            authentication: "SASL2 (XEP-0388), Bind2 (XEP-0386)".into(),
+            sasl2: true,
+            fast: false,
             stream_management: "enabled, resumable".into(),
             csi: true,
             carbons: true,
@@ -1437,6 +1441,7 @@ mod tests {
             &"sasl                SCRAM-SHA-256-PLUS (offered: SCRAM-SHA-256-PLUS, SCRAM-SHA-1)"
         ));
         assert!(lines.contains(&"http upload         upload.example.test (max 100 MiB)"));
+        assert!(lines.contains(&"authentication      SASL2 (XEP-0388), Bind2 (XEP-0386)"));
         assert!(lines.contains(&"archive (mam)       no"));
         assert_eq!(lines[lines.len() - 2], "server features     urn:xmpp:ping");
         assert_eq!(lines[lines.len() - 1], "                    vcard-temp");

@@ -126,6 +126,9 @@ impl Linnet {
     pub fn remove_account(&self, jid: &str) -> Result<(), LinnetError> {
         let account = self.resolve_account(Some(jid))?;
         self.store.delete_account(account.id)?;
+        let _ = self
+            .secrets
+            .delete(&crate::client::fast_token_key(&account.jid));
         self.secrets.delete(&account.jid)
     }
 

@@ -437,6 +437,23 @@ impl Client {
         }
     }
 
+    /// Keeps the FAST token the server just issued (or forgets the one it refused). The token
+    /// leaves `info`, which is shared with the session and the doctor.
+    fn store_fast_token(&self, key: &str, info: &mut SessionInfo) {
+        let secrets = &self.inner.secrets;
+        if let Some(new) = info.fast_token.take() {
+            crate::logging::register_secret(new.token.expose());
+            match secrets.set(key, &new.token) {
+                Ok(()) => tracing::debug!(expiry = ?new.expiry, "stored a new FAST token"),
+                Err(e) => tracing::warn!(error = %e, "cannot store the FAST token"),
+            }
+        } else if info.fast_token_rejected
+            && let Err(e) = secrets.delete(key)
+        {
+            tracing::warn!(error = %e, "cannot delete the refused FAST token");
+        }
+    }
+
     async fn connect_inner(&self) -> Result<Established, LinnetError> {
         let inner = &self.inner;
         let account = &inner.account;
@@ -447,6 +464,19 @@ impl Client {
                 jid: account.jid.clone(),
             })?;
         crate::logging::register_secret(password.expose());
+        // A FAST token (XEP-0484) from the last SASL2 login, if any: one round trip instead of
+        // SCRAM. Loaded from the same secret store as the password, never logged.
+        let fast_key = fast_token_key(&account.jid);
+        let fast_token = match inner.secrets.get(&fast_key) {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the stored FAST token; using the password");
+                None
+            }
+        };
+        if let Some(t) = &fast_token {
+            crate::logging::register_secret(t.expose());
+        }
         let creds = Credentials {
             jid: inner.own.clone(),
             password,
@@ -458,6 +488,7 @@ impl Client {
                 only_extra_ca: false,
             },
             scram_seen: inner.store.scram_seen(account.id)?,
+            fast_token,
             ..ConnectOptions::default()
         };
         if let Some(t) = inner.config.step_timeout {
@@ -471,17 +502,30 @@ impl Client {
         }
         opts.resume = suspended.as_ref().and_then(Suspended::request);
         let connector = self.connector();
-        let (conn, info) = match negotiate::connect(connector.as_ref(), &creds, &opts).await {
+        let (conn, mut info) = match negotiate::connect(connector.as_ref(), &creds, &opts).await {
             Ok(established) => established,
             Err(e) => {
                 // Not refused, just not reached: the next attempt tries to resume again.
                 *lock(&inner.suspended) = suspended;
+                // A wrong password only comes after the token was refused (a FAST failure
+                // falls back to the password): the token is dead too.
+                if opts.fast_token.is_some()
+                    && matches!(
+                        e,
+                        linnet_xmpp::error::ConnectError::Auth(
+                            linnet_xmpp::error::AuthError::WrongCredentials
+                        )
+                    )
+                {
+                    let _ = inner.secrets.delete(&fast_key);
+                }
                 return Err(e.into());
             }
         };
         if info.used_scram() {
             inner.store.mark_scram_seen(account.id)?;
         }
+        self.store_fast_token(&fast_key, &mut info);
         if let Some(old) = suspended {
             match info.resumption.clone() {
                 Resumption::Resumed { h } => {
@@ -511,7 +555,14 @@ impl Client {
         if requeued > 0 {
             tracing::info!(requeued, "resending messages the server never acknowledged");
         }
-        tracing::info!(jid = %info.bound_jid, tls = info.tls.version_name(), mechanism = info.mechanism.name(), "connected");
+        tracing::info!(
+            jid = %info.bound_jid,
+            tls = info.tls.version_name(),
+            mechanism = info.authenticated_with(),
+            sasl2 = info.sasl2,
+            fast = info.fast,
+            "connected"
+        );
         let (handle, events) = session::start(conn, info, inner.config.session.clone());
         *inner.session.lock().unwrap_or_else(|p| p.into_inner()) = Some(handle.clone());
         let me = self.clone();
@@ -1227,4 +1278,9 @@ fn rank(state: MessageState) -> u8 {
         MessageState::Displayed => 4,
         MessageState::Failed | MessageState::Received => 0,
     }
+}
+
+/// Where an account's FAST token lives in the secret store (beside its password).
+pub(crate) fn fast_token_key(jid: &str) -> String {
+    format!("{jid}#fast")
 }

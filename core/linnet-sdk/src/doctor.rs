@@ -16,6 +16,10 @@ pub struct DoctorReport {
     pub sasl_offered: Vec<String>,
     pub sasl_chosen: String,
     pub channel_binding: Option<String>,
+    /// "SASL2 (XEP-0388)" or "SASL (RFC 6120)", with Bind2 / FAST when they were used.
+    pub authentication: String,
+    pub sasl2: bool,
+    pub fast: bool,
     pub stream_management: String,
     pub csi: bool,
     pub carbons: bool,
@@ -69,8 +73,11 @@ pub(crate) async fn report(handle: &SessionHandle, carbons_enabled: bool) -> Doc
         tls_version: session.tls.version_name().to_string(),
         tls_cipher: session.tls.cipher_suite.clone(),
         sasl_offered: session.offered_mechanisms.clone(),
-        sasl_chosen: session.mechanism.name().to_string(),
+        sasl_chosen: session.authenticated_with().to_string(),
         channel_binding: session.channel_binding.map(|c| format!("{c:?}")),
+        authentication: authentication(&session),
+        sasl2: session.sasl2,
+        fast: session.fast,
         stream_management: sm,
         csi: session.csi_offered,
         carbons: carbons_enabled,
@@ -80,6 +87,20 @@ pub(crate) async fn report(handle: &SessionHandle, carbons_enabled: bool) -> Doc
         external_services: server.has(ns::EXTDISCO),
         server_features: server.features,
     }
+}
+
+fn authentication(session: &linnet_xmpp::negotiate::SessionInfo) -> String {
+    if !session.sasl2 {
+        return "SASL (RFC 6120)".into();
+    }
+    let mut s = String::from("SASL2 (XEP-0388)");
+    if session.bind2 {
+        s.push_str(", Bind2 (XEP-0386)");
+    }
+    if session.fast {
+        s.push_str(", FAST token (XEP-0484)");
+    }
+    s
 }
 
 async fn find_upload(handle: &SessionHandle, domain: Jid) -> Option<UploadService> {

@@ -20,7 +20,17 @@ const REDACTED: &str = "[redacted]";
 
 /// Elements whose text content is secret: SASL exchanges (RFC 6120 §6) and password fields
 /// (XEP-0077 registration and password change, data forms).
-const SECRET_ELEMENTS: &[&str] = &["auth", "response", "challenge", "success", "password"];
+/// SASL2 (XEP-0388) adds `initial-response` and `additional-data` (and its `<success>` holds FAST
+/// tokens, XEP-0484).
+const SECRET_ELEMENTS: &[&str] = &[
+    "auth",
+    "response",
+    "challenge",
+    "success",
+    "password",
+    "initial-response",
+    "additional-data",
+];
 
 /// Secrets shorter than this are not blanked by value (they would blank ordinary words); they are
 /// still protected by the element rules above.
@@ -286,6 +296,21 @@ mod tests {
         }
         assert!(out.contains("mechanism='PLAIN'"));
         assert!(out.contains("<challenge/>"));
+    }
+
+    #[test]
+    fn sasl2_payloads_and_fast_tokens_are_blanked() {
+        let line = "SEND <authenticate xmlns='urn:xmpp:sasl:2' mechanism='HT-SHA-256-NONE'>\
+                    <initial-response>YWxpY2UAn6j9IJCf</initial-response><user-agent id='u'/>\
+                    </authenticate> RECV <success xmlns='urn:xmpp:sasl:2'><additional-data>\
+                    DpHViV6v</additional-data><token xmlns='urn:xmpp:fast:0' \
+                    token='secret-token:fast-canary'/></success> <x><additional-data>\
+                    dj1zZWNy</additional-data></x>";
+        let out = redact(line);
+        for secret in ["YWxpY2UAn6j9IJCf", "DpHViV6v", "fast-canary", "dj1zZWNy"] {
+            assert!(!out.contains(secret), "{secret} leaked in {out}");
+        }
+        assert!(out.contains("mechanism='HT-SHA-256-NONE'"));
     }
 
     #[test]

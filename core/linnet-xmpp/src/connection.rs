@@ -48,9 +48,20 @@ impl XmlConnection {
         domain: &str,
         timeout: Duration,
     ) -> Result<(), ConnectError> {
+        self.open_stream_from(domain, None, timeout).await
+    }
+
+    /// [`open_stream`](Self::open_stream) with a `from` (our bare JID; RFC 6120 §4.7.1 has it on
+    /// TLS-protected streams only, and XEP-0484 FAST needs it there).
+    pub async fn open_stream_from(
+        &mut self,
+        domain: &str,
+        from: Option<&str>,
+        timeout: Duration,
+    ) -> Result<(), ConnectError> {
         self.reader.restart();
         self.pending.clear();
-        self.send_str(&crate::xml::stream_header(domain, None, "en"))
+        self.send_str(&crate::xml::stream_header(domain, from, "en"))
             .await?;
         match self.next_event(timeout, "stream header").await? {
             StreamEvent::Header(_) => Ok(()),
@@ -115,6 +126,14 @@ impl XmlConnection {
     /// the start of an incomplete one alike.
     pub(crate) fn has_buffered_events(&self) -> bool {
         !self.pending.is_empty() || self.reader.pending_bytes() > 0
+    }
+
+    /// Puts elements back at the front of the queue, in order: the next reads return them first
+    /// (stanzas that arrived during negotiation belong to the session).
+    pub(crate) fn unread(&mut self, elements: Vec<Element>) {
+        for e in elements.into_iter().rev() {
+            self.pending.push_front(StreamEvent::Stanza(e));
+        }
     }
 
     pub fn into_stream(self) -> Box<dyn ByteStream> {

@@ -10,6 +10,7 @@ pub mod error;
 pub mod negotiate;
 pub mod ns;
 pub mod sasl;
+pub mod sasl2;
 pub mod secret;
 pub mod session;
 pub mod tls;
@@ -17,12 +18,14 @@ pub mod transport;
 pub mod xml;
 
 // One module per protocol extension.
+pub mod bind2;
 pub mod carbons;
 pub mod chat;
 pub mod chatstates;
 pub mod csi;
 pub mod delay;
 pub mod disco;
+pub mod fast;
 pub mod markers;
 pub mod presence;
 pub mod receipts;

@@ -1,5 +1,9 @@
 //! Stream negotiation: TLS (STARTTLS or direct), SASL with Linnet's policy, resource binding and
 //! stream management enablement. Produces a ready `XmlConnection` plus what was negotiated.
+//!
+//! When the server offers SASL2 (XEP-0388) it is preferred (`crate::sasl2`: Bind2, inline stream
+//! management and FAST in one exchange); otherwise, or when `ConnectOptions::sasl2` is off, the
+//! classic RFC 6120 path runs: SASL, restart, bind, enable.
 
 use std::time::Duration;
 
@@ -10,8 +14,10 @@ use minidom::Element;
 
 use crate::connection::XmlConnection;
 use crate::error::{AuthError, ConnectError, TlsFailure};
+use crate::fast::FastToken;
 use crate::ns;
 use crate::sasl::{self, ChannelBindingType, Mechanism, ScramClient, SelectionInput};
+use crate::sasl2;
 use crate::secret::Secret;
 use crate::tls::{self, TlsInfo, TlsSettings};
 use crate::transport::{Connector, Target, TlsMode};
@@ -38,6 +44,14 @@ pub struct ConnectOptions {
     pub enable_stream_management: bool,
     /// Try to resume this earlier session (XEP-0198) instead of binding a new one.
     pub resume: Option<ResumeRequest>,
+    /// Use SASL2 (XEP-0388) when the server offers it; otherwise always classic SASL.
+    pub sasl2: bool,
+    /// The SASL2 user agent id: stable per installation. `None`: derived from `resource`.
+    pub user_agent_id: Option<String>,
+    /// A FAST token (XEP-0484) from an earlier login: tried first when the server offers FAST.
+    pub fast_token: Option<Secret>,
+    /// Ask for a FAST token on password logins (when the server offers FAST).
+    pub request_fast_token: bool,
 }
 
 impl Default for ConnectOptions {
@@ -50,6 +64,10 @@ impl Default for ConnectOptions {
             step_timeout: Duration::from_secs(20),
             enable_stream_management: true,
             resume: None,
+            sasl2: true,
+            user_agent_id: None,
+            fast_token: None,
+            request_fast_token: true,
         }
     }
 }
@@ -115,20 +133,67 @@ pub struct SessionInfo {
     /// Namespaces or names of the stream features after authentication.
     pub features: Vec<String>,
     pub resumption: Resumption,
+    /// Authenticated with SASL2 (XEP-0388) rather than classic SASL.
+    pub sasl2: bool,
+    /// The resource was bound with Bind2 (XEP-0386) inside the SASL2 exchange.
+    pub bind2: bool,
+    /// Authenticated with a FAST token (XEP-0484, HT-SHA-256-NONE) instead of the password;
+    /// `mechanism` is then the one the password would have used.
+    pub fast: bool,
+    /// A FAST token was offered and refused: forget it.
+    pub fast_token_rejected: bool,
+    /// A new FAST token from the server, to store (secret: take it out before sharing the info).
+    pub fast_token: Option<FastToken>,
 }
 
 impl SessionInfo {
     pub fn used_scram(&self) -> bool {
         !matches!(self.mechanism, Mechanism::Plain)
     }
+
+    /// The SASL mechanism that actually authenticated this session.
+    pub fn authenticated_with(&self) -> &'static str {
+        if self.fast {
+            crate::fast::HT_SHA_256_NONE
+        } else {
+            self.mechanism.name()
+        }
+    }
 }
 
 /// Connects, secures, authenticates and binds. On success the stream is ready for stanzas.
+///
+/// A FAST token the server refuses costs one more connection: the password login then starts
+/// over without it, and `SessionInfo::fast_token_rejected` says to forget it.
 pub async fn connect(
     connector: &dyn Connector,
     creds: &Credentials,
     opts: &ConnectOptions,
 ) -> Result<(XmlConnection, SessionInfo), ConnectError> {
+    if let Some(done) = connect_once(connector, creds, opts).await? {
+        return Ok(done);
+    }
+    let without_token = ConnectOptions {
+        fast_token: None,
+        ..opts.clone()
+    };
+    match connect_once(connector, creds, &without_token).await? {
+        Some((conn, mut info)) => {
+            info.fast_token_rejected = true;
+            Ok((conn, info))
+        }
+        None => Err(ConnectError::Protocol(
+            "FAST refused without a token".into(),
+        )),
+    }
+}
+
+/// One connection attempt; `None` when the server refused the FAST token.
+async fn connect_once(
+    connector: &dyn Connector,
+    creds: &Credentials,
+    opts: &ConnectOptions,
+) -> Result<Option<(XmlConnection, SessionInfo)>, ConnectError> {
     let domain = creds.jid.domain().as_str().to_string();
     let raw = connector.connect(&domain).await?;
     let target = raw.target.clone();
@@ -169,21 +234,41 @@ pub async fn connect(
     };
     tracing::debug!(tls = tls_info.version_name(), suite = %tls_info.cipher_suite, "TLS established");
 
-    // 2. SASL.
-    conn.open_stream(&domain, t).await?;
+    // 2. SASL (SASL2 when offered). The stream is TLS-protected now: say who we are.
+    conn.open_stream_from(&domain, Some(creds.jid.as_str()), t)
+        .await?;
     let features = conn.next_element(t, "stream features").await?;
-    let offered = mechanisms(&features);
     let server_cb = channel_binding_types(&features);
     let available = tls_info.available_channel_bindings();
-    let selection = sasl::select(&SelectionInput {
-        offered: &offered,
-        tls_version: tls_info.version,
-        server_cb_types: server_cb.as_deref(),
-        available_cb: &available,
-        scram_seen: opts.scram_seen,
-        allow_plain: true, // TLS is established at this point, always.
-    })
-    .map_err(|e| match e {
+    let select = |offered: &[String]| {
+        sasl::select(&SelectionInput {
+            offered,
+            tls_version: tls_info.version,
+            server_cb_types: server_cb.as_deref(),
+            available_cb: &available,
+            scram_seen: opts.scram_seen,
+            allow_plain: true, // TLS is established at this point, always.
+        })
+    };
+    let mut sasl2_offer = if opts.sasl2 {
+        sasl2::parse_offer(&features)
+    } else {
+        None
+    };
+    // SASL2 with nothing we accept, while classic SASL offers something: classic it is.
+    let classic = mechanisms(&features);
+    if sasl2_offer
+        .as_ref()
+        .is_some_and(|o| select(&o.mechanisms).is_err() && select(&classic).is_ok())
+    {
+        tracing::debug!("no acceptable SASL2 mechanism; using classic SASL");
+        sasl2_offer = None;
+    }
+    let offered = match &sasl2_offer {
+        Some(o) => o.mechanisms.clone(),
+        None => classic,
+    };
+    let selection = select(&offered).map_err(|e| match e {
         sasl::SaslError::NoAcceptableMechanism { offered } => {
             ConnectError::Auth(AuthError::NoAcceptableMechanism { offered })
         }
@@ -193,10 +278,34 @@ pub async fn connect(
         mechanism = selection.mechanism.name(),
         "SASL mechanism chosen"
     );
+    if let Some(offer) = sasl2_offer {
+        let outcome =
+            match sasl2::authenticate(&mut conn, creds, opts, &offer, &selection, &tls_info, t)
+                .await?
+            {
+                sasl2::Attempt::Done(outcome) => *outcome,
+                sasl2::Attempt::FastRejected => {
+                    let _ = conn.send_str("</stream:stream>").await;
+                    return Ok(None);
+                }
+            };
+        let common = Common {
+            target,
+            tls: tls_info,
+            offered_mechanisms: offered,
+            mechanism: selection.mechanism,
+            channel_binding: selection.channel_binding,
+            server_channel_bindings: server_cb,
+        };
+        return after_sasl2(conn, creds, opts, &offer, outcome, common)
+            .await
+            .map(Some);
+    }
     authenticate(&mut conn, creds, &selection, &offered, &tls_info, t).await?;
 
     // 3. Restart, then resume or bind (and enable stream management).
-    conn.open_stream(&domain, t).await?;
+    conn.open_stream_from(&domain, Some(creds.jid.as_str()), t)
+        .await?;
     let features = conn.next_element(t, "stream features").await?;
     let feature_names = feature_names(&features);
     let sm_offered = features.get_child("sm", ns::SM).is_some();
@@ -214,6 +323,11 @@ pub async fn connect(
         csi_offered,
         features: feature_names,
         resumption,
+        sasl2: false,
+        bind2: false,
+        fast: false,
+        fast_token_rejected: false,
+        fast_token: None,
     };
     let mut resumption = Resumption::NotAttempted;
     if let Some(request) = &opts.resume {
@@ -227,10 +341,10 @@ pub async fn connect(
         };
         if let Resumption::Resumed { .. } = resumption {
             let sm = Some(request.stream_management.clone());
-            return Ok((
+            return Ok(Some((
                 conn,
                 session_info(request.bound_jid.clone(), sm, resumption),
-            ));
+            )));
         }
     }
     let bound_jid = bind(&mut conn, &opts.resource, t).await?;
@@ -246,7 +360,153 @@ pub async fn connect(
     } else {
         None
     };
-    Ok((conn, session_info(bound_jid, stream_management, resumption)))
+    Ok(Some((
+        conn,
+        session_info(bound_jid, stream_management, resumption),
+    )))
+}
+
+/// What every path records in `SessionInfo` about transport and SASL.
+struct Common {
+    target: Target,
+    tls: TlsInfo,
+    offered_mechanisms: Vec<String>,
+    mechanism: Mechanism,
+    channel_binding: Option<ChannelBindingType>,
+    server_channel_bindings: Option<Vec<String>>,
+}
+
+/// After a SASL2 success: the session as Bind2 / inline SM left it, or, for what the server did
+/// not do inline, the classic steps on the same stream (no restart: its features came with the
+/// success).
+async fn after_sasl2(
+    mut conn: XmlConnection,
+    creds: &Credentials,
+    opts: &ConnectOptions,
+    offer: &sasl2::Offer,
+    outcome: sasl2::Outcome,
+    common: Common,
+) -> Result<(XmlConnection, SessionInfo), ConnectError> {
+    let t = opts.step_timeout;
+    let sasl2::Outcome {
+        mut success,
+        fast_used,
+        bind_sent,
+        sm_enable_sent,
+        resume_sent,
+        features,
+    } = outcome;
+    let authorized = match success.authorization_identifier.as_deref() {
+        Some(text) => Some(jid::Jid::new(text).map_err(|e| {
+            ConnectError::Protocol(format!("invalid authorization identifier: {e}"))
+        })?),
+        None => None,
+    };
+    if let Some(j) = &authorized
+        && j.to_bare() != creds.jid
+    {
+        return Err(ConnectError::Protocol(
+            "the server authorized another account".into(),
+        ));
+    }
+    let sm_offered = offer.inline_sm || features.get_child("sm", ns::SM).is_some();
+    let csi_offered = features.get_child("csi", ns::CSI).is_some()
+        || offer.bind2.as_ref().is_some_and(|b| b.inline(ns::CSI));
+    let feature_list = feature_names(&features);
+    let fast_token = success.token.take();
+    let base = move |bound_jid: FullJid, stream_management, resumption, bind2: bool| SessionInfo {
+        bound_jid,
+        target: common.target,
+        tls: common.tls,
+        offered_mechanisms: common.offered_mechanisms,
+        mechanism: common.mechanism,
+        channel_binding: common.channel_binding,
+        server_channel_bindings: common.server_channel_bindings,
+        stream_management,
+        stream_management_offered: sm_offered,
+        csi_offered,
+        features: feature_list,
+        resumption,
+        sasl2: true,
+        bind2,
+        fast: fast_used,
+        fast_token_rejected: false,
+        fast_token,
+    };
+
+    // Resumption: inline, or (SM not inline) the classic way now.
+    let mut resumption = Resumption::NotAttempted;
+    if let Some(request) = &opts.resume {
+        resumption = if resume_sent {
+            match success.resumption.take() {
+                Some(sasl2::InlineResumption::Resumed { previd, h }) => {
+                    if previd.as_deref().is_some_and(|p| p != request.previd) {
+                        return Err(ConnectError::Protocol(
+                            "<resumed/> names another session".into(),
+                        ));
+                    }
+                    Resumption::Resumed { h }
+                }
+                Some(sasl2::InlineResumption::Failed { h, condition }) => {
+                    tracing::info!(%condition, ?h, "the server refused to resume the session");
+                    Resumption::Refused { h, condition }
+                }
+                None => Resumption::Refused {
+                    h: None,
+                    condition: "no answer to the inline resumption".into(),
+                },
+            }
+        } else if features.get_child("sm", ns::SM).is_some() && !bind_sent {
+            resume(&mut conn, request, t).await?
+        } else {
+            Resumption::Refused {
+                h: None,
+                condition: "stream management not offered".into(),
+            }
+        };
+        if let Resumption::Resumed { .. } = resumption {
+            let sm = Some(request.stream_management.clone());
+            let info = base(request.bound_jid.clone(), sm, resumption, false);
+            return Ok((conn, info));
+        }
+    }
+
+    // Bound inline (Bind2), or bind now.
+    if bind_sent && let Some(bound) = success.bound.take() {
+        let Some(Ok(full)) = authorized.map(|j| j.try_into_full()) else {
+            return Err(ConnectError::Bind(
+                "Bind2 succeeded without a full JID in the authorization identifier".into(),
+            ));
+        };
+        let stream_management = match bound.stream_management {
+            Some(sm) => Some(sm),
+            None if !sm_enable_sent
+                && opts.enable_stream_management
+                && features.get_child("sm", ns::SM).is_some() =>
+            {
+                enable_stream_management(&mut conn, t).await?
+            }
+            None => None,
+        };
+        let info = base(full, stream_management, resumption, true);
+        return Ok((conn, info));
+    }
+    let bound_jid = bind(&mut conn, &opts.resource, t).await?;
+    if let Some(session) = features.get_child("session", "urn:ietf:params:xml:ns:xmpp-session")
+        && session
+            .get_child("optional", "urn:ietf:params:xml:ns:xmpp-session")
+            .is_none()
+    {
+        legacy_session(&mut conn, t).await?;
+    }
+    let stream_management =
+        if features.get_child("sm", ns::SM).is_some() && opts.enable_stream_management {
+            enable_stream_management(&mut conn, t).await?
+        } else {
+            None
+        };
+    let info = base(bound_jid, stream_management, resumption, false);
+    Ok((conn, info))
 }
 
 fn mechanisms(features: &Element) -> Vec<String> {
@@ -309,11 +569,21 @@ fn sasl_failure(e: &Element, used_channel_binding: bool) -> ConnectError {
         .find(|c| c.ns() == ns::SASL && c.name() != "text")
         .map(|c| c.name().to_string());
     let text = e.children().find(|c| c.name() == "text").map(|c| c.text());
-    let err = match condition.as_deref() {
+    ConnectError::Auth(auth_error(condition.as_deref(), text, used_channel_binding))
+}
+
+/// A SASL failure condition (RFC 6120 §6.5) as the typed error the UI shows; shared by classic
+/// SASL and SASL2.
+pub(crate) fn auth_error(
+    condition: Option<&str>,
+    text: Option<String>,
+    used_channel_binding: bool,
+) -> AuthError {
+    match condition {
         Some("not-authorized") if used_channel_binding => AuthError::ChannelBindingRejected,
         Some("not-authorized") | Some("credentials-expired") => AuthError::WrongCredentials,
         Some("account-disabled") | Some("temporary-auth-failure") => {
-            AuthError::Temporary(text.unwrap_or_else(|| condition.clone().unwrap_or_default()))
+            AuthError::Temporary(text.unwrap_or_else(|| condition.unwrap_or_default().to_string()))
         }
         Some("invalid-mechanism") | Some("mechanism-too-weak") | Some("encryption-required") => {
             AuthError::NoAcceptableMechanism {
@@ -325,8 +595,7 @@ fn sasl_failure(e: &Element, used_channel_binding: bool) -> ConnectError {
             other.unwrap_or("failure"),
             text.map(|t| format!(": {t}")).unwrap_or_default()
         )),
-    };
-    ConnectError::Auth(err)
+    }
 }
 
 async fn authenticate(
@@ -549,13 +818,7 @@ async fn enable_stream_management(
         .await?;
     let answer = conn.next_element(t, "stream management").await?;
     if answer.is("enabled", ns::SM) {
-        let resume = matches!(answer.attr("resume"), Some("true") | Some("1"));
-        Ok(Some(StreamManagementInfo {
-            id: answer.attr("id").map(str::to_string),
-            resume,
-            max: answer.attr("max").and_then(|m| m.parse().ok()),
-            location: answer.attr("location").map(str::to_string),
-        }))
+        Ok(Some(parse_enabled(&answer)))
     } else if answer.is("failed", ns::SM) {
         tracing::debug!("server refused to enable stream management");
         Ok(None)
@@ -564,5 +827,15 @@ async fn enable_stream_management(
             "unexpected <{}/> while enabling stream management",
             answer.name()
         )))
+    }
+}
+
+/// An SM `<enabled/>` (XEP-0198), standalone or inside Bind2's `<bound/>`.
+pub(crate) fn parse_enabled(answer: &Element) -> StreamManagementInfo {
+    StreamManagementInfo {
+        id: answer.attr("id").map(str::to_string),
+        resume: matches!(answer.attr("resume"), Some("true") | Some("1")),
+        max: answer.attr("max").and_then(|m| m.parse().ok()),
+        location: answer.attr("location").map(str::to_string),
     }
 }
