@@ -298,6 +298,10 @@ pub struct DoctorReport {
     pub sasl_chosen: String,
     pub channel_binding: Option<String>,
     pub stream_management: String,
+    /// New logins, resumptions and refused resumptions of this client so far.
+    pub sessions: String,
+    /// Since when (Unix ms) messages may be missing on this device, or null.
+    pub history_gap_since: Option<i64>,
     pub csi: bool,
     pub carbons: bool,
     pub mam: bool,
@@ -323,6 +327,8 @@ impl From<linnet_sdk::DoctorReport> for DoctorReport {
             sasl_chosen: r.sasl_chosen,
             channel_binding: r.channel_binding,
             stream_management: r.stream_management,
+            sessions: r.sessions,
+            history_gap_since: r.history_gap_since,
             csi: r.csi,
             carbons: r.carbons,
             mam: r.mam,

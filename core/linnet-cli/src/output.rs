@@ -755,6 +755,16 @@ pub fn doctor(r: &DoctorReport) -> Out {
             r.channel_binding.clone().unwrap_or_else(|| "none".into()),
         ),
         ("stream management", r.stream_management.clone()),
+        ("sessions", r.sessions.clone()),
+        (
+            "history gap",
+            r.history_gap_since
+                .map(|ms| {
+                    let since = format_time(ms, Zone::Local, "%Y-%m-%d %H:%M:%S");
+                    format!("messages since {since} may be missing")
+                })
+                .unwrap_or_else(|| "none".into()),
+        ),
         ("client state (csi)", yes_no(r.csi).into()),
         ("carbons", yes_no(r.carbons).into()),
         ("archive (mam)", yes_no(r.mam).into()),
@@ -1417,6 +1427,8 @@ mod tests {
             sasl2: true,
             fast: false,
             stream_management: "enabled, resumable".into(),
+            sessions: "1 new, 2 resumed, 0 resumptions refused".into(),
+            history_gap_since: None,
             csi: true,
             carbons: true,
             mam: false,

@@ -881,7 +881,12 @@ impl Client {
 
     pub async fn doctor(&self) -> Result<DoctorReport, LinnetError> {
         let handle = self.require_session()?;
-        Ok(doctor::report(&handle, self.inner.carbons.load(Ordering::SeqCst)).await)
+        let facts = doctor::ClientFacts {
+            carbons_enabled: self.inner.carbons.load(Ordering::SeqCst),
+            stats: self.connection_stats(),
+            history_gap_since: self.history_gap_since()?,
+        };
+        Ok(doctor::report(&handle, facts).await)
     }
 
     /// Sends unavailable presence and closes the stream. A supervisor started with `start` stays

@@ -21,6 +21,10 @@ pub struct DoctorReport {
     pub sasl2: bool,
     pub fast: bool,
     pub stream_management: String,
+    /// This client's sessions so far: new logins, resumptions, refused resumptions.
+    pub sessions: String,
+    /// Since when (Unix ms) messages may be missing here (a session lost unresumed), if so.
+    pub history_gap_since: Option<i64>,
     pub csi: bool,
     pub carbons: bool,
     pub mam: bool,
@@ -50,7 +54,16 @@ async fn info(handle: &SessionHandle, to: Option<Jid>) -> DiscoInfo {
     }
 }
 
-pub(crate) async fn report(handle: &SessionHandle, carbons_enabled: bool) -> DoctorReport {
+/// What the client knows beyond the current session.
+pub(crate) struct ClientFacts {
+    pub carbons_enabled: bool,
+    pub stats: crate::ConnectionStats,
+    pub history_gap_since: Option<i64>,
+}
+
+pub(crate) async fn report(handle: &SessionHandle, facts: ClientFacts) -> DoctorReport {
+    let carbons_enabled = facts.carbons_enabled;
+    let stats = facts.stats;
     let session = handle.info();
     let own_bare = Jid::from(session.bound_jid.to_bare());
     let domain = Jid::from(linnet_xmpp::BareJid::from_parts(
@@ -79,6 +92,11 @@ pub(crate) async fn report(handle: &SessionHandle, carbons_enabled: bool) -> Doc
         sasl2: session.sasl2,
         fast: session.fast,
         stream_management: sm,
+        sessions: format!(
+            "{} new, {} resumed, {} resumptions refused",
+            stats.fresh_sessions, stats.resumes, stats.resumes_refused
+        ),
+        history_gap_since: facts.history_gap_since,
         csi: session.csi_offered,
         carbons: carbons_enabled,
         mam: account.has(ns::MAM) || server.has(ns::MAM),
