@@ -102,6 +102,20 @@ impl FaultProxy {
         self.shared.cut.send_modify(|g| *g += 1);
     }
 
+    /// `cut`, then waits (up to 5 s) until the connections are gone, so that what a stalled
+    /// link held is dropped, not released by a `resume` racing the cut.
+    pub async fn cut_held(&self) {
+        self.cut();
+        let start = tokio::time::Instant::now();
+        while self.active() > 0 {
+            assert!(
+                start.elapsed() < Duration::from_secs(5),
+                "the cut did not happen"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
     /// Stops forwarding in both directions (current and new connections) without closing.
     pub fn stall(&self) {
         self.shared.faults.fetch_add(1, Ordering::SeqCst);

@@ -107,7 +107,7 @@ async fn stalled_link(server: TestServer, drop_held: bool) {
     let offline = bodies("while offline", 5);
     ids.extend(send_all(&alice, &bob.jid, &offline));
     if drop_held {
-        cut_held(&proxy).await;
+        proxy.cut_held().await;
     }
     proxy.resume();
     let back = online(&alice, Duration::from_secs(10)).await;
@@ -281,7 +281,7 @@ async fn refused_resumption_falls_back_to_a_new_session(server: TestServer) {
     kick(&server, &alice.jid);
     // What the dead link held (the server's goodbye among it) never arrives: the cut takes
     // effect before the link comes back.
-    cut_held(&proxy).await;
+    proxy.cut_held().await;
     proxy.resume();
     let since = alice
         .expect("a history gap", |e| match e {
@@ -307,20 +307,6 @@ async fn refused_resumption_falls_back_to_a_new_session(server: TestServer) {
     bob.client.disconnect().await;
 }
 on_both_servers!(refused_resumption_falls_back_to_a_new_session);
-
-/// Cuts the stalled connections and waits until they are gone, so that what they held is
-/// dropped, not released by a `resume` racing the cut.
-async fn cut_held(proxy: &FaultProxy) {
-    proxy.cut();
-    let start = Instant::now();
-    while proxy.active() > 0 {
-        assert!(
-            start.elapsed() < Duration::from_secs(5),
-            "the cut did not happen"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-}
 
 /// The soak: alice and bob, each behind a proxy, send each other `LINNET_SOAK_MESSAGES`
 /// messages (200 in `make test`, 1000 in `make soak`) while a random fault hits one of the

@@ -10,14 +10,14 @@
 )]
 
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
 
 use linnet_sdk::secrets::{FileSecretStore, SecretStore};
-use linnet_sdk::{ClientConfig, LinnetError, Secret};
+use linnet_sdk::{LinnetError, Secret};
+use linnet_tests::delivery::quick_ping;
 use linnet_tests::fault_proxy::FaultProxy;
 use linnet_tests::*;
 use linnet_xmpp::negotiate::{self, ConnectOptions, Credentials, Resumption};
-use linnet_xmpp::session::SessionConfig;
+
 use linnet_xmpp::tls::TlsSettings;
 use linnet_xmpp::transport::{Target, TcpConnector, TlsMode};
 
@@ -34,18 +34,6 @@ fn stored_token(c: &TestClient) -> Option<String> {
         .get(&format!("{}#fast", c.jid))
         .unwrap()
         .map(|s| s.expose().clone())
-}
-
-fn quick_ping() -> ClientConfig {
-    ClientConfig {
-        session: SessionConfig {
-            idle_before_ping: Duration::from_secs(1),
-            ping_timeout: Duration::from_secs(1),
-            iq_timeout: Duration::from_secs(5),
-        },
-        step_timeout: Some(Duration::from_secs(5)),
-        ..ClientConfig::default()
-    }
 }
 
 /// A password login goes through SASL2 with Bind2 and inline SM, and gets a FAST token; the
@@ -212,15 +200,7 @@ async fn a_refused_inline_resumption_binds_anew_in_the_same_exchange() {
     alice.client.doctor().await.unwrap();
     proxy.stall();
     kick(&server, &alice.jid);
-    proxy.cut();
-    let start = Instant::now();
-    while proxy.active() > 0 {
-        assert!(
-            start.elapsed() < Duration::from_secs(5),
-            "the cut did not happen"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    proxy.cut_held().await;
     proxy.resume();
     alice
         .eventually("a new session", |c| {

@@ -331,14 +331,7 @@ async fn connect_once(
     };
     let mut resumption = Resumption::NotAttempted;
     if let Some(request) = &opts.resume {
-        resumption = if sm_offered {
-            resume(&mut conn, request, t).await?
-        } else {
-            Resumption::Refused {
-                h: None,
-                condition: "stream management not offered".into(),
-            }
-        };
+        resumption = resume_if_offered(&mut conn, request, sm_offered, t).await?;
         if let Resumption::Resumed { .. } = resumption {
             let sm = Some(request.stream_management.clone());
             return Ok(Some((
@@ -347,19 +340,7 @@ async fn connect_once(
             )));
         }
     }
-    let bound_jid = bind(&mut conn, &opts.resource, t).await?;
-    if let Some(session) = features.get_child("session", "urn:ietf:params:xml:ns:xmpp-session")
-        && session
-            .get_child("optional", "urn:ietf:params:xml:ns:xmpp-session")
-            .is_none()
-    {
-        legacy_session(&mut conn, t).await?;
-    }
-    let stream_management = if sm_offered && opts.enable_stream_management {
-        enable_stream_management(&mut conn, t).await?
-    } else {
-        None
-    };
+    let (bound_jid, stream_management) = bind_and_enable(&mut conn, &features, opts, t).await?;
     Ok(Some((
         conn,
         session_info(bound_jid, stream_management, resumption),
@@ -456,13 +437,9 @@ async fn after_sasl2(
                     condition: "no answer to the inline resumption".into(),
                 },
             }
-        } else if features.get_child("sm", ns::SM).is_some() && !bind_sent {
-            resume(&mut conn, request, t).await?
         } else {
-            Resumption::Refused {
-                h: None,
-                condition: "stream management not offered".into(),
-            }
+            let offered = features.get_child("sm", ns::SM).is_some() && !bind_sent;
+            resume_if_offered(&mut conn, request, offered, t).await?
         };
         if let Resumption::Resumed { .. } = resumption {
             let sm = Some(request.stream_management.clone());
@@ -491,22 +468,34 @@ async fn after_sasl2(
         let info = base(full, stream_management, resumption, true);
         return Ok((conn, info));
     }
-    let bound_jid = bind(&mut conn, &opts.resource, t).await?;
+    let (bound_jid, stream_management) = bind_and_enable(&mut conn, &features, opts, t).await?;
+    let info = base(bound_jid, stream_management, resumption, false);
+    Ok((conn, info))
+}
+
+/// Classic resource binding (RFC 6120 §7), the legacy session if the server requires it, and
+/// stream management if offered and wanted.
+async fn bind_and_enable(
+    conn: &mut XmlConnection,
+    features: &Element,
+    opts: &ConnectOptions,
+    t: Duration,
+) -> Result<(FullJid, Option<StreamManagementInfo>), ConnectError> {
+    let bound_jid = bind(conn, &opts.resource, t).await?;
     if let Some(session) = features.get_child("session", "urn:ietf:params:xml:ns:xmpp-session")
         && session
             .get_child("optional", "urn:ietf:params:xml:ns:xmpp-session")
             .is_none()
     {
-        legacy_session(&mut conn, t).await?;
+        legacy_session(conn, t).await?;
     }
     let stream_management =
         if features.get_child("sm", ns::SM).is_some() && opts.enable_stream_management {
-            enable_stream_management(&mut conn, t).await?
+            enable_stream_management(conn, t).await?
         } else {
             None
         };
-    let info = base(bound_jid, stream_management, resumption, false);
-    Ok((conn, info))
+    Ok((bound_jid, stream_management))
 }
 
 fn mechanisms(features: &Element) -> Vec<String> {
@@ -767,6 +756,23 @@ async fn legacy_session(conn: &mut XmlConnection, t: Duration) -> Result<(), Con
         ));
     }
     Ok(())
+}
+
+/// Resumes when the server offers stream management; a refusal without asking otherwise.
+async fn resume_if_offered(
+    conn: &mut XmlConnection,
+    request: &ResumeRequest,
+    offered: bool,
+    t: Duration,
+) -> Result<Resumption, ConnectError> {
+    if offered {
+        resume(conn, request, t).await
+    } else {
+        Ok(Resumption::Refused {
+            h: None,
+            condition: "stream management not offered".into(),
+        })
+    }
 }
 
 /// Asks the server to resume an earlier session (XEP-0198 section 5).
