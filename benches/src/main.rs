@@ -831,11 +831,9 @@ fn main() {
     let server_name = accounts["server"].as_str().unwrap_or("prosody").to_string();
     let recorder = Recorder::default();
     if let Ok(filter) = std::env::var("LINNET_BENCH_LOG") {
-        // A debugging aid (timestamps on stderr); figures are measured without it.
-        tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-            .with_writer(std::io::stderr)
-            .init();
+        // A debugging aid (timestamps on stderr), through the SDK's redacting logger: no
+        // password, token or body reaches the terminal. Figures are measured without it.
+        linnet_sdk::logging::init_with(&filter, false, true);
     } else if args.timeline.is_some() {
         use tracing_subscriber::Layer as _;
         use tracing_subscriber::layer::SubscriberExt as _;
