@@ -49,11 +49,9 @@ pub fn state_dir() -> PathBuf {
 /// With `RUST_LOG` set (e.g. `RUST_LOG=linnet_sdk=debug cargo nextest run ... --no-capture`),
 /// the test's logs go to its output. `server` calls it; fake-server tests may call it too.
 pub fn test_logs() {
-    if std::env::var_os("RUST_LOG").is_some() {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-            .with_test_writer()
-            .try_init();
+    // Through the SDK's redacting logger, as an app would log: no secret or body shows.
+    if let Ok(filter) = std::env::var("RUST_LOG") {
+        linnet_sdk::logging::init_with(&filter, false, true);
     }
 }
 
