@@ -88,6 +88,7 @@ val cases: List<Pair<String, suspend () -> Unit>> = listOf(
         a.connection().start()
         b.connection().start()
         check(a.connection().state() == ConnectionState.Online) { "a is ${a.connection().state()}" }
+        check(a.connection().historyGapSince() == null) { "a gap on a first connection" }
         b.connection().states().within("bob online") { it == ConnectionState.Online }
     },
     "contacts: request, approve, both subscribed" to {
@@ -214,6 +215,8 @@ val cases: List<Pair<String, suspend () -> Unit>> = listOf(
         c.connection().states().within("the drop") { it is ConnectionState.Disconnected }
         observer.networkChanged(true)
         c.connection().states().within("back online") { it == ConnectionState.Online }
+        // The kick ended the session (no resumption): what was sent meanwhile may be missing.
+        check(c.connection().historyGapSince() != null) { "the gap after the kick is not visible" }
         c.connection().stop()
         observer.networkChanged(true)
         delay(1500)
