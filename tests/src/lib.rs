@@ -17,6 +17,7 @@ use std::time::Duration;
 use linnet_sdk::{AccountSettings, Client, ClientConfig, ClientEvent, Linnet, Secret};
 use tokio::sync::broadcast;
 
+pub mod archive;
 pub mod delivery;
 pub mod fake_server;
 pub mod fault_proxy;

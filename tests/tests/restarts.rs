@@ -22,6 +22,7 @@ use std::time::Duration;
 
 use linnet_sdk::{ClientEvent, ConnectionState, Linnet, MessageState, Secret};
 use linnet_store::Direction;
+use linnet_tests::archive::archived_bodies;
 use linnet_tests::delivery::*;
 use linnet_tests::private_server::PrivateServer;
 use linnet_tests::*;
@@ -205,7 +206,33 @@ async fn server_restarted_mid_stream(shared: TestServer) {
         );
     }
     assert!(reconnects >= 1, "alice never reconnected: no restart seen");
-    assert_eq!(t.lost, 0);
+    if t.lost > 0 {
+        // Not delivered live. ejabberd (mod_mam assume_mam_usage) keeps a message for a session
+        // that went away in the archive only, for the client to fetch: not lost if it is in
+        // bob's archive and bob shows the history gap (archive sync is issue 5).
+        let stored: Vec<String> = bob
+            .client
+            .history(&alice.jid, 10_000, None)
+            .unwrap()
+            .into_iter()
+            .map(|m| m.body)
+            .collect();
+        let missing: Vec<&String> = sent.iter().filter(|b| !stored.contains(b)).collect();
+        let archived = archived_bodies(&server, &bob_jid, &bob_pw, &alice_jid).await;
+        let gap = bob.client.history_gap_since().unwrap();
+        eprintln!(
+            "restarts: {what}: {} not delivered live ({missing:?}); in bob's archive: {}; bob's gap shown since {gap:?}",
+            missing.len(),
+            missing.iter().filter(|b| archived.contains(b)).count()
+        );
+        assert!(gap.is_some(), "bob misses messages and shows no gap");
+        for body in missing {
+            assert!(
+                archived.contains(body),
+                "{body:?} is lost: not in bob's archive either"
+            );
+        }
+    }
     // Resends carry the same id: the receiver's store keeps one copy.
     assert_eq!(t.duplicated, 0);
     assert_eq!(timeline_out_of_order, 0);
@@ -362,3 +389,25 @@ async fn killed_mid_send_then_restarted(server: TestServer) {
     bob.client.disconnect().await;
 }
 on_both_servers!(killed_mid_send_then_restarted);
+
+/// The archive look-up the restart test relies on finds what was sent (so "in the archive"
+/// there means something).
+async fn the_archive_holds_delivered_messages(server: TestServer) {
+    let (bob_jid, bob_pw) = create_account(&server, "bob");
+    let mut bob = client_for(&server, &bob_jid, &bob_pw, Mode::StartTls);
+    bob.client.connect().await.unwrap();
+    bob.client.doctor().await.unwrap(); // the initial presence is processed (see `connected`)
+    let (alice_jid, alice_pw) = create_account(&server, "alice");
+    let alice = client_for(&server, &alice_jid, &alice_pw, Mode::StartTls);
+    alice.client.connect().await.unwrap();
+    let sent = bodies("archived", 3);
+    for body in &sent {
+        alice.send_acked(&bob.jid, body).await;
+        bob.expect_message_from(&alice.jid).await;
+    }
+    let archived = archived_bodies(&server, &bob.jid, &bob_pw, &alice.jid).await;
+    assert_eq!(archived, sent);
+    alice.client.disconnect().await;
+    bob.client.disconnect().await;
+}
+on_both_servers!(the_archive_holds_delivered_messages);

@@ -1,0 +1,108 @@
+//! A look into an account's server archive (XEP-0313), for tests that must tell a lost message
+//! from one the server kept for the client to fetch. Linnet's own archive sync is issue 5; this
+//! is a minimal, test-only query over the protocol layer (own resource, no store).
+
+use linnet_xmpp::negotiate::{self, ConnectOptions, Credentials};
+use linnet_xmpp::sasl::Secret;
+use linnet_xmpp::session::{self, SessionConfig, SessionEvent};
+use linnet_xmpp::tls::TlsSettings;
+use linnet_xmpp::transport::{Target, TcpConnector, TlsMode};
+use linnet_xmpp::xmpp_parsers::iq::Iq;
+use linnet_xmpp::{Element, ns};
+
+use crate::{TestServer, unique_name};
+
+const RSM: &str = "http://jabber.org/protocol/rsm";
+const FORWARD: &str = "urn:xmpp:forward:0";
+
+fn field(var: &str, value: &str) -> Element {
+    Element::builder("field", "jabber:x:data")
+        .attr(rxml::xml_ncname!("var").into(), var)
+        .append(
+            Element::builder("value", "jabber:x:data")
+                .append(value)
+                .build(),
+        )
+        .build()
+}
+
+/// The bodies of the messages from `with` in `jid`'s archive, oldest first.
+pub async fn archived_bodies(
+    server: &TestServer,
+    jid: &str,
+    password: &str,
+    with: &str,
+) -> Vec<String> {
+    let connector = TcpConnector::new(Some(Target {
+        host: server.host.clone(),
+        port: server.starttls_port,
+        mode: TlsMode::StartTls,
+    }));
+    let creds = Credentials {
+        jid: jid.parse().unwrap(),
+        password: Secret::from(password),
+    };
+    let opts = ConnectOptions {
+        resource: unique_name("archive"),
+        tls: TlsSettings {
+            extra_ca_pem: Some(server.ca_pem.clone()),
+            only_extra_ca: true,
+        },
+        ..ConnectOptions::default()
+    };
+    let (conn, info) = negotiate::connect(&connector, &creds, &opts).await.unwrap();
+    let (handle, mut events) = session::start(conn, info, SessionConfig::default());
+    let mut bodies = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let form = Element::builder("x", "jabber:x:data")
+            .attr(rxml::xml_ncname!("type").into(), "submit")
+            .append(field("FORM_TYPE", ns::MAM))
+            .append(field("with", with))
+            .build();
+        let mut set =
+            Element::builder("set", RSM).append(Element::builder("max", RSM).append("250").build());
+        if let Some(last) = &after {
+            set = set.append(Element::builder("after", RSM).append(last.as_str()).build());
+        }
+        let query = Element::builder("query", ns::MAM)
+            .append(form)
+            .append(set.build())
+            .build();
+        let iq = Element::builder("iq", ns::CLIENT)
+            .attr(rxml::xml_ncname!("type").into(), "set")
+            .attr(rxml::xml_ncname!("id").into(), handle.new_id())
+            .append(query)
+            .build();
+        let fin = handle
+            .iq(Iq::try_from(iq).unwrap())
+            .await
+            .unwrap()
+            .expect("a <fin/>");
+        // The results came as messages before the answer, in order.
+        while let Ok(event) = events.try_recv() {
+            let SessionEvent::Message(m) = event else {
+                continue;
+            };
+            let inner = m
+                .payloads
+                .iter()
+                .find(|p| p.is("result", ns::MAM))
+                .and_then(|r| r.get_child("forwarded", FORWARD))
+                .and_then(|f| f.get_child("message", ns::CLIENT));
+            if let Some(body) = inner.and_then(|m| m.get_child("body", ns::CLIENT)) {
+                bodies.push(body.text());
+            }
+        }
+        let complete = matches!(fin.attr("complete"), Some("true") | Some("1"));
+        after = fin
+            .get_child("set", RSM)
+            .and_then(|s| s.get_child("last", RSM))
+            .map(|l| l.text());
+        if complete || after.is_none() {
+            break;
+        }
+    }
+    handle.close().await;
+    bodies
+}
