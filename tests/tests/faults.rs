@@ -417,7 +417,7 @@ async fn soak(server: TestServer) {
         bob.client.connection_stats(),
     );
     eprintln!(
-        "soak: {}: sent {} received {} lost {} duplicated {} out of order {}; faults injected {} ({}); resumes {}, full reconnects {}, resumptions refused {}; resent {}; seed {seed}",
+        "soak: {}: sent {} received {} lost {} duplicated {} out of order {}; faults injected {} ({}); resumes {} (stanzas resent {}), full reconnects {}, resumptions refused {}; outbox resends {}; seed {seed}",
         server.name,
         at_bob.sent + at_alice.sent,
         at_bob.received + at_alice.received,
@@ -427,6 +427,7 @@ async fn soak(server: TestServer) {
         injected.len(),
         injected.join(", "),
         a.resumes + b.resumes,
+        a.stanzas_resent + b.stanzas_resent,
         a.fresh_sessions + b.fresh_sessions - 2,
         a.resumes_refused + b.resumes_refused,
         resent(&alice, &alice_ids) + resent(&bob, &bob_ids),

@@ -147,6 +147,8 @@ pub struct ConnectionStats {
     pub resumes: u64,
     /// Resumptions the server refused (a new session followed).
     pub resumes_refused: u64,
+    /// Stanzas sent again after a resumption (the unacknowledged tail).
+    pub stanzas_resent: u64,
 }
 
 #[derive(Default)]
@@ -154,6 +156,7 @@ struct StatsCounters {
     fresh_sessions: AtomicU64,
     resumes: AtomicU64,
     resumes_refused: AtomicU64,
+    stanzas_resent: AtomicU64,
 }
 
 /// How `connect_inner` brought the account online.
@@ -371,6 +374,7 @@ impl Client {
             fresh_sessions: s.fresh_sessions.load(Ordering::Relaxed),
             resumes: s.resumes.load(Ordering::Relaxed),
             resumes_refused: s.resumes_refused.load(Ordering::Relaxed),
+            stanzas_resent: s.stanzas_resent.load(Ordering::Relaxed),
         }
     }
 
@@ -535,6 +539,10 @@ impl Client {
                         server_received = h,
                         "session resumed"
                     );
+                    inner
+                        .stats
+                        .stanzas_resent
+                        .fetch_add(old.to_resend(h) as u64, Ordering::Relaxed);
                     old.resume(conn, info, h);
                     return Ok(Established::Resumed);
                 }

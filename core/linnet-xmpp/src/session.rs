@@ -329,6 +329,15 @@ impl Suspended {
         self.driver.unacked.len()
     }
 
+    /// How many stanzas a resumption at `h` sends again (those `h` does not cover).
+    pub fn to_resend(&self, h: u32) -> usize {
+        self.driver
+            .unacked
+            .iter()
+            .filter(|u| !covers(h, u.seq))
+            .count()
+    }
+
     /// Continues the session on `conn`, which the server resumed with `<resumed h='h'/>`. The
     /// handle works again and the event stream goes on. Needs a tokio runtime.
     pub fn resume(self, conn: XmlConnection, info: SessionInfo, h: u32) {
