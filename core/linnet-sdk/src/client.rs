@@ -406,6 +406,8 @@ impl Client {
         match self.connect_inner().await {
             Ok(Established::Resumed) => {
                 self.inner.stats.resumes.fetch_add(1, Ordering::Relaxed);
+                // Nothing was missed: a later loss starts its own gap.
+                lock(&self.inner.lost_at).take();
                 self.set_state(ConnectionState::Online);
                 // The session resent its own unacknowledged tail; what was queued while
                 // offline goes out now.
@@ -652,19 +654,31 @@ impl Client {
         };
         let id = m.xmpp_id.clone().unwrap_or_default();
         let stanza: Element = chat::message(&peer, &id, &m.body).into();
+        // Marked sent before the hand-over: on loopback a bounce can come back before `send`
+        // returns, and it must find the message sent (then failed), not still queued.
+        if !self.inner.store.mark_sent(m.id)? {
+            return Ok(()); // no longer queued: handled elsewhere
+        }
+        self.emit(ClientEvent::MessageState {
+            id: m.id,
+            peer: m.peer.clone(),
+            state: MessageState::Sent,
+            reason: None,
+        });
         match handle.send(&stanza, Some(m.id as u64)) {
-            Ok(()) => {
-                if self.inner.store.mark_sent(m.id).unwrap_or(false) {
+            Ok(()) => Ok(()),
+            Err(linnet_xmpp::session::SendError::Closed) => {
+                // The session ended in between: back to the outbox for the next one.
+                if self.inner.store.unsend(m.id)? {
                     self.emit(ClientEvent::MessageState {
                         id: m.id,
                         peer: m.peer.clone(),
-                        state: MessageState::Sent,
+                        state: MessageState::Queued,
                         reason: None,
                     });
                 }
                 Ok(())
             }
-            Err(linnet_xmpp::session::SendError::Closed) => Ok(()),
             Err(e) => {
                 self.fail(m.id, &m.peer, &e.to_string());
                 Err(e.into())

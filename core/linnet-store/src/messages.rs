@@ -452,6 +452,15 @@ impl Store {
         )
     }
 
+    /// `Sent -> Queued` for one message the session could not take after all (it closed
+    /// between the claim and the hand-over): it waits for the next connection.
+    pub fn unsend(&self, message_id: i64) -> Result<bool, StoreError> {
+        self.update_one(
+            transition!("state = 'queued'", "state = 'sent'"),
+            params![message_id],
+        )
+    }
+
     fn update_one(&self, sql: &str, params: impl rusqlite::Params) -> Result<bool, StoreError> {
         Ok(self.conn().prepare_cached(sql)?.execute(params)? == 1)
     }
