@@ -296,6 +296,10 @@ async fn connect_once(
             mechanism: selection.mechanism,
             channel_binding: selection.channel_binding,
             server_channel_bindings: server_cb,
+            // From the features that came with the success.
+            sm_offered: false,
+            csi_offered: false,
+            features: Vec::new(),
         };
         return after_sasl2(conn, creds, opts, &offer, outcome, common)
             .await
@@ -310,24 +314,16 @@ async fn connect_once(
     let feature_names = feature_names(&features);
     let sm_offered = features.get_child("sm", ns::SM).is_some();
     let csi_offered = features.get_child("csi", ns::CSI).is_some();
-    let session_info = |bound_jid, stream_management, resumption| SessionInfo {
-        bound_jid,
+    let common = Common {
         target,
         tls: tls_info,
         offered_mechanisms: offered,
         mechanism: selection.mechanism,
         channel_binding: selection.channel_binding,
         server_channel_bindings: server_cb,
-        stream_management,
-        stream_management_offered: sm_offered,
+        sm_offered,
         csi_offered,
         features: feature_names,
-        resumption,
-        sasl2: false,
-        bind2: false,
-        fast: false,
-        fast_token_rejected: false,
-        fast_token: None,
     };
     let mut resumption = Resumption::NotAttempted;
     if let Some(request) = &opts.resume {
@@ -336,14 +332,14 @@ async fn connect_once(
             let sm = Some(request.stream_management.clone());
             return Ok(Some((
                 conn,
-                session_info(request.bound_jid.clone(), sm, resumption),
+                common.into_info(request.bound_jid.clone(), sm, resumption),
             )));
         }
     }
     let (bound_jid, stream_management) = bind_and_enable(&mut conn, &features, opts, t).await?;
     Ok(Some((
         conn,
-        session_info(bound_jid, stream_management, resumption),
+        common.into_info(bound_jid, stream_management, resumption),
     )))
 }
 
@@ -355,6 +351,40 @@ struct Common {
     mechanism: Mechanism,
     channel_binding: Option<ChannelBindingType>,
     server_channel_bindings: Option<Vec<String>>,
+    sm_offered: bool,
+    csi_offered: bool,
+    /// Namespaces or names of the stream features after authentication.
+    features: Vec<String>,
+}
+
+impl Common {
+    /// The session as negotiated the classic way (the SASL2 path sets its own flags on top).
+    fn into_info(
+        self,
+        bound_jid: FullJid,
+        stream_management: Option<StreamManagementInfo>,
+        resumption: Resumption,
+    ) -> SessionInfo {
+        SessionInfo {
+            bound_jid,
+            target: self.target,
+            tls: self.tls,
+            offered_mechanisms: self.offered_mechanisms,
+            mechanism: self.mechanism,
+            channel_binding: self.channel_binding,
+            server_channel_bindings: self.server_channel_bindings,
+            stream_management,
+            stream_management_offered: self.sm_offered,
+            csi_offered: self.csi_offered,
+            features: self.features,
+            resumption,
+            sasl2: false,
+            bind2: false,
+            fast: false,
+            fast_token_rejected: false,
+            fast_token: None,
+        }
+    }
 }
 
 /// After a SASL2 success: the session as Bind2 / inline SM left it, or, for what the server did
@@ -366,7 +396,7 @@ async fn after_sasl2(
     opts: &ConnectOptions,
     offer: &sasl2::Offer,
     outcome: sasl2::Outcome,
-    common: Common,
+    mut common: Common,
 ) -> Result<(XmlConnection, SessionInfo), ConnectError> {
     let t = opts.step_timeout;
     let sasl2::Outcome {
@@ -390,29 +420,17 @@ async fn after_sasl2(
             "the server authorized another account".into(),
         ));
     }
-    let sm_offered = offer.inline_sm || features.get_child("sm", ns::SM).is_some();
-    let csi_offered = features.get_child("csi", ns::CSI).is_some()
+    common.sm_offered = offer.inline_sm || features.get_child("sm", ns::SM).is_some();
+    common.csi_offered = features.get_child("csi", ns::CSI).is_some()
         || offer.bind2.as_ref().is_some_and(|b| b.inline(ns::CSI));
-    let feature_list = feature_names(&features);
+    common.features = feature_names(&features);
     let fast_token = success.token.take();
     let base = move |bound_jid: FullJid, stream_management, resumption, bind2: bool| SessionInfo {
-        bound_jid,
-        target: common.target,
-        tls: common.tls,
-        offered_mechanisms: common.offered_mechanisms,
-        mechanism: common.mechanism,
-        channel_binding: common.channel_binding,
-        server_channel_bindings: common.server_channel_bindings,
-        stream_management,
-        stream_management_offered: sm_offered,
-        csi_offered,
-        features: feature_list,
-        resumption,
         sasl2: true,
         bind2,
         fast: fast_used,
-        fast_token_rejected: false,
         fast_token,
+        ..common.into_info(bound_jid, stream_management, resumption)
     };
 
     // Resumption: inline, or (SM not inline) the classic way now.
@@ -621,26 +639,7 @@ async fn authenticate(
             ))),
         };
     };
-    let cb = match selection.channel_binding {
-        Some(kind) => {
-            let data = tls.channel_binding_data(kind).ok_or({
-                ConnectError::Auth(AuthError::Protocol(sasl::SaslError::Malformed(
-                    "channel binding data unavailable",
-                )))
-            })?;
-            Some((kind, data))
-        }
-        None => None,
-    };
-    let server_offered_plus = offered.iter().any(|m| m.ends_with("-PLUS"));
-    let mut scram = ScramClient::new(
-        hash,
-        &username,
-        creds.password.expose(),
-        cb,
-        server_offered_plus,
-    )
-    .map_err(auth_protocol)?;
+    let mut scram = scram_client(hash, &username, creds, selection, tls, offered)?;
     conn.send_element(&sasl_element(
         "auth",
         Some(mechanism.name()),
@@ -693,8 +692,39 @@ async fn authenticate(
     }
 }
 
-fn auth_protocol(e: sasl::SaslError) -> ConnectError {
+pub(crate) fn auth_protocol(e: sasl::SaslError) -> ConnectError {
     ConnectError::Auth(AuthError::Protocol(e))
+}
+
+/// A SCRAM exchange for the selected mechanism, with channel binding when one was chosen (the
+/// same for classic SASL and SASL2: only the wrapping elements differ).
+pub(crate) fn scram_client(
+    hash: sasl::ScramHash,
+    username: &str,
+    creds: &Credentials,
+    selection: &sasl::Selection,
+    tls: &TlsInfo,
+    offered: &[String],
+) -> Result<ScramClient, ConnectError> {
+    let cb = match selection.channel_binding {
+        Some(kind) => Some((
+            kind,
+            tls.channel_binding_data(kind)
+                .ok_or(auth_protocol(sasl::SaslError::Malformed(
+                    "channel binding data unavailable",
+                )))?,
+        )),
+        None => None,
+    };
+    let server_offered_plus = offered.iter().any(|m| m.ends_with("-PLUS"));
+    ScramClient::new(
+        hash,
+        username,
+        creds.password.expose(),
+        cb,
+        server_offered_plus,
+    )
+    .map_err(auth_protocol)
 }
 
 async fn bind(

@@ -28,11 +28,11 @@ use minidom::Element;
 
 use crate::bind2;
 use crate::connection::XmlConnection;
-use crate::error::{AuthError, ConnectError};
+use crate::error::ConnectError;
 use crate::fast::{self, FastToken};
-use crate::negotiate::{ConnectOptions, Credentials, ResumeRequest};
+use crate::negotiate::{self, ConnectOptions, Credentials, ResumeRequest, auth_protocol};
 use crate::ns;
-use crate::sasl::{self, SaslError, ScramClient};
+use crate::sasl::{self, SaslError};
 use crate::tls::TlsInfo;
 
 pub const NS: &str = "urn:xmpp:sasl:2";
@@ -398,25 +398,8 @@ pub(crate) async fn authenticate(
             }
         }
         Some(hash) => {
-            let cb = match selection.channel_binding {
-                Some(kind) => Some((
-                    kind,
-                    tls.channel_binding_data(kind)
-                        .ok_or(auth_protocol(SaslError::Malformed(
-                            "channel binding data unavailable",
-                        )))?,
-                )),
-                None => None,
-            };
-            let server_offered_plus = offer.mechanisms.iter().any(|m| m.ends_with("-PLUS"));
-            let mut scram = ScramClient::new(
-                hash,
-                &username,
-                creds.password.expose(),
-                cb,
-                server_offered_plus,
-            )
-            .map_err(auth_protocol)?;
+            let mut scram =
+                negotiate::scram_client(hash, &username, creds, selection, tls, &offer.mechanisms)?;
             conn.send_element(&envelope(&scram.client_first())).await?;
             let mut verified = false;
             let mut sent_client_final = false;
@@ -520,14 +503,11 @@ fn failure_error(e: &Element, used_channel_binding: bool) -> ConnectError {
     ))
 }
 
-fn auth_protocol(e: SaslError) -> ConnectError {
-    ConnectError::Auth(AuthError::Protocol(e))
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+    use crate::error::AuthError;
 
     const FEATURES: &str = "<stream:features xmlns:stream='http://etherx.jabber.org/streams'>\
         <authentication xmlns='urn:xmpp:sasl:2'><mechanism>SCRAM-SHA-1</mechanism>\
