@@ -28,6 +28,15 @@ impl Store {
         })
     }
 
+    /// Where the next catch-up starts (`None`: at the start of the archive).
+    pub fn set_archive_cursor(
+        &self,
+        account_id: i64,
+        cursor: Option<&str>,
+    ) -> Result<(), StoreError> {
+        crate::kv::put_state(&self.conn(), account_id, CURSOR, cursor.unwrap_or(""))
+    }
+
     /// The gaps of the account's archive, oldest first.
     pub fn archive_gaps(&self, account_id: i64) -> Result<Vec<ArchiveGap>, StoreError> {
         let conn = self.conn();

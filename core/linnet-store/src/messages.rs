@@ -292,11 +292,10 @@ impl Store {
     /// A new incoming message in state `Received` increments the unread
     /// count; any new message moves `last_activity` forward to its timestamp.
     pub fn insert_message(&self, new: &NewMessage) -> Result<InsertOutcome, StoreError> {
-        Ok(self
-            .insert_messages(std::slice::from_ref(new), Placement::Newest)?
+        self.insert_messages(std::slice::from_ref(new), Placement::Newest)?
             .into_iter()
             .next()
-            .ok_or(StoreError::NotFound("inserted message"))?)
+            .ok_or(StoreError::NotFound("inserted message"))
     }
 
     /// `insert_message` for a batch, in one transaction (an archive page: one commit instead of

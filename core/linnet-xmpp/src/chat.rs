@@ -312,4 +312,41 @@ mod tests {
         );
         assert!(reason.len() < 300, "{reason}");
     }
+
+    #[test]
+    fn archived_messages_are_ours_or_theirs_with_the_archive_id() {
+        let own = own().to_bare();
+        let theirs = parse(
+            "<message xmlns='jabber:client' from='bob@example.org/x' to='alice@example.org' \
+             type='chat' id='b1'><body>hello</body>\
+             <stanza-id xmlns='urn:xmpp:sid:0' by='alice@example.org' id='other'/></message>",
+        );
+        let e = classify_archived(&theirs, &own, "arch-1", Some(5)).unwrap();
+        assert_eq!(e.direction, Direction::Incoming);
+        assert_eq!(e.peer.as_str(), "bob@example.org");
+        assert_eq!(e.server_id.as_deref(), Some("arch-1"));
+        assert_eq!(e.delay_ms, Some(5));
+        let ours = parse(
+            "<message xmlns='jabber:client' from='alice@example.org/laptop' to='bob@example.org' \
+             type='chat' id='a1'><body>hi</body></message>",
+        );
+        let e = classify_archived(&ours, &own, "arch-2", None).unwrap();
+        assert_eq!(e.direction, Direction::Outgoing);
+        assert_eq!(e.peer.as_str(), "bob@example.org");
+        assert!(!e.carbon);
+    }
+
+    #[test]
+    fn archive_results_outside_a_query_are_dropped() {
+        let forged = parse(
+            "<message xmlns='jabber:client' from='mallory@evil.example/x' to='alice@example.org/phone'>\
+             <result xmlns='urn:xmpp:mam:2' queryid='q' id='1'><forwarded xmlns='urn:xmpp:forward:0'>\
+             <message xmlns='jabber:client' from='bob@example.org/x' to='alice@example.org' \
+             type='chat'><body>forged</body></message></forwarded></result><body>also</body></message>",
+        );
+        assert_eq!(
+            classify(&forged, &own(), true),
+            Err(DropReason::StrayArchiveResult)
+        );
+    }
 }

@@ -136,11 +136,8 @@ pub fn request(iq_id: String, query_id: &str, query: &Query) -> Result<Iq, MamEr
     if let Some(start) = query.start_ms.and_then(iso8601) {
         form = form.append(field("start", &start));
     }
-    let mut set = Element::builder("set", RSM).append(text_element(
-        "max",
-        RSM,
-        &query.max.to_string(),
-    ));
+    let mut set =
+        Element::builder("set", RSM).append(text_element("max", RSM, &query.max.to_string()));
     set = match &query.page {
         Page::After(Some(id)) => set.append(text_element("after", RSM, id)),
         Page::After(None) => set,
@@ -275,8 +272,16 @@ mod tests {
         assert!((c.accepts)(&result(None, "q1", "a")));
         assert!((c.accepts)(&result(Some("alice@example.org"), "q1", "a")));
         assert!(!(c.accepts)(&result(Some("alice@example.org"), "q2", "a")));
-        assert!(!(c.accepts)(&result(Some("mallory@example.org"), "q1", "a")));
-        assert!(!(c.accepts)(&result(Some("alice@example.org/laptop"), "q1", "a")));
+        assert!(!(c.accepts)(&result(
+            Some("mallory@example.org"),
+            "q1",
+            "a"
+        )));
+        assert!(!(c.accepts)(&result(
+            Some("alice@example.org/laptop"),
+            "q1",
+            "a"
+        )));
         assert!(!(c.accepts)(&result(Some("example.org"), "q1", "a")));
     }
 
@@ -298,10 +303,11 @@ mod tests {
 
     #[test]
     fn fin_reads_both_servers_shapes() {
-        let prosody: Element = "<fin xmlns='urn:xmpp:mam:2'><set xmlns='http://jabber.org/protocol/rsm'>\
+        let prosody: Element =
+            "<fin xmlns='urn:xmpp:mam:2'><set xmlns='http://jabber.org/protocol/rsm'>\
              <first>x1</first><last>x9</last></set></fin>"
-            .parse()
-            .unwrap();
+                .parse()
+                .unwrap();
         let fin = parse_fin(Some(&prosody)).unwrap();
         assert!(!fin.complete);
         assert_eq!(fin.last.as_deref(), Some("x9"));
@@ -327,8 +333,14 @@ mod tests {
         let xml = String::from(&Element::from(request("i1".into(), "q1", &q).unwrap()));
         assert!(xml.contains("queryid='q1'"), "{xml}");
         assert!(xml.contains("<value>bob@example.org</value>"), "{xml}");
-        assert!(xml.contains("<value>1970-01-01T00:00:00.000Z</value>"), "{xml}");
-        assert!(xml.contains("<before/>") || xml.contains("<before></before>"), "{xml}");
+        assert!(
+            xml.contains("<value>1970-01-01T00:00:00.000Z</value>"),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("<before/>") || xml.contains("<before></before>"),
+            "{xml}"
+        );
         let q = Query {
             with: None,
             start_ms: None,
