@@ -98,6 +98,7 @@ impl Timeline {
                 ClientEvent::MessageState { peer, .. } | ClientEvent::ConversationRead { peer } => {
                     *peer == ours
                 }
+                ClientEvent::HistoryChanged { peers } => peers.contains(&ours),
                 _ => false,
             },
             key,
@@ -126,6 +127,24 @@ impl Timeline {
         };
         self.pages.send_modify(|n| *n = n.wrapping_add(1));
         Ok(reached)
+    }
+
+    /// `paginate_backwards`, and once the stored history is exhausted, older history from the
+    /// server archive (subscribers get it as inserts at the top). Returns true when the start of
+    /// the conversation is reached. Offline, what the store has is all there is for now: false.
+    pub async fn load_older(&self, count: u32) -> Result<bool, LinnetError> {
+        if !self.paginate_backwards(count)? {
+            return Ok(false);
+        }
+        match self.client.load_older(&self.peer, count).await {
+            // The window reaches the start of what is stored, so the new rows are in it.
+            Ok(page) => {
+                self.pages.send_modify(|n| *n = n.wrapping_add(1));
+                Ok(page.complete)
+            }
+            Err(LinnetError::NotConnected) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     /// Sends a message; it appears at once as a local echo in state `Queued`, then advances.
