@@ -46,7 +46,7 @@ pub enum TimelineItem {
 #[derive(Debug, Default)]
 struct Window {
     loaded: bool,
-    /// (timestamp, id) of the oldest message loaded; `None` once the start is reached.
+    /// (timestamp, position) of the oldest message loaded; `None` once the start is reached.
     oldest: Option<(i64, i64)>,
 }
 
@@ -121,7 +121,9 @@ impl Timeline {
             window.oldest = if reached {
                 None
             } else {
-                page.last().map(|m| (m.timestamp, m.id)).or(window.oldest)
+                page.last()
+                    .map(|m| (m.timestamp, m.position))
+                    .or(window.oldest)
             };
             reached
         };
@@ -194,7 +196,7 @@ fn ensure_loaded(client: &Client, peer: &str, window: &mut Window) -> Result<(),
         window.oldest = if page.len() < INITIAL_PAGE as usize {
             None
         } else {
-            page.last().map(|m| (m.timestamp, m.id))
+            page.last().map(|m| (m.timestamp, m.position))
         };
         window.loaded = true;
     }
@@ -220,7 +222,7 @@ fn load(
         let full = page.len() == READ_PAGE as usize;
         before = page.last().map(|m| m.id);
         for m in page {
-            if oldest.is_some_and(|bound| (m.timestamp, m.id) < bound) {
+            if oldest.is_some_and(|bound| (m.timestamp, m.position) < bound) {
                 break 'read;
             }
             messages.push(m);
@@ -292,6 +294,7 @@ mod tests {
             state: MessageState::Received,
             failure_reason: None,
             attempts: 0,
+            position: id,
         }
     }
 
