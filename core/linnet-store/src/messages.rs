@@ -317,12 +317,12 @@ impl Store {
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
-        let mut position = match placement {
+        let first = match placement {
             Placement::Live | Placement::ArchiveNewer => highest.unwrap_or(0) + 1,
             Placement::ArchiveOlder => lowest.unwrap_or(0) - batch.len() as i64,
         };
         let mut outcomes = Vec::with_capacity(batch.len());
-        for new in batch {
+        for (position, new) in (first..).zip(batch) {
             let outcome = insert_one(&tx, new, position)?;
             if let (
                 InsertOutcome::Duplicate(id),
@@ -334,7 +334,6 @@ impl Store {
                     .execute(params![id, position])?;
             }
             outcomes.push(outcome);
-            position += 1;
         }
         tx.commit()?;
         Ok(outcomes)
