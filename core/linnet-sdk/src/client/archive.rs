@@ -183,7 +183,10 @@ impl Client {
             },
             match older {
                 0 => String::new(),
-                n => format!("; older history not fetched yet ({n} gap{})", if n == 1 { "" } else { "s" }),
+                n => format!(
+                    "; older history not fetched yet ({n} gap{})",
+                    if n == 1 { "" } else { "s" }
+                ),
             }
         ))
     }
