@@ -240,9 +240,6 @@ async fn unanswered_iq_is_a_timeout_in_the_sdk() {
 
 // ----- stream management -----
 
-/// The client's `h` counts every stanza it received, including the ones validation dropped
-/// (invalid, unsolicited, forged), and nothing that is not a stanza.
-
 /// ejabberd hands a new session the unacknowledged stanzas of the previous one with the same
 /// resource right after bind, before `<enabled/>`. They belong to the session (the message is
 /// stored) but not to stream management's count (XEP-0198 counts from `<enabled/>`), and the
@@ -278,6 +275,8 @@ async fn stanzas_before_sm_is_enabled_are_kept_and_not_counted() {
     c.client.disconnect().await;
     server.finish().await;
 }
+/// The client's `h` counts every stanza it received, including the ones validation dropped
+/// (invalid, unsolicited, forged), and nothing that is not a stanza.
 #[tokio::test]
 async fn sm_h_counts_every_inbound_stanza_including_dropped_ones() {
     let server = FakeServer::new(|mut s: ServerConn| async move {
