@@ -63,17 +63,10 @@ impl SyncStatus {
                 phase: Some(p.phase),
                 fetched: p.fetched,
                 total: p.total,
-                progress: p.fraction(now_ms()),
+                progress: p.fraction_now(),
             },
         }
     }
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or_default()
 }
 
 pub struct ChatList {

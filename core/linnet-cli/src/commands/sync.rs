@@ -80,11 +80,7 @@ async fn show_progress(mut events: broadcast::Receiver<ClientEvent>, bar: Progre
 }
 
 fn draw(bar: &ProgressBar, p: &SyncProgress) {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or_default();
-    match p.fraction(now) {
+    match p.fraction_now() {
         Some(fraction) => {
             if bar.length().is_none() {
                 bar.set_length(1000);

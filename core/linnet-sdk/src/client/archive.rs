@@ -20,7 +20,7 @@ use linnet_xmpp::chat::{self, ChatEvent};
 use linnet_xmpp::mam::{self, ArchivePage, MamError, Page, Query};
 use linnet_xmpp::session::SessionHandle;
 
-use super::{Client, ClientEvent, HISTORY_GAP_SINCE, lock};
+use super::{Client, ClientEvent, HISTORY_GAP_SINCE, lock, now_ms};
 use crate::error::LinnetError;
 
 /// How archive sync runs.
@@ -80,6 +80,11 @@ pub struct SyncProgress {
 impl SyncProgress {
     /// How far the catch-up is, 0 to 1: by count when the server gave a total, else by archive
     /// time between the first result and now. `None` when neither is known yet.
+    pub fn fraction_now(&self) -> Option<f32> {
+        self.fraction(now_ms())
+    }
+
+    /// `fraction_now` at `now_ms`.
     pub fn fraction(&self, now_ms: i64) -> Option<f32> {
         if let Some(total) = self.total.filter(|t| *t > 0) {
             return Some((self.fetched as f32 / total as f32).min(1.0));
@@ -157,6 +162,23 @@ struct Run {
     seen: HashSet<String>,
 }
 
+impl Run {
+    fn new(phase: SyncPhase) -> Self {
+        Run {
+            report: SyncReport::default(),
+            progress: SyncProgress {
+                phase,
+                fetched: 0,
+                stored: 0,
+                total: None,
+                first_ms: None,
+                reached_ms: None,
+            },
+            seen: HashSet::new(),
+        }
+    }
+}
+
 impl Client {
     /// The sync state (also reported as `ClientEvent::Sync`).
     pub fn sync_state(&self) -> SyncState {
@@ -201,18 +223,7 @@ impl Client {
     pub async fn sync_archive(&self) -> Result<SyncReport, LinnetError> {
         let _one_at_a_time = self.inner.archive_sync.lock().await;
         let handle = self.require_session()?;
-        let mut run = Run {
-            report: SyncReport::default(),
-            progress: SyncProgress {
-                phase: SyncPhase::CatchUp,
-                fetched: 0,
-                stored: 0,
-                total: None,
-                first_ms: None,
-                reached_ms: None,
-            },
-            seen: HashSet::new(),
-        };
+        let mut run = Run::new(SyncPhase::CatchUp);
         let result = self.sync_run(&handle, &mut run).await;
         self.set_sync_state(SyncState::Idle);
         let report = result?;
@@ -399,18 +410,7 @@ impl Client {
             max,
         };
         let page = mam::query(&handle, &query, self.inner.config.archive.page_timeout).await?;
-        let mut run = Run {
-            report: SyncReport::default(),
-            progress: SyncProgress {
-                phase: SyncPhase::Backfill,
-                fetched: 0,
-                stored: 0,
-                total: None,
-                first_ms: None,
-                reached_ms: None,
-            },
-            seen: HashSet::new(),
-        };
+        let mut run = Run::new(SyncPhase::Backfill);
         self.store_page(
             &page,
             Placement::ArchiveOlder,
@@ -568,5 +568,45 @@ impl Client {
     /// Whether a gap of the archive is open (a resumed session then syncs too).
     pub(super) fn has_archive_gap(&self) -> bool {
         self.archive_gaps().is_ok_and(|g| !g.is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn progress(
+        total: Option<u64>,
+        first_ms: Option<i64>,
+        reached_ms: Option<i64>,
+    ) -> SyncProgress {
+        SyncProgress {
+            phase: SyncPhase::CatchUp,
+            fetched: 50,
+            stored: 50,
+            total,
+            first_ms,
+            reached_ms,
+        }
+    }
+
+    #[test]
+    fn progress_is_by_count_when_the_server_says_else_by_archive_time() {
+        assert_eq!(progress(Some(200), None, None).fraction(0), Some(0.25));
+        // A total smaller than what came (ejabberd counts the query, not the remainder).
+        assert_eq!(progress(Some(10), None, None).fraction(0), Some(1.0));
+        assert_eq!(
+            progress(None, Some(1_000), Some(1_500)).fraction(2_000),
+            Some(0.5)
+        );
+        assert_eq!(
+            progress(None, Some(1_000), Some(5_000)).fraction(2_000),
+            Some(1.0)
+        );
+        assert_eq!(
+            progress(None, Some(3_000), Some(3_000)).fraction(2_000),
+            Some(1.0)
+        );
+        assert_eq!(progress(None, None, None).fraction(2_000), None);
     }
 }
