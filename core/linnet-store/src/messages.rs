@@ -164,8 +164,14 @@ fn insert_one(
     } else {
         let by_server_id: Option<i64> = match server_id {
             Some(sid) => tx
-                .prepare_cached("SELECT id FROM messages WHERE account_id = ?1 AND server_id = ?2")?
-                .query_row(params![new.account_id, sid], |r| r.get(0))
+                .prepare_cached(
+                    "SELECT id FROM messages WHERE account_id = ?1 AND server_id = ?2 \
+                     AND conversation_id = ?3 AND sender = ?4 AND body = ?5",
+                )?
+                .query_row(
+                    params![new.account_id, sid, conv, new.sender, new.body],
+                    |r| r.get(0),
+                )
                 .optional()?,
             None => None,
         };
@@ -258,7 +264,7 @@ impl Store {
              LEFT JOIN contacts k ON k.account_id = c.account_id AND k.jid = c.peer \
              LEFT JOIN messages m ON m.id = (SELECT id FROM messages WHERE conversation_id = c.id \
                  ORDER BY timestamp DESC, position DESC LIMIT 1) \
-             WHERE c.account_id = ?1 ORDER BY c.last_activity DESC, c.id DESC"
+             WHERE c.account_id = ?1 ORDER BY c.last_activity DESC, m.position DESC, c.id DESC"
         ))?;
         let rows = stmt.query_map([account_id], |r| {
             let last_id: Option<i64> = r.get(6)?;
@@ -284,7 +290,8 @@ impl Store {
     /// Stores a message unless it is already stored.
     ///
     /// Duplicates are recognised by the database: by our server's archive id
-    /// (`server_id`), or by (conversation, sender, origin-id or id attribute,
+    /// (`server_id`) with the same conversation, sender and body (ejabberd can give
+    /// two messages one id), or by (conversation, sender, origin-id or id attribute,
     /// body) — never by a sender-chosen id alone, so nobody can suppress a
     /// message by reusing its id. Messages with no id at all are never
     /// considered duplicates unless they carry a `server_id`. When a

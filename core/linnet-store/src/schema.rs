@@ -116,6 +116,12 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     DROP INDEX messages_by_time;
     CREATE INDEX messages_by_time ON messages(conversation_id, timestamp, position);
     CREATE INDEX messages_by_position ON messages(position);
+    -- ejabberd gives two messages archived in the same microsecond the same archive id: the id
+    -- alone does not make a duplicate, the id with the conversation, sender and body does.
+    DROP INDEX messages_dedupe_server_id;
+    CREATE UNIQUE INDEX messages_dedupe_server_id
+        ON messages(account_id, server_id, conversation_id, sender, body)
+        WHERE server_id IS NOT NULL;
     "#,
 ];
 

@@ -304,23 +304,31 @@ fn dedupe_by_server_id_and_fill_in() {
             .as_deref(),
         Some("arch-1")
     );
-    // Same archive id, whatever else differs: duplicate.
+    // The same archive id on another message (ejabberd stamps ids by the microsecond, and two
+    // messages can share one): both are kept.
     let other = NewMessage {
         server_id: Some("arch-1".into()),
         ..incoming(acc, ALICE, "zz", "different", 5)
     };
+    let twin = store.insert_message(&other).unwrap();
+    assert!(twin.is_new());
+    // ... and each of the two is a duplicate of itself.
     assert_eq!(
         store.insert_message(&other).unwrap(),
+        InsertOutcome::Duplicate(twin.id())
+    );
+    assert_eq!(
+        store.insert_message(&archived).unwrap(),
         InsertOutcome::Duplicate(first.id())
     );
-    assert_eq!(count_messages(&store), 1);
+    assert_eq!(count_messages(&store), 2);
     assert_eq!(
         store
             .conversation(acc, ALICE)
             .unwrap()
             .unwrap()
             .unread_count,
-        1
+        2
     );
 }
 
@@ -908,4 +916,33 @@ fn an_archive_page_puts_live_duplicates_in_its_order() {
         bodies_oldest_first(&store, acc, ALICE),
         ["m0", "m1", "m2", "m3", "m4", "m5", "m6"]
     );
+}
+
+#[test]
+fn chat_list_ties_on_time_go_by_the_archive_order_of_the_last_messages() {
+    let (store, acc) = setup();
+    // Mallory's conversation is the older one...
+    store
+        .insert_message(&archived(acc, MALLORY, "a0", "earlier", 500))
+        .unwrap();
+    store
+        .insert_message(&archived(acc, ALICE, "a00", "earlier too", 600))
+        .unwrap();
+    // ... but in this archive second, mallory's message is the newer one.
+    store
+        .insert_messages(
+            &[
+                archived(acc, ALICE, "a1", "from alice", 1000),
+                archived(acc, MALLORY, "a2", "from mallory", 1000),
+            ],
+            Placement::ArchiveNewer,
+        )
+        .unwrap();
+    let peers: Vec<String> = store
+        .chat_list(acc)
+        .unwrap()
+        .into_iter()
+        .map(|c| c.conversation.peer)
+        .collect();
+    assert_eq!(peers, [MALLORY, ALICE]);
 }

@@ -155,6 +155,21 @@ impl From<MamError> for LinnetError {
     }
 }
 
+/// Where the next forward page starts: after the last result whose id differs from the page's
+/// last id, so that the next page repeats the last result (a duplicate, folded away) and every
+/// result sharing its id. ejabberd stamps ids by the microsecond: two messages can share one,
+/// and `after` that id would skip the second if the page ended between them.
+fn resume_after(page: &ArchivePage) -> Option<&str> {
+    let last = &page.results.last()?.archive_id;
+    let earlier = page
+        .results
+        .iter()
+        .rev()
+        .map(|r| &r.archive_id)
+        .find(|id| *id != last);
+    Some(earlier.unwrap_or(last))
+}
+
 /// One sync run's counters.
 struct Run {
     report: SyncReport,
@@ -273,7 +288,7 @@ impl Client {
         // After what is stored: what this session received live so far (offline messages
         // delivered on login, oldest first) is the older part of this same page.
         self.store_page(&page, Placement::ArchiveNewer, Arrival::Backfilled, run)?;
-        let newest = page.results.last().map(|r| r.archive_id.as_str());
+        let newest = resume_after(&page);
         let oldest = page.results.first().map(|r| r.archive_id.as_str());
         let store = &self.inner.store;
         let account = self.inner.account.id;
@@ -331,9 +346,12 @@ impl Client {
             }
             self.store_page(&page, Placement::ArchiveNewer, Arrival::CaughtUp, run)?;
             match self.last_new_id(&page, run) {
-                Ok(Some(last)) => {
-                    store.archive_gap_fetched_after(account, gap.id, &last, true)?;
-                    after = Some(last);
+                Ok(Some(_)) => {
+                    let resume = resume_after(&page).map(str::to_string);
+                    if let Some(resume) = &resume {
+                        store.archive_gap_fetched_after(account, gap.id, resume, true)?;
+                    }
+                    after = resume;
                 }
                 Ok(None) => {}
                 Err(NoProgress) if !page.fin.complete => {
