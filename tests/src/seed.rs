@@ -318,6 +318,15 @@ pub async fn fill_archive(
     seeded
 }
 
+/// One message of an archive, as read back by `archive_log`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Logged {
+    /// The other side (bare JID).
+    pub peer: String,
+    pub body: String,
+    pub outgoing: bool,
+}
+
 /// The whole archive of `jid`, per peer (bare JID), oldest first, with directions: what
 /// `fill_archive` put there, read back with one session (test-only query, no Linnet code).
 pub async fn archive_contents(
@@ -325,10 +334,22 @@ pub async fn archive_contents(
     jid: &str,
     password: &str,
 ) -> BTreeMap<String, Vec<SeededMessage>> {
+    let mut contents: BTreeMap<String, Vec<SeededMessage>> = BTreeMap::new();
+    for m in archive_log(server, jid, password).await {
+        contents.entry(m.peer).or_default().push(SeededMessage {
+            body: m.body,
+            outgoing: m.outgoing,
+        });
+    }
+    contents
+}
+
+/// The whole archive of `jid` (messages with a body), oldest first, across conversations.
+pub async fn archive_log(server: &TestServer, jid: &str, password: &str) -> Vec<Logged> {
     const RSM: &str = "http://jabber.org/protocol/rsm";
     let mut session = login(server, jid, password, "archivecheck", false).await;
     let own: BareJid = jid.parse().unwrap();
-    let mut contents: BTreeMap<String, Vec<SeededMessage>> = BTreeMap::new();
+    let mut log = Vec::new();
     let mut after: Option<String> = None;
     loop {
         let mut set =
@@ -382,13 +403,11 @@ pub async fn archive_contents(
             };
             let outgoing = bare("from").as_ref() == Some(&own);
             let peer = if outgoing { bare("to") } else { bare("from") };
-            contents
-                .entry(peer.map(|p| p.to_string()).unwrap_or_default())
-                .or_default()
-                .push(SeededMessage {
-                    body: body.text(),
-                    outgoing,
-                });
+            log.push(Logged {
+                peer: peer.map(|p| p.to_string()).unwrap_or_default(),
+                body: body.text(),
+                outgoing,
+            });
         }
         let complete = matches!(fin.attr("complete"), Some("true") | Some("1"));
         after = fin
@@ -400,7 +419,7 @@ pub async fn archive_contents(
         }
     }
     session.handle.close().await;
-    contents
+    log
 }
 
 /// The body of the next message on a raw session (other events are skipped); `None` when the
