@@ -5,10 +5,12 @@
 //!
 //! Measured here (loopback, server state on disk, 2 CPU cores shared with builds), `fill_archive`
 //! with 20 peers x 100 messages (2,000 messages, every 10th from the target's other device),
-//! account creation included: ejabberd 23.01 (SQLite) 14.4 s, Prosody 0.12 (SQLite archive)
-//! 19.9 s (38-83 s before the peers stopped archiving their copies, see `archive_nothing`). The
-//! servers are the bottleneck: each archived message is one SQLite commit, and Prosody does them
-//! one at a time. `tests/tests/archive_sync.rs` prints the figure of each run.
+//! account creation included: Prosody 0.12 (archive in SQLite) 4.5-20 s, ejabberd 23.01 (archive
+//! in Mnesia, a disc-only table of the whole server) 13-16 s; before the peers stopped archiving
+//! their copies (`archive_nothing`) Prosody took 38-83 s. The servers are the bottleneck: each
+//! archived message is one write to disk, and Prosody does them one at a time (its figure varies
+//! with the disk load of parallel builds). `tests/tests/archive_sync.rs` prints the figure of
+//! each run.
 //!
 //! # Order
 //! A conversation has two senders: the peer (incoming for the target) and the target's other

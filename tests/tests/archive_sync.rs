@@ -244,19 +244,32 @@ async fn interrupted_catch_up_completes_without_duplicates(server: TestServer) {
         },
         ..quick_ping()
     };
+    let t0 = Instant::now();
+    let phase = |what: &str| {
+        eprintln!(
+            "archive_sync: {}: {:.2} s {what}",
+            server.name,
+            t0.elapsed().as_secs_f64()
+        )
+    };
     let (target, password) = create_account(&server, "mamcut");
     let mut c = client_via(&server, &target, &password, proxy.addr(), config);
     c.client.start().await.unwrap();
     let mut first = Watched::default();
     until_sync_idle(&mut c, Duration::from_secs(30), &mut first).await;
+    phase("first sync");
     c.client.stop().await;
+    phase("stopped");
 
     let seeded = fill_archive(&server, &target, &password, 4, 150, 5, "cut").await;
     assert_eq!(seeded.total(), 600);
+    phase("seeded");
     let accepted_before = proxy.accepted();
     c.client.start().await.unwrap();
 
-    // Cut once the catch-up has stored something.
+    // Once the catch-up has stored a page, cut while the next one is arriving: part of it was
+    // forwarded to the client (in 8-byte fragments from then on, so it trickles), the rest (and
+    // its <fin/>) is held back by a stall and dropped by the cut.
     let mut watched = Watched::default();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     let stored_at_cut = loop {
@@ -266,7 +279,8 @@ async fn interrupted_catch_up_completes_without_duplicates(server: TestServer) {
             ClientEvent::Sync(SyncState::Syncing(p))
                 if p.phase == SyncPhase::CatchUp && p.stored > 0 =>
             {
-                proxy.cut();
+                // The next page is at least two proxy delays away.
+                proxy.set_fragment(Some(8));
                 break p.stored;
             }
             ClientEvent::Sync(SyncState::Idle) => {
@@ -275,16 +289,34 @@ async fn interrupted_catch_up_completes_without_duplicates(server: TestServer) {
             _ => {}
         }
     };
+    let down_before = proxy.bytes_down();
+    let waiting = Instant::now();
+    while proxy.bytes_down() < down_before + 2048 {
+        assert!(
+            waiting.elapsed() < Duration::from_secs(10),
+            "{}: the next page did not come",
+            server.name
+        );
+        tokio::task::yield_now().await;
+    }
+    proxy.stall();
+    let page_part = proxy.bytes_down() - down_before;
+    proxy.cut_held().await;
+    proxy.resume();
+    proxy.set_fragment(None);
+    phase("cut");
     // The interrupted run ends short of the end.
     until_sync_idle(&mut c, Duration::from_secs(30), &mut watched).await;
     let after_cut = count(&all_stored(&c));
     eprintln!(
-        "archive_sync: {}: cut with {stored_at_cut} stored, {after_cut} when the run ended",
+        "archive_sync: {}: cut with {stored_at_cut} stored and {page_part} bytes of the next \
+         page forwarded; {after_cut} stored when the run ended",
         server.name
     );
     assert!(
-        stored_at_cut > 0 && after_cut < 600,
-        "{}: the cut came at {stored_at_cut}, the run ended with {after_cut} of 600",
+        stored_at_cut > 0 && after_cut == stored_at_cut as usize,
+        "{}: the cut came at {stored_at_cut}, the run ended with {after_cut} of 600 (the cut \
+         must fall into the next page)",
         server.name
     );
     assert!(
@@ -308,6 +340,7 @@ async fn interrupted_catch_up_completes_without_duplicates(server: TestServer) {
             c.client.archive_gaps().unwrap()
         );
     }
+    phase("complete");
     assert!(
         proxy.accepted() >= accepted_before + 2,
         "{}: no reconnect through the proxy",
