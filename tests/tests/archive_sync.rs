@@ -684,7 +684,20 @@ async fn spoofing_scenario(server: TestServer, mut tap: mpsc::UnboundedReceiver<
 
     // 2. A sync runs; each query it sends gets forged results with its id while it is open
     // (the proxy delays the client's traffic, so the forgeries reach it before the answer).
-    while tap.try_recv().is_ok() {}
+    // They did reach the client (the servers pass such stanzas on).
+    let (mut unknown, mut without) = (0, 0);
+    while let Ok(line) = tap.try_recv() {
+        if line.starts_with("RECV") {
+            unknown += usize::from(line.contains("forged unknown"));
+            without += usize::from(line.contains("forged no-queryid"));
+        }
+    }
+    assert_eq!(
+        (unknown, without),
+        (2, 2),
+        "{}: forgeries received by the client",
+        server.name
+    );
     proxy.set_delay(Duration::from_millis(250));
     let syncing = c.client.clone();
     let mut sync = tokio::spawn(async move { syncing.sync_archive().await });
