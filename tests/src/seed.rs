@@ -19,11 +19,12 @@
 //! one session before an earlier one of the other. So a conversation is sent as runs of
 //! consecutive messages of one sender; each run is pipelined, and the other sender starts its
 //! next run only after the run's last message reached its recipient. Both servers archive a
-//! message before they deliver it (Prosody's mod_mam hooks run before mod_message delivers;
-//! ejabberd archives the sender's copy in `user_send_packet` and the recipient's in
-//! `sm_receive_packet`, both before routing on), so "received" means "archived", independent of
-//! when the servers answer stream-management ack requests. The last run of each conversation
-//! ends the same way, so when `fill_archive` returns the archive holds everything.
+//! message while routing it, before they deliver it (Prosody's mod_mam hooks run before
+//! mod_message delivers; ejabberd's mod_mam stores in its routing hooks), so "received" means
+//! "archived", independent of when the servers answer stream-management ack requests; the
+//! `seeding_fills_the_archive_in_order` test checks the resulting archive against the sending
+//! order on both. The last run of each conversation ends the same way, so when `fill_archive`
+//! returns the archive holds everything.
 //!
 //! # Why the other device stays online
 //! While seeding, the target's other device is online with an available presence, so the peers'

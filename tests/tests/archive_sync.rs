@@ -174,6 +174,13 @@ async fn catch_up_after_2000_messages_offline(server: TestServer) {
         watched.progress.len()
     );
 
+    // A further sync finds nothing new.
+    let again = c.client.sync_archive().await.unwrap();
+    assert!(
+        again.complete && again.stored == 0,
+        "{}: a further sync: {again:?}",
+        server.name
+    );
     assert_stored_as_seeded(&c, &server, &seeded);
     assert_stored_as_seeded(&c, &server, &early);
     let everything = all_stored(&c);
@@ -237,15 +244,27 @@ async fn catch_up_after_2000_messages_offline(server: TestServer) {
 on_both_servers!(catch_up_after_2000_messages_offline);
 
 /// Issue 5 item 7, second case: the connection is cut in the middle of a catch-up (after some
-/// pages were stored, before the last); the supervisor reconnects (a new session: no
-/// resumption), the catch-up resumes from what was stored and completes: every message is
+/// pages were stored, in the middle of the next); the supervisor reconnects with a new session
+/// (no resumption), the catch-up resumes from what was stored and completes: every message is
 /// stored exactly once, and no gap is left.
 async fn interrupted_catch_up_completes_without_duplicates(server: TestServer) {
+    interrupted_catch_up(server, false).await;
+}
+on_both_servers!(interrupted_catch_up_completes_without_duplicates);
+
+/// The same cut with stream-management resumption on (the default): the session resumes, the
+/// server resends what the cut dropped, and the catch-up completes with every message once.
+async fn interrupted_catch_up_completes_in_the_resumed_session(server: TestServer) {
+    interrupted_catch_up(server, true).await;
+}
+on_both_servers!(interrupted_catch_up_completes_in_the_resumed_session);
+
+async fn interrupted_catch_up(server: TestServer, resume: bool) {
     let proxy = FaultProxy::start(upstream(&server)).await;
     // Each page takes at least two proxy delays: the catch-up lasts long enough to be cut.
     proxy.set_delay(Duration::from_millis(25));
     let config = ClientConfig {
-        resume_sessions: false,
+        resume_sessions: resume,
         archive: ArchiveConfig {
             page_size: 50,
             ..ArchiveConfig::default()
@@ -313,25 +332,27 @@ async fn interrupted_catch_up_completes_without_duplicates(server: TestServer) {
     proxy.resume();
     proxy.set_fragment(None);
     phase("cut");
-    // The interrupted run ends short of the end.
-    until_sync_idle(&mut c, Duration::from_secs(30), &mut watched).await;
-    let after_cut = count(&all_stored(&c));
     eprintln!(
         "archive_sync: {}: cut with {stored_at_cut} stored and {page_part} bytes of the next \
-         page forwarded; {after_cut} stored when the run ended",
+         page forwarded",
         server.name
     );
-    assert!(
-        stored_at_cut > 0 && after_cut == stored_at_cut as usize,
-        "{}: the cut came at {stored_at_cut}, the run ended with {after_cut} of 600 (the cut \
-         must fall into the next page)",
-        server.name
-    );
-    assert!(
-        !c.client.archive_gaps().unwrap().is_empty(),
-        "{}: the interrupted catch-up left no gap",
-        server.name
-    );
+    if !resume {
+        // The interrupted run ends with the pages stored before the cut, the gap open.
+        until_sync_idle(&mut c, Duration::from_secs(30), &mut watched).await;
+        let after_cut = count(&all_stored(&c));
+        assert!(
+            stored_at_cut > 0 && after_cut == stored_at_cut as usize,
+            "{}: the cut came at {stored_at_cut}, the run ended with {after_cut} of 600 (the \
+             cut must fall into the next page)",
+            server.name
+        );
+        assert!(
+            !c.client.archive_gaps().unwrap().is_empty(),
+            "{}: the interrupted catch-up left no gap",
+            server.name
+        );
+    }
 
     // The supervisor reconnects; the next run completes.
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -349,6 +370,14 @@ async fn interrupted_catch_up_completes_without_duplicates(server: TestServer) {
         );
     }
     phase("complete");
+    // Another run (one may be under way: a resumption with a gap open starts one) finds
+    // nothing new and leaves no gap.
+    let again = c.client.sync_archive().await.unwrap();
+    assert!(
+        again.complete && again.stored == 0,
+        "{}: a further sync: {again:?}",
+        server.name
+    );
     assert!(
         proxy.accepted() >= accepted_before + 2,
         "{}: no reconnect through the proxy",
@@ -371,9 +400,16 @@ async fn interrupted_catch_up_completes_without_duplicates(server: TestServer) {
         "{}: failed reconnection attempts",
         server.name
     );
+    if resume {
+        assert!(
+            c.client.connection_stats().resumes >= 1,
+            "{}: the session was not resumed: {:?}",
+            server.name,
+            c.client.connection_stats()
+        );
+    }
     c.client.stop().await;
 }
-on_both_servers!(interrupted_catch_up_completes_without_duplicates);
 
 /// A client reaching `server` directly with `config`.
 fn client_with_config(
