@@ -200,6 +200,17 @@ pub fn is_own(i: usize, own_every: usize) -> bool {
     own_every > 0 && (i + 1).is_multiple_of(own_every)
 }
 
+/// Where the peers' messages to the target go while seeding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// To the target's other device, online and available: archive only, nothing offline.
+    OtherDeviceOnline,
+    /// Nobody of the target is available (the other device sends without a presence): the
+    /// messages wait in the server's offline storage as well as in the archive, and a client
+    /// that connects gets them live too.
+    OfflineStorage,
+}
+
 /// Creates `peers` new accounts; each sends `per_peer` messages (type chat, with body, id and
 /// origin-id) to `target` while `target` has no Linnet session; every `own_every`-th message of a
 /// conversation (1-based: with 10, messages 10, 20, ...) is instead sent BY the target's other
@@ -207,7 +218,7 @@ pub fn is_own(i: usize, own_every: usize) -> bool {
 /// is an outgoing message in the target's archive (0 = never). Bodies are
 /// `body_text(tag, peer_index, i)`, unique per message. Returns once every message reached its
 /// recipient, so the archive holds it all, in the order of `Seeded::conversations` (see the
-/// module docs for why that order is defined).
+/// module docs for why that order is defined). `Delivery::OtherDeviceOnline`.
 pub async fn fill_archive(
     server: &TestServer,
     target: &str,
@@ -217,14 +228,45 @@ pub async fn fill_archive(
     own_every: usize,
     tag: &str,
 ) -> Seeded {
+    fill_archive_with(
+        server,
+        target,
+        target_password,
+        peers,
+        per_peer,
+        own_every,
+        tag,
+        Delivery::OtherDeviceOnline,
+    )
+    .await
+}
+
+/// `fill_archive` with a choice of where the messages to the target go. With
+/// `Delivery::OfflineStorage` a run of incoming messages ends with a ping round trip of its
+/// sender instead of its arrival: both servers route (and archive, and store offline) a message
+/// to an unavailable account while handling it in the sender's session, before the ping.
+#[allow(clippy::too_many_arguments)]
+pub async fn fill_archive_with(
+    server: &TestServer,
+    target: &str,
+    target_password: &str,
+    peers: usize,
+    per_peer: usize,
+    own_every: usize,
+    tag: &str,
+    delivery: Delivery,
+) -> Seeded {
     let started = Instant::now();
     let accounts: Vec<(String, String)> = (0..peers)
         .map(|_| create_account(server, "seedpeer"))
         .collect();
 
-    // The target's other device: online (available) so the peers' messages reach it live.
+    // The target's other device: online (available) so the peers' messages reach it live, or
+    // without a presence, so they go to offline storage.
     let device = login(server, target, target_password, "otherdevice", false).await;
-    device.available();
+    if delivery == Delivery::OtherDeviceOnline {
+        device.available();
+    }
     device.round_trip().await;
     // Its incoming messages, per peer (bare JID), to the conversation that waits for them.
     let mut inboxes: HashMap<BareJid, mpsc::UnboundedSender<String>> = HashMap::new();
@@ -287,6 +329,10 @@ pub async fn fill_archive(
                 for m in run {
                     let got = if m.outgoing {
                         next_body(&mut peer_session.events).await
+                    } else if delivery == Delivery::OfflineStorage {
+                        // Handled by the server once the sender's ping comes back.
+                        peer_session.round_trip().await;
+                        break;
                     } else {
                         tokio::time::timeout(Duration::from_secs(30), device_inbox.recv())
                             .await

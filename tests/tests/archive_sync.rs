@@ -22,7 +22,8 @@ use linnet_tests::archive::archived_bodies;
 use linnet_tests::delivery::{quick_ping, upstream};
 use linnet_tests::fault_proxy::FaultProxy;
 use linnet_tests::seed::{
-    self, Logged, RawSession, SeededMessage, archive_contents, archive_log, fill_archive,
+    self, Delivery, Logged, RawSession, SeededMessage, archive_contents, archive_log, fill_archive,
+    fill_archive_with,
 };
 use linnet_tests::*;
 use linnet_xmpp::{Element, ns};
@@ -123,13 +124,16 @@ fn assert_stored_as_seeded(c: &TestClient, server: &TestServer, seeded: &seed::S
             let distinct: BTreeSet<&str> = got.iter().map(|m| m.body.as_str()).collect();
             panic!(
                 "{}: conversation with {peer}: {} stored ({} distinct, {} missing), {} seeded; \
-                 first difference at {:?}",
+                 first difference: {:?}",
                 server.name,
                 got.len(),
                 distinct.len(),
                 expected.difference(&distinct).count(),
                 messages.len(),
-                got.iter().zip(messages).position(|(a, b)| a != b)
+                got.iter()
+                    .zip(messages)
+                    .enumerate()
+                    .find(|(_, (a, b))| a != b)
             );
         }
     }
@@ -242,6 +246,85 @@ async fn catch_up_after_2000_messages_offline(server: TestServer) {
     c.client.disconnect().await;
 }
 on_both_servers!(catch_up_after_2000_messages_offline);
+
+/// The same catch-up when the messages also waited in the server's offline storage (no device
+/// of the account was available): the server delivers them live at the connect while the
+/// catch-up brings them (and the other device's messages between them) from the archive. Each
+/// is stored once, in archive order; `Message` events only for incoming ones, each at most once.
+async fn catch_up_with_offline_storage(server: TestServer) {
+    let (target, password) = create_account(&server, "mamoffline");
+    let early = fill_archive(&server, &target, &password, 1, 3, 0, "early").await;
+    let mut c = client_for(&server, &target, &password, Mode::StartTls);
+    c.client.connect().await.unwrap();
+    until_sync_idle(&mut c, Duration::from_secs(30), &mut Watched::default()).await;
+    c.client.disconnect().await;
+
+    let seeded = fill_archive_with(
+        &server,
+        &target,
+        &password,
+        10,
+        20,
+        5,
+        "offline",
+        Delivery::OfflineStorage,
+    )
+    .await;
+    assert_eq!(seeded.total(), 200);
+    // The archive holds them in sending order (the seeding's ordering with offline storage).
+    let mut archived = archive_contents(&server, &target, &password).await;
+    archived.retain(|peer, _| seeded.messages.contains_key(peer));
+    assert_eq!(archived, seeded.messages, "{}: the archive", server.name);
+    c.client.connect().await.unwrap();
+    let mut watched = Watched::default();
+    until_sync_idle(&mut c, Duration::from_secs(60), &mut watched).await;
+    // Whatever the server delivered at the connect is here after a round trip.
+    c.client.doctor().await.unwrap();
+    let again = c.client.sync_archive().await.unwrap();
+    assert!(
+        again.complete && again.stored == 0,
+        "{}: a further sync: {again:?}",
+        server.name
+    );
+    while let Ok(event) = c.events.try_recv() {
+        watched.note(&event);
+    }
+
+    assert_stored_as_seeded(&c, &server, &seeded);
+    assert_stored_as_seeded(&c, &server, &early);
+    assert_eq!(count(&all_stored(&c)), 203, "{}: rows stored", server.name);
+    assert_eq!(c.client.archive_gaps().unwrap(), vec![], "{}", server.name);
+    let incoming: BTreeSet<&str> = seeded
+        .messages
+        .values()
+        .flatten()
+        .filter(|m| !m.outgoing)
+        .map(|m| m.body.as_str())
+        .collect();
+    let mut live = BTreeSet::new();
+    for m in &watched.messages {
+        assert!(
+            incoming.contains(m.body.as_str()),
+            "{}: a Message event for {:?}",
+            server.name,
+            m.body
+        );
+        assert!(
+            live.insert(m.body.as_str()),
+            "{}: two Message events for {:?}",
+            server.name,
+            m.body
+        );
+    }
+    eprintln!(
+        "archive_sync: {}: {} of {} incoming messages were reported live (offline storage)",
+        server.name,
+        live.len(),
+        incoming.len()
+    );
+    c.client.disconnect().await;
+}
+on_both_servers!(catch_up_with_offline_storage);
 
 /// Issue 5 item 7, second case: the connection is cut in the middle of a catch-up (after some
 /// pages were stored, in the middle of the next); the supervisor reconnects with a new session
