@@ -215,3 +215,50 @@ async fn a_repeated_page_stops_the_catch_up_with_a_gap() {
     c.client.disconnect().await;
     server.finish().await;
 }
+
+/// The archive no longer holds the cursor (it expired): the catch-up goes on by time from the
+/// cursor's message instead of failing or starting over.
+#[tokio::test]
+async fn an_expired_cursor_continues_by_time() {
+    let server = FakeServer::new(|mut s: ServerConn| async move {
+        s.login().await;
+        s.serve_session_basics().await;
+        let me = s.full_jid();
+        let newest = s.expect_iq("set", MAM).await;
+        let (qid, _, _) = query_of(&newest);
+        s.send(&result(None, &me, &qid, "old-1", "kept")).await;
+        s.send(&fin(&newest, true, "old-1", "old-1")).await;
+        let catch_up = s.expect_iq("set", MAM).await;
+        assert_eq!(query_of(&catch_up).1.as_deref(), Some("old-1"));
+        let id = catch_up.attr("id").unwrap();
+        s.send(&format!(
+            "<iq type='error' id='{id}'><error type='cancel'>\
+             <item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>"
+        ))
+        .await;
+        let by_time = s.expect_iq("set", MAM).await;
+        let (qid, after, _) = query_of(&by_time);
+        assert_eq!(after, None, "no id the archive does not know");
+        let form = by_time
+            .get_child("query", MAM)
+            .and_then(|q| q.get_child("x", "jabber:x:data"))
+            .unwrap();
+        let start = form
+            .children()
+            .find(|f| f.attr("var") == Some("start"))
+            .map(|f| f.children().next().unwrap().text());
+        assert_eq!(start.as_deref(), Some("2026-11-20T10:00:00.000Z"));
+        s.send(&result(None, &me, &qid, "new-1", "after expiry"))
+            .await;
+        s.send(&fin(&by_time, true, "new-1", "new-1")).await;
+        s.signal("synced");
+        s.drain_until_closed().await;
+    });
+    let c = FakeClient::connected(&server).await;
+    let report = c.client.sync_archive().await.unwrap();
+    server.wait_for("synced").await;
+    assert!(report.complete, "{report:?}");
+    assert_eq!(stored_bodies(&c), ["kept", "after expiry"]);
+    c.client.disconnect().await;
+    server.finish().await;
+}

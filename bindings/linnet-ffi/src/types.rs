@@ -348,6 +348,8 @@ pub struct DoctorReport {
     pub sessions: String,
     /// Since when (Unix ms) messages may be missing on this device, or null.
     pub history_gap_since: Option<i64>,
+    /// Where archive sync stands on this device, in words.
+    pub archive_sync: String,
     pub csi: bool,
     pub carbons: bool,
     pub mam: bool,
@@ -375,6 +377,7 @@ impl From<linnet_sdk::DoctorReport> for DoctorReport {
             stream_management: r.stream_management,
             sessions: r.sessions,
             history_gap_since: r.history_gap_since,
+            archive_sync: r.archive_sync,
             csi: r.csi,
             carbons: r.carbons,
             mam: r.mam,

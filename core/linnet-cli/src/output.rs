@@ -865,6 +865,7 @@ pub fn doctor(r: &DoctorReport) -> Out {
                 })
                 .unwrap_or_else(|| "none".into()),
         ),
+        ("archive sync", r.archive_sync.clone()),
         ("client state (csi)", yes_no(r.csi).into()),
         ("carbons", yes_no(r.carbons).into()),
         ("archive (mam)", yes_no(r.mam).into()),
@@ -1534,6 +1535,7 @@ mod tests {
             stream_management: "enabled, resumable".into(),
             sessions: "1 new, 2 resumed, 0 resumptions refused".into(),
             history_gap_since: None,
+            archive_sync: "synced".into(),
             csi: true,
             carbons: true,
             mam: false,

@@ -163,6 +163,34 @@ impl Client {
         lock(&self.inner.sync_state).clone()
     }
 
+    /// Where archive sync stands, in words (the doctor report).
+    pub(super) fn archive_summary(&self) -> Result<String, LinnetError> {
+        let account = self.inner.account.id;
+        if self.inner.store.archive_cursor(account)? == ArchiveCursor::NeverSynced {
+            return Ok("never synced on this device".into());
+        }
+        let gaps = self.inner.store.archive_gaps(account)?;
+        let catching_up = gaps.iter().any(|g| g.before_id.is_none());
+        let older = gaps.len() - usize::from(catching_up);
+        let running = matches!(self.sync_state(), SyncState::Syncing(_));
+        Ok(format!(
+            "{}{}{}",
+            if running { "syncing" } else { "synced" },
+            if catching_up {
+                "; the catch-up is not finished"
+            } else {
+                ""
+            },
+            match older {
+                0 => String::new(),
+                n => format!(
+                    "; older history not fetched yet ({n} gap{})",
+                    if n == 1 { "" } else { "s" }
+                ),
+            }
+        ))
+    }
+
     /// The ranges of the archive not fetched yet.
     pub fn archive_gaps(&self) -> Result<Vec<ArchiveGap>, LinnetError> {
         Ok(self.inner.store.archive_gaps(self.inner.account.id)?)
