@@ -370,6 +370,8 @@ pub async fn fill_archive_with(
 /// One message of an archive, as read back by `archive_log`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Logged {
+    /// The archive id the server gave it (the `<result id>`).
+    pub id: String,
     /// The other side (bare JID).
     pub peer: String,
     pub body: String,
@@ -444,6 +446,7 @@ pub async fn archive_log(server: &TestServer, jid: &str, password: &str) -> Vec<
             let Some(body) = inner.get_child("body", ns::CLIENT) else {
                 continue;
             };
+            let id = result.attr("id").unwrap_or_default().to_string();
             let bare = |attr: &str| -> Option<BareJid> {
                 inner
                     .attr(attr)
@@ -453,6 +456,7 @@ pub async fn archive_log(server: &TestServer, jid: &str, password: &str) -> Vec<
             let outgoing = bare("from").as_ref() == Some(&own);
             let peer = if outgoing { bare("to") } else { bare("from") };
             log.push(Logged {
+                id,
                 peer: peer.map(|p| p.to_string()).unwrap_or_default(),
                 body: body.text(),
                 outgoing,
@@ -469,6 +473,17 @@ pub async fn archive_log(server: &TestServer, jid: &str, password: &str) -> Vec<
     }
     session.handle.close().await;
     log
+}
+
+/// Archive ids that `log` holds more than once, with how often (ejabberd 23.01 gives two
+/// messages archived in the same microsecond the same id).
+pub fn repeated_ids(log: &[Logged]) -> BTreeMap<String, usize> {
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for m in log {
+        *seen.entry(m.id.clone()).or_default() += 1;
+    }
+    seen.retain(|_, n| *n > 1);
+    seen
 }
 
 /// The body of the next message on a raw session (other events are skipped); `None` when the

@@ -26,6 +26,7 @@ use linnet_tests::seed::{
     fill_archive_with,
 };
 use linnet_tests::*;
+use linnet_xmpp::session::SessionConfig;
 use linnet_xmpp::{Element, ns};
 use tokio::sync::{broadcast, mpsc};
 
@@ -114,6 +115,28 @@ async fn until_sync_idle(c: &mut TestClient, within: Duration, watched: &mut Wat
     }
 }
 
+/// Prints the archive ids the server gave more than once (ejabberd 23.01 gives messages
+/// archived in the same microsecond one id): a client that keys archive results by id alone
+/// stores one of each such pair only.
+async fn print_repeated_ids(server: &TestServer, jid: &str, password: &str) -> usize {
+    let log = archive_log(server, jid, password).await;
+    let repeated = seed::repeated_ids(&log);
+    if !repeated.is_empty() {
+        let examples: Vec<(&str, &str)> = log
+            .iter()
+            .filter(|m| repeated.contains_key(&m.id))
+            .take(4)
+            .map(|m| (m.id.as_str(), m.body.as_str()))
+            .collect();
+        eprintln!(
+            "archive_sync: {}: {} archive ids given to more than one message, e.g. {examples:?}",
+            server.name,
+            repeated.len()
+        );
+    }
+    repeated.len()
+}
+
 /// Asserts that every seeded conversation is stored exactly as seeded (each message once, in
 /// order, with its direction).
 fn assert_stored_as_seeded(c: &TestClient, server: &TestServer, seeded: &seed::Seeded) {
@@ -165,6 +188,7 @@ async fn catch_up_after_2000_messages_offline(server: TestServer) {
         seeded.elapsed.as_secs_f64()
     );
     assert_eq!(seeded.total(), 2000);
+    print_repeated_ids(&server, &target, &password).await;
 
     let started = Instant::now();
     c.client.connect().await.unwrap();
@@ -275,6 +299,7 @@ async fn catch_up_with_offline_storage(server: TestServer) {
     let mut archived = archive_contents(&server, &target, &password).await;
     archived.retain(|peer, _| seeded.messages.contains_key(peer));
     assert_eq!(archived, seeded.messages, "{}: the archive", server.name);
+    print_repeated_ids(&server, &target, &password).await;
     c.client.connect().await.unwrap();
     let mut watched = Watched::default();
     until_sync_idle(&mut c, Duration::from_secs(60), &mut watched).await;
@@ -352,6 +377,13 @@ async fn interrupted_catch_up(server: TestServer, resume: bool) {
             page_size: 50,
             ..ArchiveConfig::default()
         },
+        // A dead link shows at once here (the proxy closes it); ejabberd (its archive in
+        // Mnesia here) may take more than a second for a page and answers nothing meanwhile,
+        // which quick_ping's 1 s probe timeout would take for a dead connection.
+        session: SessionConfig {
+            ping_timeout: Duration::from_secs(10),
+            ..quick_ping().session
+        },
         ..quick_ping()
     };
     let t0 = Instant::now();
@@ -371,8 +403,9 @@ async fn interrupted_catch_up(server: TestServer, resume: bool) {
     c.client.stop().await;
     phase("stopped");
 
-    let seeded = fill_archive(&server, &target, &password, 4, 150, 5, "cut").await;
-    assert_eq!(seeded.total(), 600);
+    let seeded = fill_archive(&server, &target, &password, 4, 75, 5, "cut").await;
+    assert_eq!(seeded.total(), 300);
+    print_repeated_ids(&server, &target, &password).await;
     phase("seeded");
     let accepted_before = proxy.accepted();
     c.client.start().await.unwrap();
@@ -426,7 +459,7 @@ async fn interrupted_catch_up(server: TestServer, resume: bool) {
         let after_cut = count(&all_stored(&c));
         assert!(
             stored_at_cut > 0 && after_cut == stored_at_cut as usize,
-            "{}: the cut came at {stored_at_cut}, the run ended with {after_cut} of 600 (the \
+            "{}: the cut came at {stored_at_cut}, the run ended with {after_cut} of 300 (the \
              cut must fall into the next page)",
             server.name
         );
@@ -441,7 +474,7 @@ async fn interrupted_catch_up(server: TestServer, resume: bool) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         until_sync_idle(&mut c, Duration::from_secs(60), &mut watched).await;
-        if count(&all_stored(&c)) >= 600 && c.client.archive_gaps().unwrap().is_empty() {
+        if c.client.archive_gaps().unwrap().is_empty() {
             break;
         }
         assert!(
@@ -467,7 +500,7 @@ async fn interrupted_catch_up(server: TestServer, resume: bool) {
         server.name
     );
     assert_stored_as_seeded(&c, &server, &seeded);
-    assert_eq!(count(&all_stored(&c)), 600, "{}: rows stored", server.name);
+    assert_eq!(count(&all_stored(&c)), 300, "{}: rows stored", server.name);
     assert_eq!(c.client.archive_gaps().unwrap(), vec![], "{}", server.name);
     assert!(
         watched.messages.is_empty(),
@@ -522,15 +555,16 @@ fn per_peer(log: &[Logged]) -> BTreeMap<String, Vec<SeededMessage>> {
 /// complete, in order and without duplicates, leaving the others as they were.
 async fn fresh_device_gets_the_newest_first(server: TestServer) {
     let (target, password) = create_account(&server, "mamfresh");
-    let seeded = fill_archive(&server, &target, &password, 4, 120, 5, "fresh").await;
+    let seeded = fill_archive(&server, &target, &password, 4, 90, 5, "fresh").await;
     let log = archive_log(&server, &target, &password).await;
-    assert_eq!(log.len(), 480);
+    assert_eq!(log.len(), 360);
     assert_eq!(
         per_peer(&log),
         seeded.messages,
         "{}: the archive",
         server.name
     );
+    print_repeated_ids(&server, &target, &password).await;
 
     let first_page = 50;
     let config = ClientConfig {
@@ -944,7 +978,7 @@ async fn spoofing_scenario(server: TestServer, mut tap: mpsc::UnboundedReceiver<
 /// else is.
 async fn seeding_fills_the_archive_in_order(server: TestServer) {
     let (target, password) = create_account(&server, "seedtarget");
-    let seeded = fill_archive(&server, &target, &password, 4, 60, 3, "seed").await;
+    let seeded = fill_archive(&server, &target, &password, 4, 30, 3, "seed").await;
     eprintln!(
         "seed: {}: {} messages over {} conversations in {:.2} s",
         server.name,
@@ -952,7 +986,7 @@ async fn seeding_fills_the_archive_in_order(server: TestServer) {
         seeded.conversations.len(),
         seeded.elapsed.as_secs_f64()
     );
-    assert_eq!(seeded.total(), 240);
+    assert_eq!(seeded.total(), 120);
     assert_eq!(
         seeded
             .messages
@@ -960,10 +994,11 @@ async fn seeding_fills_the_archive_in_order(server: TestServer) {
             .flatten()
             .filter(|m| m.outgoing)
             .count(),
-        80
+        40
     );
     let archived = archive_contents(&server, &target, &password).await;
     assert_eq!(archived, seeded.messages, "{}", server.name);
+    print_repeated_ids(&server, &target, &password).await;
     // The older test-only query sees the same conversation, both directions.
     let (peer, bodies) = seeded.conversations.iter().next().unwrap();
     assert_eq!(
