@@ -265,7 +265,14 @@ async fn catch_up_after_2000_messages_offline(server: TestServer) {
     assert_eq!(watched.history_peers, peers, "{}", server.name);
     let last = watched.progress.last().expect("progress was reported");
     assert_eq!(last.phase, SyncPhase::CatchUp);
-    assert_eq!(last.fetched, 2000, "{}: results fetched", server.name);
+    // Each page after the first starts with the previous page's last result again (archive ids
+    // can be shared: ejabberd stamps them by the microsecond); pages hold 50 or more.
+    assert!(
+        (2000..=2000 + 2000 / 50).contains(&last.fetched),
+        "{}: {} results fetched",
+        server.name,
+        last.fetched
+    );
     assert_eq!(last.stored, 2000, "{}: rows stored", server.name);
     c.client.disconnect().await;
 }
