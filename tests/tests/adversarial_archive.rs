@@ -310,3 +310,28 @@ async fn messages_sharing_an_archive_id_are_all_kept() {
     c.client.disconnect().await;
     server.finish().await;
 }
+
+/// An empty page that does not say complete: asking again would bring the same, so the
+/// catch-up stops with its gap open (and does not ask in a loop).
+#[tokio::test]
+async fn an_empty_page_that_is_not_complete_stops_the_catch_up() {
+    let server = FakeServer::new(|mut s: ServerConn| async move {
+        s.login().await;
+        s.serve_session_basics().await;
+        let newest = s.expect_iq("set", MAM).await;
+        s.send(&fin(&newest, true, "", "")).await;
+        let page = s.expect_iq("set", MAM).await;
+        s.send(&fin(&page, false, "", "")).await;
+        let more = s.barrier().await;
+        assert!(more.is_empty(), "the client kept asking: {more:?}");
+        s.signal("synced");
+        s.drain_until_closed().await;
+    });
+    let c = FakeClient::connected(&server).await;
+    let report = c.client.sync_archive().await.unwrap();
+    server.wait_for("synced").await;
+    assert!(!report.complete, "{report:?}");
+    assert_eq!(c.client.archive_gaps().unwrap().len(), 1);
+    c.client.disconnect().await;
+    server.finish().await;
+}

@@ -155,6 +155,27 @@ impl From<MamError> for LinnetError {
     }
 }
 
+/// A forward page query.
+fn forward(after: Option<String>, start_ms: Option<i64>, max: u32) -> Query {
+    Query {
+        with: None,
+        start_ms,
+        page: Page::After(after),
+        max,
+    }
+}
+
+/// Runs one page query on its own task, so that it goes out (and the server answers) while the
+/// caller stores the previous page.
+fn fetch_page(
+    handle: &SessionHandle,
+    query: Query,
+    timeout: Duration,
+) -> tokio::task::JoinHandle<Result<ArchivePage, MamError>> {
+    let handle = handle.clone();
+    tokio::spawn(async move { mam::query(&handle, &query, timeout).await })
+}
+
 /// Where the next forward page starts: after the last result whose id differs from the page's
 /// last id, so that the next page repeats the last result (a duplicate, folded away) and every
 /// result sharing its id. ejabberd stamps ids by the microsecond: two messages can share one,
@@ -320,14 +341,16 @@ impl Client {
         };
         let mut after = gap.after_id.clone();
         let mut start_ms = None;
+        let timeout = config.page_timeout;
+        let mut pending = fetch_page(
+            handle,
+            forward(after.clone(), None, config.page_size),
+            timeout,
+        );
         loop {
-            let query = Query {
-                with: None,
-                start_ms,
-                page: Page::After(after.clone()),
-                max: config.page_size,
-            };
-            let page = match mam::query(handle, &query, config.page_timeout).await {
+            let page = match pending.await.map_err(|e| LinnetError::Protocol {
+                reason: format!("the archive query stopped: {e}"),
+            })? {
                 Err(e) if e.is_unknown_id() && start_ms.is_none() => {
                     // The archive no longer holds our cursor (it expired): go on from its time.
                     let since = match &after {
@@ -337,6 +360,8 @@ impl Client {
                     tracing::warn!(since, "the archive lost our cursor; catching up by time");
                     start_ms = Some(since);
                     after = None;
+                    pending =
+                        fetch_page(handle, forward(None, start_ms, config.page_size), timeout);
                     continue;
                 }
                 other => other?,
@@ -344,26 +369,32 @@ impl Client {
             if run.progress.total.is_none() {
                 run.progress.total = page.fin.count;
             }
+            let progressed = matches!(self.last_new_id(&page, run), Ok(Some(_)));
+            let resume = resume_after(&page).map(str::to_string);
+            // The next page is asked for before this one is stored: the server works on it
+            // meanwhile (the catch-up is a chain of round trips).
+            let next = (!page.fin.complete && progressed).then(|| {
+                let query = forward(resume.clone(), start_ms, config.page_size);
+                fetch_page(handle, query, config.page_timeout)
+            });
             self.store_page(&page, Placement::ArchiveNewer, Arrival::CaughtUp, run)?;
-            match self.last_new_id(&page, run) {
-                Ok(Some(_)) => {
-                    let resume = resume_after(&page).map(str::to_string);
-                    if let Some(resume) = &resume {
-                        store.archive_gap_fetched_after(account, gap.id, resume, true)?;
-                    }
-                    after = resume;
-                }
-                Ok(None) => {}
-                Err(NoProgress) if !page.fin.complete => {
-                    tracing::warn!(?after, "the archive repeated a page; the gap stays open");
-                    return Ok(false);
-                }
-                Err(NoProgress) => {}
+            if let Some(resume) = resume.as_ref().filter(|_| progressed) {
+                store.archive_gap_fetched_after(account, gap.id, resume, true)?;
+                after = Some(resume.clone());
             }
             if page.fin.complete {
                 store.close_archive_gap(account, gap.id)?;
                 return Ok(true);
             }
+            pending = match next {
+                Some(next) => next,
+                None => {
+                    // An empty page, or one of results seen before, that does not end the
+                    // archive: asking again would bring the same.
+                    tracing::warn!(?after, "the archive made no progress; the gap stays open");
+                    return Ok(false);
+                }
+            };
         }
     }
 
