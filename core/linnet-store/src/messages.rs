@@ -366,14 +366,28 @@ impl Store {
         before: Option<i64>,
     ) -> Result<Vec<Message>, StoreError> {
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached(concat!(
-            select_message!(),
-            "WHERE c.account_id = ?1 AND c.peer = ?2 AND (?3 IS NULL OR \
-             (m.timestamp, m.position) < (SELECT timestamp, position FROM messages WHERE id = ?3)) \
-             ORDER BY m.timestamp DESC, m.position DESC LIMIT ?4"
-        ))?;
-        let rows = stmt.query_map(params![account_id, peer, before, limit], message_from_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        // Two statements: with `before` as an optional term, SQLite could not seek the index to
+        // it and walked from the newest message (slow far back in a long conversation).
+        let rows = match before {
+            None => conn
+                .prepare_cached(concat!(
+                    select_message!(),
+                    "WHERE c.account_id = ?1 AND c.peer = ?2 \
+                     ORDER BY m.timestamp DESC, m.position DESC LIMIT ?3"
+                ))?
+                .query_map(params![account_id, peer, limit], message_from_row)?
+                .collect::<Result<_, _>>()?,
+            Some(before) => conn
+                .prepare_cached(concat!(
+                    select_message!(),
+                    "WHERE c.account_id = ?1 AND c.peer = ?2 AND (m.timestamp, m.position) < \
+                     (SELECT timestamp, position FROM messages WHERE id = ?3) \
+                     ORDER BY m.timestamp DESC, m.position DESC LIMIT ?4"
+                ))?
+                .query_map(params![account_id, peer, before, limit], message_from_row)?
+                .collect::<Result<_, _>>()?,
+        };
+        Ok(rows)
     }
 
     /// Marks every incoming message of the conversation as displayed and
