@@ -7,7 +7,10 @@ use std::time::Duration;
 use chrono::{DateTime, Local, SecondsFormat, Utc};
 use linnet_sdk::doctor::DoctorReport;
 use linnet_sdk::store::{Account, Direction, LastMessage, Subscription, SubscriptionRequest};
-use linnet_sdk::{ChatSummary, ClientEvent, ConnectionState, Contact, Message, MessageState};
+use linnet_sdk::{
+    ChatSummary, ClientEvent, ConnectionState, Contact, Message, MessageState, SyncPhase,
+    SyncProgress, SyncState,
+};
 use serde_json::{Value, json};
 
 use crate::error::CliError;
@@ -450,7 +453,43 @@ pub fn event(ev: &ClientEvent, v: &View) -> Out {
             ),
             json!({"type": "history_gap", "since_ms": since_ms}),
         ),
+        ClientEvent::Sync(SyncState::Idle) => Out::one(
+            format!("{at} history synced with the server archive"),
+            json!({"type": "sync", "state": "idle"}),
+        ),
+        // Progress is for scripts; people see it as a bar in `linnet sync`.
+        ClientEvent::Sync(SyncState::Syncing(p)) => Out {
+            human: None,
+            json: vec![sync_progress_json(p)],
+        },
+        ClientEvent::HistoryChanged { peers } => Out::one(
+            format!(
+                "{at} history from the archive stored for {}",
+                peers
+                    .iter()
+                    .map(|p| clean(p))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            json!({"type": "history", "peers": peers}),
+        ),
     }
+}
+
+/// One archive sync progress report as JSON (`listen --json`, `sync --json`).
+pub fn sync_progress_json(p: &SyncProgress) -> Value {
+    json!({
+        "type": "sync",
+        "state": "syncing",
+        "phase": match p.phase {
+            SyncPhase::CatchUp => "catch_up",
+            SyncPhase::Newest => "newest",
+            SyncPhase::Backfill => "backfill",
+        },
+        "fetched": p.fetched,
+        "stored": p.stored,
+        "total": p.total,
+    })
 }
 
 /// `listen` is online and will print what comes: scripts wait for this line.

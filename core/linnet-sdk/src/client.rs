@@ -28,7 +28,10 @@ use crate::error::LinnetError;
 use crate::live::{COMPOSING_EXPIRES, ChatStates, PresenceCache, PresenceInfo};
 use crate::secrets::SecretStore;
 
+mod archive;
 mod supervisor;
+
+pub use archive::{ArchiveConfig, OlderPage, SyncPhase, SyncProgress, SyncReport, SyncState};
 
 /// The `session_state` keys the preferences are stored under.
 const PREF_SEND_TYPING: &str = "pref.send_typing";
@@ -45,6 +48,8 @@ pub struct ClientConfig {
     /// Resume a dropped session (XEP-0198) instead of starting a new one (default true; off
     /// only to measure or test the full reconnect).
     pub resume_sessions: bool,
+    /// Message archive sync (XEP-0313).
+    pub archive: ArchiveConfig,
 }
 
 impl Default for ClientConfig {
@@ -53,6 +58,7 @@ impl Default for ClientConfig {
             session: SessionConfig::default(),
             step_timeout: None,
             resume_sessions: true,
+            archive: ArchiveConfig::default(),
         }
     }
 }
@@ -131,10 +137,17 @@ pub enum ClientEvent {
         peer: String,
     },
     /// The previous session was lost without resumption: messages sent to us since
-    /// `since_ms` (Unix milliseconds) may not have reached this device. (Archive catch-up,
-    /// XEP-0313, will fill such gaps; until then a UI can say so.)
+    /// `since_ms` (Unix milliseconds) may not have reached this device until the archive
+    /// catch-up (XEP-0313) that follows has run; `history_gap_since` is cleared when it has.
     HistoryGap {
         since_ms: i64,
+    },
+    /// Archive sync progress, then `Idle` when a run ends.
+    Sync(SyncState),
+    /// Messages from the archive were stored in these conversations (history: no `Message`
+    /// event and no notification for them); views showing them reload.
+    HistoryChanged {
+        peers: Vec<String>,
     },
 }
 
@@ -193,6 +206,9 @@ struct Inner {
     /// When the last session was lost (Unix ms), until a new one reports the gap.
     lost_at: Mutex<Option<i64>>,
     stats: StatsCounters,
+    /// One archive sync at a time.
+    archive_sync: tokio::sync::Mutex<()>,
+    sync_state: Mutex<SyncState>,
 }
 
 #[derive(Clone)]
@@ -244,6 +260,8 @@ impl Client {
                 flushing: Mutex::new(()),
                 lost_at: Mutex::new(None),
                 stats: StatsCounters::default(),
+                archive_sync: tokio::sync::Mutex::new(()),
+                sync_state: Mutex::new(SyncState::Idle),
             }),
         })
     }
@@ -412,6 +430,10 @@ impl Client {
                 // The session resent its own unacknowledged tail; what was queued while
                 // offline goes out now.
                 self.flush_outbox();
+                // Nothing was missed on this session; an earlier catch-up may be unfinished.
+                if self.has_archive_gap() {
+                    self.spawn_archive_sync();
+                }
                 Ok(())
             }
             Ok(Established::Fresh) => {
@@ -431,6 +453,9 @@ impl Client {
                     )?;
                     self.emit(ClientEvent::HistoryGap { since_ms });
                 }
+                // After the initial presence: Prosody keeps offline messages from a session
+                // that queried the archive before it was available.
+                self.spawn_archive_sync();
                 Ok(())
             }
             Err(e) => {
@@ -1041,6 +1066,30 @@ impl Client {
             }
             return Ok(());
         }
+        self.apply_receipts_and_markers(&event)?;
+        if event.direction == chat::Direction::Incoming {
+            if let Some(state) = event.chat_state
+                && event.body.is_none()
+            {
+                self.chat_state_arrived(&peer, state);
+            } else if event.body.is_some() {
+                // The message ends whatever they were doing (typing, mostly); its Message
+                // event tells observers.
+                lock(&self.inner.chat_states).message_arrived(&peer);
+            }
+        }
+        if event.body.is_some() {
+            self.store_chat_message(handle, &event)?;
+        }
+        Ok(())
+    }
+
+    /// What a message says about earlier ones: a receipt or a displayed marker from the peer
+    /// moves our message on; our own displayed marker (from another device) means we read the
+    /// conversation there.
+    fn apply_receipts_and_markers(&self, event: &ChatEvent) -> Result<(), LinnetError> {
+        let account = self.inner.account.id;
+        let peer = event.peer.to_string();
         if event.direction == chat::Direction::Incoming {
             if let Some(id) = &event.receipt_for
                 && let Some(row) = self.inner.store.mark_delivered(account, &peer, id)?
@@ -1062,24 +1111,32 @@ impl Client {
                     });
                 }
             }
-            if let Some(state) = event.chat_state
-                && event.body.is_none()
-            {
-                self.chat_state_arrived(&peer, state);
-            } else if event.body.is_some() {
-                // The message ends whatever they were doing (typing, mostly); its Message
-                // event tells observers.
-                lock(&self.inner.chat_states).message_arrived(&peer);
-            }
         } else if event.displayed_for.is_some() {
-            // We read this conversation on another device.
             self.inner.store.mark_read(account, &peer)?;
-            self.emit(ClientEvent::ConversationRead { peer: peer.clone() });
-        }
-        if event.body.is_some() {
-            self.store_chat_message(handle, &event)?;
+            self.emit(ClientEvent::ConversationRead { peer });
         }
         Ok(())
+    }
+
+    /// The row for a chat message with a body.
+    fn new_message(&self, event: &ChatEvent, state: MessageState) -> NewMessage {
+        NewMessage {
+            account_id: self.inner.account.id,
+            peer: event.peer.to_string(),
+            direction: match event.direction {
+                chat::Direction::Incoming => Direction::Incoming,
+                chat::Direction::Outgoing => Direction::Outgoing,
+            },
+            sender: event.sender.to_bare().to_string(),
+            sender_resource: event.sender.resource().map(|r| r.to_string()),
+            xmpp_id: event.id.clone(),
+            origin_id: event.origin_id.clone(),
+            server_id: event.server_id.clone(),
+            body: event.body.clone().unwrap_or_default(),
+            timestamp: event.delay_ms.unwrap_or_else(now_ms),
+            is_carbon: event.carbon,
+            state,
+        }
     }
 
     fn store_chat_message(
@@ -1090,28 +1147,14 @@ impl Client {
         let account = self.inner.account.id;
         let peer = event.peer.to_string();
         let incoming = event.direction == chat::Direction::Incoming;
-        let new = NewMessage {
-            account_id: account,
-            peer: peer.clone(),
-            direction: if incoming {
-                Direction::Incoming
-            } else {
-                Direction::Outgoing
-            },
-            sender: event.sender.to_bare().to_string(),
-            sender_resource: event.sender.resource().map(|r| r.to_string()),
-            xmpp_id: event.id.clone(),
-            origin_id: event.origin_id.clone(),
-            server_id: event.server_id.clone(),
-            body: event.body.clone().unwrap_or_default(),
-            timestamp: event.delay_ms.unwrap_or_else(now_ms),
-            is_carbon: event.carbon,
-            state: if incoming {
+        let new = self.new_message(
+            event,
+            if incoming {
                 MessageState::Received
             } else {
                 MessageState::Acked
             },
-        };
+        );
         let outcome = self.inner.store.insert_message(&new)?;
         if outcome.is_new()
             && let Some(m) = self.inner.store.message(outcome.id())?

@@ -13,7 +13,8 @@ pub mod secrets;
 
 pub use account::{AccountSettings, Linnet, normalise_jid};
 pub use client::{
-    Client, ClientConfig, ClientEvent, ConnectionState, ConnectionStats, Preferences,
+    ArchiveConfig, Client, ClientConfig, ClientEvent, ConnectionState, ConnectionStats, OlderPage,
+    Preferences, SyncPhase, SyncProgress, SyncReport, SyncState,
 };
 pub use doctor::DoctorReport;
 pub use error::{ErrorKind, LinnetError};

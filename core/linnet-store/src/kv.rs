@@ -15,13 +15,7 @@ impl Store {
     }
 
     pub fn set_state(&self, account_id: i64, key: &str, value: &str) -> Result<(), StoreError> {
-        self.conn()
-            .prepare_cached(
-                "INSERT INTO session_state (account_id, key, value) VALUES (?1, ?2, ?3) \
-                 ON CONFLICT (account_id, key) DO UPDATE SET value = excluded.value",
-            )?
-            .execute(params![account_id, key, value])?;
-        Ok(())
+        put_state(&self.conn(), account_id, key, value)
     }
 
     /// Returns whether the key existed.
@@ -32,4 +26,19 @@ impl Store {
             .execute(params![account_id, key])?;
         Ok(changed == 1)
     }
+}
+
+/// `set_state` on a connection or inside a caller's transaction.
+pub(crate) fn put_state(
+    conn: &rusqlite::Connection,
+    account_id: i64,
+    key: &str,
+    value: &str,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO session_state (account_id, key, value) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (account_id, key) DO UPDATE SET value = excluded.value",
+    )?
+    .execute(params![account_id, key, value])?;
+    Ok(())
 }

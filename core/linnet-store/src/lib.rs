@@ -19,6 +19,7 @@
 //! All times are `i64` milliseconds since the Unix epoch.
 
 mod accounts;
+mod archive;
 mod kv;
 mod messages;
 mod roster;
@@ -34,6 +35,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rusqlite::Connection;
 
+pub use archive::ArchiveCursor;
 pub use schema::SCHEMA_VERSION;
 pub use types::*;
 

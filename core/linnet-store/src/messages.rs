@@ -8,7 +8,7 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use crate::roster::ensure_account;
 use crate::{
     ChatSummary, Conversation, Direction, InsertOutcome, LastMessage, Message, MessageState,
-    NewMessage, OutboxCounts, Store, StoreError, now_ms,
+    NewMessage, OutboxCounts, Placement, Store, StoreError, now_ms,
 };
 
 macro_rules! conversation_columns {
@@ -93,6 +93,114 @@ fn conversation_id(
 /// An empty id is no id: it must not make unrelated messages collide.
 fn non_empty(id: &Option<String>) -> Option<&str> {
     id.as_deref().filter(|s| !s.is_empty())
+}
+
+/// The checks every stored message passes.
+fn validate(new: &NewMessage) -> Result<(), StoreError> {
+    if !new.state.fits(new.direction) {
+        return Err(StoreError::Invalid(
+            "message state does not fit its direction",
+        ));
+    }
+    if new.state == MessageState::Failed {
+        return Err(StoreError::Invalid("a message cannot be stored as failed"));
+    }
+    if new.sender.is_empty() {
+        return Err(StoreError::Invalid("empty sender JID"));
+    }
+    Ok(())
+}
+
+/// Inserts one validated message in `tx` (with row id `id`, or the next one when `None`).
+fn insert_one(
+    tx: &rusqlite::Transaction<'_>,
+    new: &NewMessage,
+    id: Option<i64>,
+) -> Result<InsertOutcome, StoreError> {
+    let xmpp_id = non_empty(&new.xmpp_id);
+    let origin_id = non_empty(&new.origin_id);
+    let server_id = non_empty(&new.server_id);
+
+    ensure_account(tx, new.account_id)?;
+    let conv = conversation_id(tx, new.account_id, &new.peer, new.timestamp)?;
+    let inserted: Option<i64> = tx
+        .prepare_cached(
+            "INSERT INTO messages (account_id, conversation_id, direction, sender, \
+                 sender_resource, xmpp_id, origin_id, server_id, body, timestamp, received_at, \
+                 is_carbon, state, id) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
+                 ON CONFLICT DO NOTHING RETURNING id",
+        )?
+        .query_row(
+            params![
+                new.account_id,
+                conv,
+                new.direction,
+                new.sender,
+                new.sender_resource,
+                xmpp_id,
+                origin_id,
+                server_id,
+                new.body,
+                new.timestamp,
+                now_ms(),
+                new.is_carbon,
+                new.state,
+                id
+            ],
+            |r| r.get(0),
+        )
+        .optional()?;
+
+    let outcome = if let Some(id) = inserted {
+        let unread = new.direction == Direction::Incoming && new.state == MessageState::Received;
+        tx.prepare_cached(
+            "UPDATE conversations SET last_activity = max(last_activity, ?2), \
+                 unread_count = unread_count + ?3 WHERE id = ?1",
+        )?
+        .execute(params![conv, new.timestamp, i64::from(unread)])?;
+        InsertOutcome::Inserted(id)
+    } else {
+        let by_server_id: Option<i64> = match server_id {
+            Some(sid) => tx
+                .prepare_cached("SELECT id FROM messages WHERE account_id = ?1 AND server_id = ?2")?
+                .query_row(params![new.account_id, sid], |r| r.get(0))
+                .optional()?,
+            None => None,
+        };
+        match by_server_id {
+            Some(id) => InsertOutcome::Duplicate(id),
+            None => {
+                // The conflict was on the content index; the expression
+                // matches the index so the lookup uses it.
+                let id: i64 = tx
+                    .prepare_cached(
+                        "SELECT id FROM messages WHERE account_id = ?1 AND conversation_id = ?2 \
+                             AND sender = ?3 AND coalesce(origin_id, xmpp_id) = ?4 AND body = ?5",
+                    )?
+                    .query_row(
+                        params![
+                            new.account_id,
+                            conv,
+                            new.sender,
+                            origin_id.or(xmpp_id),
+                            new.body
+                        ],
+                        |r| r.get(0),
+                    )
+                    .optional()?
+                    .ok_or(StoreError::NotFound("conflicting message"))?;
+                if let Some(sid) = server_id {
+                    tx.execute(
+                        "UPDATE messages SET server_id = ?2 WHERE id = ?1 AND server_id IS NULL",
+                        params![id, sid],
+                    )?;
+                }
+                InsertOutcome::Duplicate(id)
+            }
+        }
+    };
+    Ok(outcome)
 }
 
 impl Store {
@@ -184,99 +292,41 @@ impl Store {
     /// A new incoming message in state `Received` increments the unread
     /// count; any new message moves `last_activity` forward to its timestamp.
     pub fn insert_message(&self, new: &NewMessage) -> Result<InsertOutcome, StoreError> {
-        if !new.state.fits(new.direction) {
-            return Err(StoreError::Invalid(
-                "message state does not fit its direction",
-            ));
-        }
-        if new.state == MessageState::Failed {
-            return Err(StoreError::Invalid("a message cannot be stored as failed"));
-        }
-        if new.sender.is_empty() {
-            return Err(StoreError::Invalid("empty sender JID"));
-        }
-        let xmpp_id = non_empty(&new.xmpp_id);
-        let origin_id = non_empty(&new.origin_id);
-        let server_id = non_empty(&new.server_id);
+        self.insert_messages(std::slice::from_ref(new), Placement::Newest)?
+            .into_iter()
+            .next()
+            .ok_or(StoreError::NotFound("inserted message"))
+    }
 
+    /// `insert_message` for a batch, in one transaction (an archive page: one commit instead of
+    /// one per message). With `Placement::Oldest` the new rows sort before every stored one with
+    /// the same timestamp: older history fetched later still reads in archive order.
+    pub fn insert_messages(
+        &self,
+        batch: &[NewMessage],
+        placement: Placement,
+    ) -> Result<Vec<InsertOutcome>, StoreError> {
+        for new in batch {
+            validate(new)?;
+        }
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        ensure_account(&tx, new.account_id)?;
-        let conv = conversation_id(&tx, new.account_id, &new.peer, new.timestamp)?;
-        let inserted: Option<i64> = tx
-            .prepare_cached(
-                "INSERT INTO messages (account_id, conversation_id, direction, sender, \
-                 sender_resource, xmpp_id, origin_id, server_id, body, timestamp, received_at, \
-                 is_carbon, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
-                 ON CONFLICT DO NOTHING RETURNING id",
-            )?
-            .query_row(
-                params![
-                    new.account_id,
-                    conv,
-                    new.direction,
-                    new.sender,
-                    new.sender_resource,
-                    xmpp_id,
-                    origin_id,
-                    server_id,
-                    new.body,
-                    new.timestamp,
-                    now_ms(),
-                    new.is_carbon,
-                    new.state
-                ],
-                |r| r.get(0),
-            )
-            .optional()?;
-
-        let outcome = if let Some(id) = inserted {
-            let unread =
-                new.direction == Direction::Incoming && new.state == MessageState::Received;
-            tx.prepare_cached(
-                "UPDATE conversations SET last_activity = max(last_activity, ?2), \
-                 unread_count = unread_count + ?3 WHERE id = ?1",
-            )?
-            .execute(params![conv, new.timestamp, i64::from(unread)])?;
-            InsertOutcome::Inserted(id)
-        } else {
-            let by_server_id: Option<i64> = match server_id {
-                Some(sid) => tx
-                    .prepare_cached(
-                        "SELECT id FROM messages WHERE account_id = ?1 AND server_id = ?2",
-                    )?
-                    .query_row(params![new.account_id, sid], |r| r.get(0))
-                    .optional()?,
-                None => None,
-            };
-            match by_server_id {
-                Some(id) => InsertOutcome::Duplicate(id),
-                None => {
-                    // The conflict was on the content index; the expression
-                    // matches the index so the lookup uses it.
-                    let id: i64 = tx
-                        .prepare_cached(
-                            "SELECT id FROM messages WHERE account_id = ?1 AND conversation_id = ?2 \
-                             AND sender = ?3 AND coalesce(origin_id, xmpp_id) = ?4 AND body = ?5",
-                        )?
-                        .query_row(
-                            params![new.account_id, conv, new.sender, origin_id.or(xmpp_id), new.body],
-                            |r| r.get(0),
-                        )
-                        .optional()?
-                        .ok_or(StoreError::NotFound("conflicting message"))?;
-                    if let Some(sid) = server_id {
-                        tx.execute(
-                            "UPDATE messages SET server_id = ?2 WHERE id = ?1 AND server_id IS NULL",
-                            params![id, sid],
-                        )?;
-                    }
-                    InsertOutcome::Duplicate(id)
-                }
+        // Row ids below every stored one, in the batch's order (ids of duplicates stay unused).
+        let mut next_id = match placement {
+            Placement::Newest => None,
+            Placement::Oldest => {
+                let lowest: Option<i64> =
+                    tx.query_row("SELECT min(id) FROM messages", [], |r| r.get(0))?;
+                Some(lowest.unwrap_or(1).min(1) - batch.len() as i64)
             }
         };
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for new in batch {
+            outcomes.push(insert_one(&tx, new, next_id)?);
+            next_id = next_id.map(|id| id + 1);
+        }
         tx.commit()?;
-        Ok(outcome)
+        Ok(outcomes)
     }
 
     pub fn message(&self, message_id: i64) -> Result<Option<Message>, StoreError> {

@@ -93,6 +93,22 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (account_id, key)
     ) STRICT;
     "#,
+    // 2: archive sync (XEP-0313). A gap is a range of the server archive not yet fetched, by
+    // archive ids (exclusive bounds): `after_id` NULL is the start of the archive, `before_id`
+    // NULL is "up to now" (a catch-up under way or interrupted). A conversation whose older
+    // history was fetched back to the start of the archive is `history_complete`.
+    r#"
+    CREATE TABLE archive_gaps (
+        id              INTEGER PRIMARY KEY,
+        account_id      INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        after_id        TEXT,
+        before_id       TEXT,
+        created_at      INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX archive_gaps_by_account ON archive_gaps(account_id, id);
+    ALTER TABLE conversations ADD COLUMN history_complete INTEGER NOT NULL DEFAULT 0
+        CHECK (history_complete IN (0, 1));
+    "#,
 ];
 
 /// Schema version this build writes (`PRAGMA user_version`).

@@ -720,3 +720,127 @@ fn one_ack_settles_many_messages_in_one_go() {
         "never goes back"
     );
 }
+
+fn archived(acc: i64, from: &str, server_id: &str, body: &str, ts: i64) -> NewMessage {
+    NewMessage {
+        server_id: Some(server_id.into()),
+        ..NewMessage::incoming(acc, from, body, ts)
+    }
+}
+
+fn bodies_oldest_first(store: &Store, acc: i64, peer: &str) -> Vec<String> {
+    let mut page = store.history(acc, peer, 100, None).unwrap();
+    page.reverse();
+    page.into_iter().map(|m| m.body).collect()
+}
+
+#[test]
+fn older_history_sorts_before_stored_messages_of_the_same_second() {
+    let (store, acc) = setup();
+    // The newest page came first; both pages share one archive second (Prosody stamps seconds).
+    let newest: Vec<NewMessage> = (3..6)
+        .map(|i| archived(acc, ALICE, &format!("a{i}"), &format!("m{i}"), 1000))
+        .collect();
+    store.insert_messages(&newest, Placement::Newest).unwrap();
+    let older: Vec<NewMessage> = (0..3)
+        .map(|i| archived(acc, ALICE, &format!("a{i}"), &format!("m{i}"), 1000))
+        .collect();
+    let outcomes = store.insert_messages(&older, Placement::Oldest).unwrap();
+    assert!(outcomes.iter().all(|o| o.is_new() && o.id() < 1));
+    assert_eq!(
+        bodies_oldest_first(&store, acc, ALICE),
+        ["m0", "m1", "m2", "m3", "m4", "m5"]
+    );
+    // The same page again changes nothing, whichever end it is given to.
+    let again = store.insert_messages(&older, Placement::Newest).unwrap();
+    assert!(again.iter().all(|o| !o.is_new()));
+    assert_eq!(count_messages(&store), 6);
+    // And the next batch of older history still goes before.
+    store
+        .insert_messages(
+            &[archived(acc, ALICE, "z", "older still", 1000)],
+            Placement::Oldest,
+        )
+        .unwrap();
+    assert_eq!(bodies_oldest_first(&store, acc, ALICE)[0], "older still");
+}
+
+#[test]
+fn a_batch_with_one_invalid_message_stores_nothing() {
+    let (store, acc) = setup();
+    let mut bad = archived(acc, ALICE, "b", "x", 1);
+    bad.sender = String::new();
+    let batch = [archived(acc, ALICE, "a", "ok", 1), bad];
+    assert!(store.insert_messages(&batch, Placement::Newest).is_err());
+    assert_eq!(count_messages(&store), 0);
+}
+
+#[test]
+fn archive_cursor_and_gaps_move_together() {
+    let (store, acc) = setup();
+    assert_eq!(
+        store.archive_cursor(acc).unwrap(),
+        ArchiveCursor::NeverSynced
+    );
+    let gap = store
+        .open_archive_gap(acc, None, Some("n1"), Some(Some("n9")))
+        .unwrap();
+    assert_eq!(
+        store.archive_cursor(acc).unwrap(),
+        ArchiveCursor::After(Some("n9".into()))
+    );
+    store.archive_gap_fetched_before(acc, gap.id, "k1").unwrap();
+    let catch_up = store.open_archive_gap(acc, Some("n9"), None, None).unwrap();
+    store
+        .archive_gap_fetched_after(acc, catch_up.id, "p5", true)
+        .unwrap();
+    let gaps = store.archive_gaps(acc).unwrap();
+    assert_eq!(gaps.len(), 2);
+    assert_eq!(
+        (gaps[0].after_id.as_deref(), gaps[0].before_id.as_deref()),
+        (None, Some("k1"))
+    );
+    assert_eq!(
+        (gaps[1].after_id.as_deref(), gaps[1].before_id.as_deref()),
+        (Some("p5"), None)
+    );
+    assert_eq!(
+        store.archive_cursor(acc).unwrap(),
+        ArchiveCursor::After(Some("p5".into()))
+    );
+    assert!(store.close_archive_gap(acc, gap.id).unwrap());
+    assert!(!store.close_archive_gap(acc, gap.id).unwrap());
+    assert_eq!(store.archive_gaps(acc).unwrap().len(), 1);
+    // An empty archive: the next catch-up starts at its beginning.
+    let (store, acc) = setup();
+    store.open_archive_gap(acc, None, None, Some(None)).unwrap();
+    assert_eq!(
+        store.archive_cursor(acc).unwrap(),
+        ArchiveCursor::After(None)
+    );
+}
+
+#[test]
+fn oldest_archive_id_and_history_complete_per_conversation() {
+    let (store, acc) = setup();
+    assert_eq!(store.oldest_archive_id(acc, ALICE).unwrap(), None);
+    store
+        .insert_messages(
+            &[
+                NewMessage::incoming(acc, ALICE, "no id yet", 1),
+                archived(acc, ALICE, "a2", "two", 2),
+                archived(acc, ALICE, "a3", "three", 3),
+            ],
+            Placement::Newest,
+        )
+        .unwrap();
+    assert_eq!(
+        store.oldest_archive_id(acc, ALICE).unwrap().as_deref(),
+        Some("a2")
+    );
+    assert_eq!(store.archived_at(acc, "a3").unwrap(), Some(3));
+    assert!(!store.history_complete(acc, ALICE).unwrap());
+    store.set_history_complete(acc, ALICE, true).unwrap();
+    assert!(store.history_complete(acc, ALICE).unwrap());
+    assert!(!store.history_complete(acc, MALLORY).unwrap());
+}

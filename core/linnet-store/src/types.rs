@@ -315,3 +315,23 @@ pub struct OutboxCounts {
     pub displayed: u32,
     pub failed: u32,
 }
+
+/// Where a batch of messages goes among stored messages with the same timestamp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// After them: live messages and archive catch-up.
+    Newest,
+    /// Before them: older history fetched from the archive.
+    Oldest,
+}
+
+/// A range of the server archive not fetched yet (exclusive bounds, archive ids).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchiveGap {
+    pub id: i64,
+    /// `None`: from the start of the archive.
+    pub after_id: Option<String>,
+    /// `None`: up to now (a catch-up under way or interrupted).
+    pub before_id: Option<String>,
+    pub created_at: i64,
+}

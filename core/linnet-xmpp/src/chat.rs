@@ -53,6 +53,8 @@ pub enum DropReason {
     NoSender,
     #[error("message type not handled here")]
     NotChat,
+    #[error("archive result outside an open query of ours")]
+    StrayArchiveResult,
 }
 
 /// Validates and classifies an incoming `<message/>`.
@@ -61,6 +63,10 @@ pub fn classify(
     own: &FullJid,
     carbons_enabled: bool,
 ) -> Result<ChatEvent, DropReason> {
+    // An archive result outside an open query of ours (those never reach here): forged.
+    if message.payloads.iter().any(|p| p.is("result", ns::MAM)) {
+        return Err(DropReason::StrayArchiveResult);
+    }
     let own_bare = own.to_bare();
     let (inner, carbon_kind) = match carbons::unwrap(message, own, carbons_enabled)? {
         Some((kind, inner)) => (inner, Some(kind)),
@@ -74,8 +80,45 @@ pub fn classify(
         }
         _ => (Direction::Incoming, sender.to_bare()),
     };
+    let mut event = event_of(&inner, sender, direction, peer, &own_bare)?;
+    event.carbon = carbon_kind.is_some();
+    if event.server_id.is_none() {
+        event.server_id = stanza_id::trusted_stanza_id(message, &own_bare);
+    }
+    Ok(event)
+}
+
+/// Classifies a message from the account's own archive (XEP-0313): ours when we sent it, theirs
+/// otherwise. `archive_id` is the archive's own id (trusted: the result came for our query from
+/// our archive) and `stamp_ms` the archive time.
+pub fn classify_archived(
+    message: &Message,
+    own: &BareJid,
+    archive_id: &str,
+    stamp_ms: Option<i64>,
+) -> Result<ChatEvent, DropReason> {
+    let sender = message.from.clone().ok_or(DropReason::NoSender)?;
+    let (direction, peer) = if sender.to_bare() == *own {
+        let to = message.to.as_ref().ok_or(DropReason::NoSender)?;
+        (Direction::Outgoing, to.to_bare())
+    } else {
+        (Direction::Incoming, sender.to_bare())
+    };
+    let mut event = event_of(message, sender, direction, peer, own)?;
+    event.server_id = Some(archive_id.to_string());
+    event.delay_ms = stamp_ms.or(event.delay_ms);
+    Ok(event)
+}
+
+fn event_of(
+    inner: &Message,
+    sender: Jid,
+    direction: Direction,
+    peer: BareJid,
+    own_bare: &BareJid,
+) -> Result<ChatEvent, DropReason> {
     let error = if inner.type_ == MessageType::Error {
-        Some(error_condition(&inner))
+        Some(error_condition(inner))
     } else {
         None
     };
@@ -96,18 +139,17 @@ pub fn classify(
         peer,
         sender,
         id: inner.id.as_ref().map(|i| i.0.clone()),
-        origin_id: stanza_id::origin_id_of(&inner),
-        server_id: stanza_id::trusted_stanza_id(&inner, &own_bare)
-            .or_else(|| stanza_id::trusted_stanza_id(message, &own_bare)),
+        origin_id: stanza_id::origin_id_of(inner),
+        server_id: stanza_id::trusted_stanza_id(inner, own_bare),
         body: if error.is_some() { None } else { body },
-        receipt_requested: receipts::is_requested(&inner),
-        markable: markers::is_markable(&inner),
-        receipt_for: receipts::received_id(&inner),
-        displayed_for: markers::displayed_id(&inner),
-        chat_state: chatstates::of(&inner),
-        carbon: carbon_kind.is_some(),
+        receipt_requested: receipts::is_requested(inner),
+        markable: markers::is_markable(inner),
+        receipt_for: receipts::received_id(inner),
+        displayed_for: markers::displayed_id(inner),
+        chat_state: chatstates::of(inner),
+        carbon: false,
         error,
-        delay_ms: crate::delay::stamp_ms(&inner),
+        delay_ms: crate::delay::stamp_ms(inner),
     })
 }
 
@@ -269,5 +311,42 @@ mod tests {
             "{reason}"
         );
         assert!(reason.len() < 300, "{reason}");
+    }
+
+    #[test]
+    fn archived_messages_are_ours_or_theirs_with_the_archive_id() {
+        let own = own().to_bare();
+        let theirs = parse(
+            "<message xmlns='jabber:client' from='bob@example.org/x' to='alice@example.org' \
+             type='chat' id='b1'><body>hello</body>\
+             <stanza-id xmlns='urn:xmpp:sid:0' by='alice@example.org' id='other'/></message>",
+        );
+        let e = classify_archived(&theirs, &own, "arch-1", Some(5)).unwrap();
+        assert_eq!(e.direction, Direction::Incoming);
+        assert_eq!(e.peer.as_str(), "bob@example.org");
+        assert_eq!(e.server_id.as_deref(), Some("arch-1"));
+        assert_eq!(e.delay_ms, Some(5));
+        let ours = parse(
+            "<message xmlns='jabber:client' from='alice@example.org/laptop' to='bob@example.org' \
+             type='chat' id='a1'><body>hi</body></message>",
+        );
+        let e = classify_archived(&ours, &own, "arch-2", None).unwrap();
+        assert_eq!(e.direction, Direction::Outgoing);
+        assert_eq!(e.peer.as_str(), "bob@example.org");
+        assert!(!e.carbon);
+    }
+
+    #[test]
+    fn archive_results_outside_a_query_are_dropped() {
+        let forged = parse(
+            "<message xmlns='jabber:client' from='mallory@evil.example/x' to='alice@example.org/phone'>\
+             <result xmlns='urn:xmpp:mam:2' queryid='q' id='1'><forwarded xmlns='urn:xmpp:forward:0'>\
+             <message xmlns='jabber:client' from='bob@example.org/x' to='alice@example.org' \
+             type='chat'><body>forged</body></message></forwarded></result><body>also</body></message>",
+        );
+        assert_eq!(
+            classify(&forged, &own(), true),
+            Err(DropReason::StrayArchiveResult)
+        );
     }
 }

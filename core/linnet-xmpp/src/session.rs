@@ -134,7 +134,8 @@ enum Command {
         text: String,
         to: Option<Jid>,
         timeout: Duration,
-        reply: oneshot::Sender<Result<Option<Element>, IqError>>,
+        collect: Option<Collect>,
+        reply: oneshot::Sender<Result<IqAnswer, IqError>>,
     },
     Close {
         done: oneshot::Sender<()>,
@@ -217,6 +218,27 @@ impl SessionHandle {
         iq: Iq,
         timeout: Duration,
     ) -> Result<Option<Element>, IqError> {
+        Ok(self.request(iq, timeout, None).await?.payload)
+    }
+
+    /// Sends an IQ and gathers the messages that belong to its answer (XEP-0313 results come as
+    /// messages before the IQ result): every message `collect` accepts while the request is open
+    /// is returned with the answer, in order, instead of becoming a `SessionEvent::Message`.
+    pub async fn iq_collecting(
+        &self,
+        iq: Iq,
+        timeout: Duration,
+        collect: Collect,
+    ) -> Result<IqAnswer, IqError> {
+        self.request(iq, timeout, Some(collect)).await
+    }
+
+    async fn request(
+        &self,
+        iq: Iq,
+        timeout: Duration,
+        collect: Option<Collect>,
+    ) -> Result<IqAnswer, IqError> {
         let (id, to) = match &iq {
             Iq::Get { id, to, .. } | Iq::Set { id, to, .. } => (id.clone(), to.clone()),
             Iq::Result { id, to, .. } | Iq::Error { id, to, .. } => (id.clone(), to.clone()),
@@ -228,6 +250,7 @@ impl SessionHandle {
             text,
             to,
             timeout,
+            collect,
             reply,
         })?;
         answer.await.unwrap_or(Err(IqError::Disconnected))
@@ -365,11 +388,26 @@ impl Suspended {
     }
 }
 
+/// Which messages belong to an IQ's answer, and how many at most (more are dropped: the request
+/// said how many it wanted).
+pub struct Collect {
+    pub accepts: Box<dyn Fn(&Message) -> bool + Send>,
+    pub limit: usize,
+}
+
+/// An IQ result: its payload, and the messages gathered for it (`iq_collecting`).
+#[derive(Debug, Default)]
+pub struct IqAnswer {
+    pub payload: Option<Element>,
+    pub collected: Vec<Message>,
+}
+
 struct PendingIq {
     to: Option<Jid>,
     timeout: Duration,
     deadline: Instant,
-    reply: oneshot::Sender<Result<Option<Element>, IqError>>,
+    collect: Option<(Collect, Vec<Message>)>,
+    reply: oneshot::Sender<Result<IqAnswer, IqError>>,
 }
 
 /// A sent stanza the server has not acknowledged yet.
@@ -525,6 +563,7 @@ impl Driver {
                     text,
                     to,
                     timeout,
+                    collect,
                     reply,
                 } => {
                     self.count_outbound(None, &text);
@@ -536,6 +575,7 @@ impl Driver {
                             to,
                             timeout,
                             deadline,
+                            collect: collect.map(|c| (c, Vec::new())),
                             reply,
                         },
                     );
@@ -722,7 +762,7 @@ impl Driver {
         self.inbound = self.inbound.wrapping_add(1);
         match e.name() {
             "message" => match Message::try_from(e) {
-                Ok(m) => self.emit(SessionEvent::Message(Box::new(m))),
+                Ok(m) => self.on_message(m),
                 Err(err) => self.emit(SessionEvent::Dropped {
                     reason: format!("invalid message: {err}"),
                 }),
@@ -739,6 +779,22 @@ impl Driver {
             }),
         }
         Flow::Continue
+    }
+
+    /// A message goes to the open request that collects it (`iq_collecting`), or out as an event.
+    fn on_message(&mut self, m: Message) {
+        let gatherer = self.pending_iqs.values_mut().find_map(|p| {
+            p.collect
+                .as_mut()
+                .filter(|(collect, _)| (collect.accepts)(&m))
+        });
+        match gatherer {
+            Some((collect, gathered)) if gathered.len() < collect.limit => gathered.push(m),
+            Some(_) => self.emit(SessionEvent::Dropped {
+                reason: "more results than the request asked for".into(),
+            }),
+            None => self.emit(SessionEvent::Message(Box::new(m))),
+        }
     }
 
     /// Appends an ack request once at least `threshold` stanzas were written since the last.
@@ -822,8 +878,9 @@ impl Driver {
             let Some(pending) = self.pending_iqs.remove(&id) else {
                 return Flow::Continue;
             };
+            let collected = pending.collect.map(|(_, c)| c).unwrap_or_default();
             let answer = match Iq::try_from(e) {
-                Ok(Iq::Result { payload, .. }) => Ok(payload),
+                Ok(Iq::Result { payload, .. }) => Ok(IqAnswer { payload, collected }),
                 Ok(Iq::Error { error, .. }) => Err(IqError::Error(Box::new(error))),
                 Ok(_) => Err(IqError::Disconnected),
                 Err(err) => {
