@@ -22,6 +22,7 @@ pub mod delivery;
 pub mod fake_server;
 pub mod fault_proxy;
 pub mod private_server;
+pub mod seed;
 
 /// One of the local test servers.
 #[derive(Debug, Clone)]
