@@ -980,6 +980,12 @@ async fn bench_catchup(
             .filter_map(|e| e.ok()?.metadata().ok())
             .map(|m| m.len())
             .sum();
+        if let Some(keep) = std::env::var_os("LINNET_BENCH_KEEP") {
+            // A debugging aid: a copy of the data dir after the catch-up, to look into.
+            let kept = PathBuf::from(keep).join(format!("catchup-{i}"));
+            copy_data_dir(&dir, &kept);
+            eprintln!("kept the data dir in {}", kept.display());
+        }
         let _ = std::fs::remove_dir_all(&dir);
         eprintln!(
             "linnet catch-up {}{i}: {:.1} ms, {report:?}, cpu {} s (server {} s)",
