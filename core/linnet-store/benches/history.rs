@@ -3,7 +3,8 @@
 //! history` prints the figures (docs/benchmarks.md, "Archive catch-up").
 //!
 //! The database is a file in a temporary dir (WAL, as the SDK opens it), filled once through the
-//! public `Store::insert_message` before anything is timed: 100,000 messages with one peer
+//! public `Store::insert_messages` (in batches, as archive sync stores pages) before anything is
+//! timed: 100,000 messages with one peer
 //! (alternating incoming and outgoing, one second apart, each with the ids an archive result
 //! carries) and 1,000 with each of 9 other peers interleaved in time, so the conversation's index
 //! range is not the whole table. Timed, each on the warm, open store:
@@ -20,7 +21,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use linnet_store::{ConnectionSettings, MessageState, NewAccount, NewMessage, Store};
+use linnet_store::{ConnectionSettings, MessageState, NewAccount, NewMessage, Placement, Store};
 
 const ME: &str = "me@example.org";
 const PEER: &str = "long@example.org";
@@ -66,19 +67,22 @@ fn fill(store: &Store) -> i64 {
         .collect();
     let every = MESSAGES / (OTHER_PEERS * OTHER_EACH);
     let mut other_i = 0;
+    // In batches, as archive sync stores its pages (one transaction each).
+    let mut batch = Vec::with_capacity(1100);
     for i in 0..MESSAGES {
         let ts = T0 + i * 1_000;
-        store
-            .insert_message(&message(account, PEER, i, ts))
-            .unwrap();
+        batch.push(message(account, PEER, i, ts));
         if i % every == 0 && other_i < OTHER_PEERS * OTHER_EACH {
             let peer = &others[(other_i % OTHER_PEERS) as usize];
-            store
-                .insert_message(&message(account, peer, other_i, ts + 500))
-                .unwrap();
+            batch.push(message(account, peer, other_i, ts + 500));
             other_i += 1;
         }
+        if batch.len() >= 1000 {
+            store.insert_messages(&batch, Placement::Newest).unwrap();
+            batch.clear();
+        }
     }
+    store.insert_messages(&batch, Placement::Newest).unwrap();
     account
 }
 
