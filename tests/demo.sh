@@ -29,6 +29,7 @@ wait_for_line() { # file, pattern
 say "Creating two accounts on the local Prosody ($domain)"
 for who in alice bob; do
   pw=$(openssl rand -hex 12)
+  [ "$who" = alice ] && alice_pw=$pw
   bash tests/servers/servers.sh adduser prosody "$who-$suffix" "$pw"
   jid_var=$who
   LINNET_PASSWORD=$pw as "$who" account add "${!jid_var}" --server "127.0.0.1:$LINNET_PROSODY_STARTTLS_PORT" \
@@ -61,4 +62,9 @@ sed 's/^/  [alice] /' "$work/alice.out"
 say "What alice's store remembers"
 as alice chats
 as alice history "$bob"
-say "Done: both messages were acknowledged by the server, delivered and read."
+say "alice on a new device: the history comes from the server archive (XEP-0313)"
+LINNET_PASSWORD=$alice_pw as alice-new account add "$alice" --server "127.0.0.1:$LINNET_PROSODY_STARTTLS_PORT" \
+  --ca-file "$LINNET_TEST_CA"
+as alice-new sync
+as alice-new history "$bob"
+say "Done: both messages were acknowledged by the server, delivered and read, and a new device has the same history."

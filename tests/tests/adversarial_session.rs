@@ -240,6 +240,41 @@ async fn unanswered_iq_is_a_timeout_in_the_sdk() {
 
 // ----- stream management -----
 
+/// ejabberd hands a new session the unacknowledged stanzas of the previous one with the same
+/// resource right after bind, before `<enabled/>`. They belong to the session (the message is
+/// stored) but not to stream management's count (XEP-0198 counts from `<enabled/>`), and the
+/// login succeeds.
+#[tokio::test]
+async fn stanzas_before_sm_is_enabled_are_kept_and_not_counted() {
+    let server = FakeServer::new(|mut s: ServerConn| async move {
+        s.secure().await;
+        s.offer_mechanisms(&["PLAIN"]).await;
+        s.accept_plain_auth().await;
+        s.accept_bind_offering(SM_FEATURE).await;
+        let e = s.expect("enable").await;
+        assert_eq!(e.ns(), "urn:xmpp:sm:3");
+        s.send(
+            "<message from='bob@fake.test/x' type='chat' id='early'><body>left over</body></message>",
+        )
+        .await;
+        s.send("<enabled xmlns='urn:xmpp:sm:3' id='sm-1' resume='true' max='300'/>")
+            .await;
+        s.serve_session_basics().await; // 2 stanzas to the client: roster and carbons results
+        s.send("<r xmlns='urn:xmpp:sm:3'/>").await;
+        let a = s.expect("a").await;
+        assert_eq!(a.attr("h"), Some("2"), "only what came after <enabled/>");
+        s.barrier().await;
+        s.signal("handled");
+        s.drain_until_closed().await;
+    });
+    let c = FakeClient::connected(&server).await;
+    server.wait_for("handled").await;
+    let stored = c.all_messages();
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    assert_eq!(stored[0].body, "left over");
+    c.client.disconnect().await;
+    server.finish().await;
+}
 /// The client's `h` counts every stanza it received, including the ones validation dropped
 /// (invalid, unsolicited, forged), and nothing that is not a stanza.
 #[tokio::test]

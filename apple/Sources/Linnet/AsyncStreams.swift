@@ -89,6 +89,12 @@ private final class ConnectionForwarder: ConnectionListener {
     func onState(state: ConnectionState) { forward(state) }
 }
 
+private final class SyncForwarder: SyncListener {
+    let forward: @Sendable (SyncStatus) -> Void
+    init(_ forward: @escaping @Sendable (SyncStatus) -> Void) { self.forward = forward }
+    func onSync(status: SyncStatus) { forward(status) }
+}
+
 /// A subscription as an AsyncStream: ending the iteration (or cancelling its task) cancels the
 /// subscription. Unbounded buffer: a dropped batch would corrupt the list being rebuilt.
 private func subscriptionStream<Value: Sendable>(
@@ -160,6 +166,15 @@ extension ConnectionController {
     public func states() throws -> AsyncStream<ConnectionState> {
         try subscriptionStream { emit in
             try subscribe(listener: ConnectionForwarder(emit))
+        }
+    }
+}
+
+extension ChatListService {
+    /// Archive sync status: the current one first, then its changes (coalesced).
+    public func syncStatuses() throws -> AsyncStream<SyncStatus> {
+        try subscriptionStream { emit in
+            try subscribeSync(listener: SyncForwarder(emit))
         }
     }
 }

@@ -12,7 +12,7 @@ use crate::errors::{ChatError, ConnectError, ContactError, DiagnosticsError, Tas
 use crate::runtime::{in_runtime, in_runtime_or_log, on_runtime};
 use crate::types::{
     ChatListDiff, ChatListItem, ConnectionState, ContactItem, ContactsDiff, DoctorReport,
-    Preferences, TimelineDiff, TimelineItem,
+    Preferences, SyncStatus, TimelineDiff, TimelineItem,
 };
 
 fn convert<A, B: From<A>>(values: Vec<A>) -> Vec<B> {
@@ -66,6 +66,12 @@ pub trait TimelineListener: Send + Sync {
 #[uniffi::export(with_foreign)]
 pub trait ContactsListener: Send + Sync {
     fn on_update(&self, diffs: Vec<ContactsDiff>);
+}
+
+#[uniffi::export(with_foreign)]
+pub trait SyncListener: Send + Sync {
+    /// The current status first, then its changes.
+    fn on_sync(&self, status: SyncStatus);
 }
 
 #[uniffi::export(with_foreign)]
@@ -129,10 +135,10 @@ impl LinnetClient {
 
     /// The timeline of the conversation with `peer` (a bare JID).
     pub fn timeline(&self, peer: String) -> Result<Arc<TimelineService>, ChatError> {
-        Ok(Arc::new(TimelineService(Timeline::new(
+        Ok(Arc::new(TimelineService(Arc::new(Timeline::new(
             self.client.clone(),
             &peer,
-        )?)))
+        )?))))
     }
 
     pub fn contacts(&self) -> Arc<ContactsService> {
@@ -225,11 +231,28 @@ impl ChatListService {
             move |diffs| listener.on_update(diffs),
         )
     }
+
+    /// Whether history is being synced with the server archive, and how far.
+    pub fn sync_status(&self) -> SyncStatus {
+        self.0.sync_status().into()
+    }
+
+    /// The sync status now, then its changes (coalesced).
+    pub fn subscribe_sync(
+        &self,
+        listener: Arc<dyn SyncListener>,
+    ) -> Result<Arc<TaskHandle>, ChatError> {
+        let h = in_runtime(|| {
+            self.0
+                .subscribe_sync(Box::new(move |status| listener.on_sync(status.into())))
+        })?;
+        Ok(handle(h))
+    }
 }
 
 /// One conversation: paged history, local echo of sends with their delivery state.
 #[derive(uniffi::Object)]
-pub struct TimelineService(Timeline);
+pub struct TimelineService(Arc<Timeline>);
 
 #[uniffi::export]
 impl TimelineService {
@@ -255,6 +278,14 @@ impl TimelineService {
     /// when the start of the conversation is reached.
     pub fn paginate_backwards(&self, count: u32) -> Result<bool, ChatError> {
         Ok(in_runtime(|| self.0.paginate_backwards(count))??)
+    }
+
+    /// `paginate_backwards`, then older history from the server archive once the stored
+    /// history is exhausted. Returns true when the start of the conversation is reached (false
+    /// offline: try again when connected).
+    pub async fn load_older(&self, count: u32) -> Result<bool, ChatError> {
+        let timeline = self.0.clone();
+        on_runtime(async move { Ok(timeline.load_older(count).await?) }).await
     }
 
     /// Sends a message: it shows at once as `Queued`, then advances. Returns its id.

@@ -101,6 +101,52 @@ pub struct MessagePreview {
     pub timestamp: i64,
 }
 
+/// What an archive sync does now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum SyncPhase {
+    /// Fetching what arrived while this device was away.
+    CatchUp,
+    /// The newest messages, on this device's first sync.
+    Newest,
+    /// Older history.
+    Backfill,
+}
+
+impl From<linnet_sdk::SyncPhase> for SyncPhase {
+    fn from(p: linnet_sdk::SyncPhase) -> Self {
+        match p {
+            linnet_sdk::SyncPhase::CatchUp => Self::CatchUp,
+            linnet_sdk::SyncPhase::Newest => Self::Newest,
+            linnet_sdk::SyncPhase::Backfill => Self::Backfill,
+        }
+    }
+}
+
+/// Whether the chat list is still syncing with the server archive, and how far it is.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct SyncStatus {
+    pub syncing: bool,
+    pub phase: Option<SyncPhase>,
+    /// Archive messages received so far in this run.
+    pub fetched: u64,
+    /// How many the catch-up brings in all, when the server says.
+    pub total: Option<u64>,
+    /// 0 to 1, when it can be told.
+    pub progress: Option<f32>,
+}
+
+impl From<linnet_ui::SyncStatus> for SyncStatus {
+    fn from(s: linnet_ui::SyncStatus) -> Self {
+        Self {
+            syncing: s.syncing,
+            phase: s.phase.map(Into::into),
+            fetched: s.fetched,
+            total: s.total,
+            progress: s.progress,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct ChatListItem {
     /// The peer's bare JID: the row's identity.
@@ -302,6 +348,8 @@ pub struct DoctorReport {
     pub sessions: String,
     /// Since when (Unix ms) messages may be missing on this device, or null.
     pub history_gap_since: Option<i64>,
+    /// Where archive sync stands on this device, in words.
+    pub archive_sync: String,
     pub csi: bool,
     pub carbons: bool,
     pub mam: bool,
@@ -329,6 +377,7 @@ impl From<linnet_sdk::DoctorReport> for DoctorReport {
             stream_management: r.stream_management,
             sessions: r.sessions,
             history_gap_since: r.history_gap_since,
+            archive_sync: r.archive_sync,
             csi: r.csi,
             carbons: r.carbons,
             mam: r.mam,

@@ -35,6 +35,13 @@ final class RecordingChatListListener: ChatListListener, @unchecked Sendable {
     func onUpdate(diffs: [ChatListDiff]) { lock.withLock { recorded.append(diffs) } }
 }
 
+final class RecordingSyncListener: SyncListener, @unchecked Sendable {
+    private let lock = NSLock()
+    private var recorded: [SyncStatus] = []
+    var statuses: [SyncStatus] { lock.withLock { recorded } }
+    func onSync(status: SyncStatus) { lock.withLock { recorded.append(status) } }
+}
+
 /// A platform network monitor that only remembers the observer Linnet gave it.
 final class RecordingMonitor: NetworkMonitor, @unchecked Sendable {
     private let lock = NSLock()
@@ -220,6 +227,25 @@ func run() async -> Int32 {
         }
         try check(cancelled.batches.count == before, "cancelled listener got \(cancelled.batches.count - before) more batches")
         h2.cancel()
+    }
+
+    await test("archive: a new device of alice syncs the history, shows progress, and pages to the start") {
+        let fresh = try suite.device(alice)
+        let listener = RecordingSyncListener()
+        let handle = try fresh.chatList().subscribeSync(listener: listener)
+        try await fresh.connection().start()
+        try await eventually("a sync that fetched messages, then idle") {
+            listener.statuses.contains { $0.syncing && $0.fetched > 0 } && listener.statuses.last?.syncing == false
+        }
+        let timeline = try fresh.timeline(peer: bob.jid)
+        var reached = false
+        for _ in 1...10 where !reached { reached = try await timeline.loadOlder(count: 50) }
+        try check(reached, "the start of the conversation was not reached")
+        let bodies = try timeline.items().compactMap(message).map(\.body)
+        try check(bodies.contains("hello from swift bob") && bodies.contains("hi bob, from swift"), "history on the new device: \(bodies)")
+        try check(bodies.count == Set(bodies).count, "duplicates: \(bodies)")
+        handle.cancel()
+        await fresh.connection().stop()
     }
 
     await test("many concurrent async calls") {

@@ -57,8 +57,10 @@ pub enum Command {
     Listen(ListenArgs),
     /// List conversations with unread counts and the last message
     Chats,
-    /// Show the conversation with someone, oldest first
+    /// Show the conversation with someone, oldest first (from this device's store)
     History(HistoryArgs),
+    /// Fetch the history from the server archive: what arrived while away, then older history
+    Sync(SyncArgs),
     /// List contacts and pending requests, or change the roster
     Roster(RosterArgs),
     /// Connect and report what the server offers and what was negotiated
@@ -141,6 +143,13 @@ pub struct ListenArgs {
     /// Exit after this many seconds (an error if --count messages have not arrived by then)
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Also fetch the whole older history of the conversation with this address
+    #[arg(long, value_name = "JID")]
+    pub all_with: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -9,7 +9,7 @@ use linnet_sdk::doctor::DoctorReport;
 use linnet_sdk::store::{Account, Direction, LastMessage, Subscription, SubscriptionRequest};
 use linnet_sdk::{
     ChatSummary, ClientEvent, ConnectionState, Contact, Message, MessageState, SyncPhase,
-    SyncProgress, SyncState,
+    SyncProgress, SyncReport, SyncState,
 };
 use serde_json::{Value, json};
 
@@ -476,6 +476,67 @@ pub fn event(ev: &ClientEvent, v: &View) -> Out {
     }
 }
 
+/// What `sync` did.
+pub struct SyncSummary {
+    pub report: SyncReport,
+    /// The conversation paged back through: (peer, fetched, stored).
+    pub older: Option<(String, u64, u64)>,
+    /// Gaps of the archive left for later.
+    pub gaps: usize,
+}
+
+pub fn sync_summary(s: &SyncSummary) -> Out {
+    let r = &s.report;
+    let mut human = format!(
+        "synced: {} new message{} stored ({} from the archive in {} page{})",
+        r.stored,
+        if r.stored == 1 { "" } else { "s" },
+        r.fetched,
+        r.pages,
+        if r.pages == 1 { "" } else { "s" },
+    );
+    if let Some((peer, fetched, stored)) = &s.older {
+        human.push_str(&format!(
+            "\nolder history with {}: {stored} new of {fetched} from the archive",
+            clean(peer)
+        ));
+    }
+    if !r.complete {
+        human.push_str(&format!(
+            "\nnot all history is here yet ({} gap{} left): the next sync goes on",
+            s.gaps,
+            if s.gaps == 1 { "" } else { "s" }
+        ));
+    }
+    Out::one(
+        human,
+        json!({
+            "type": "synced",
+            "fetched": r.fetched,
+            "stored": r.stored,
+            "pages": r.pages,
+            "complete": r.complete,
+            "gaps": s.gaps,
+            "older": s.older.as_ref().map(|(peer, fetched, stored)| json!({
+                "with": peer, "fetched": fetched, "stored": stored,
+            })),
+        }),
+    )
+}
+
+/// The words beside the progress bar.
+pub fn sync_progress_human(p: &SyncProgress) -> String {
+    let what = match p.phase {
+        SyncPhase::CatchUp => "catching up",
+        SyncPhase::Newest => "newest messages",
+        SyncPhase::Backfill => "older history",
+    };
+    match p.total {
+        Some(total) => format!("{what}: {} of {total}", p.fetched),
+        None => format!("{what}: {} messages", p.fetched),
+    }
+}
+
 /// One archive sync progress report as JSON (`listen --json`, `sync --json`).
 pub fn sync_progress_json(p: &SyncProgress) -> Value {
     json!({
@@ -804,6 +865,7 @@ pub fn doctor(r: &DoctorReport) -> Out {
                 })
                 .unwrap_or_else(|| "none".into()),
         ),
+        ("archive sync", r.archive_sync.clone()),
         ("client state (csi)", yes_no(r.csi).into()),
         ("carbons", yes_no(r.carbons).into()),
         ("archive (mam)", yes_no(r.mam).into()),
@@ -864,6 +926,10 @@ pub struct Printer {
 impl Printer {
     pub fn new(json: bool) -> Self {
         Self { json }
+    }
+
+    pub fn is_json(&self) -> bool {
+        self.json
     }
 
     /// The lines `out` prints in this mode.
@@ -958,6 +1024,7 @@ mod tests {
             },
             failure_reason: None,
             attempts: 1,
+            position: 12,
         }
     }
 
@@ -1468,6 +1535,7 @@ mod tests {
             stream_management: "enabled, resumable".into(),
             sessions: "1 new, 2 resumed, 0 resumptions refused".into(),
             history_gap_since: None,
+            archive_sync: "synced".into(),
             csi: true,
             carbons: true,
             mam: false,

@@ -932,6 +932,7 @@ impl Client {
             carbons_enabled: self.inner.carbons.load(Ordering::SeqCst),
             stats: self.connection_stats(),
             history_gap_since: self.history_gap_since()?,
+            archive_sync: self.archive_summary()?,
         };
         Ok(doctor::report(&handle, facts).await)
     }

@@ -25,6 +25,8 @@ pub struct DoctorReport {
     pub sessions: String,
     /// Since when (Unix ms) messages may be missing here (a session lost unresumed), if so.
     pub history_gap_since: Option<i64>,
+    /// Where archive sync (XEP-0313) stands on this device: synced or not, open gaps.
+    pub archive_sync: String,
     pub csi: bool,
     pub carbons: bool,
     pub mam: bool,
@@ -59,6 +61,7 @@ pub(crate) struct ClientFacts {
     pub carbons_enabled: bool,
     pub stats: crate::ConnectionStats,
     pub history_gap_since: Option<i64>,
+    pub archive_sync: String,
 }
 
 pub(crate) async fn report(handle: &SessionHandle, facts: ClientFacts) -> DoctorReport {
@@ -97,6 +100,7 @@ pub(crate) async fn report(handle: &SessionHandle, facts: ClientFacts) -> Doctor
             stats.fresh_sessions, stats.resumes, stats.resumes_refused
         ),
         history_gap_since: facts.history_gap_since,
+        archive_sync: facts.archive_sync,
         csi: session.csi_offered,
         carbons: carbons_enabled,
         mam: account.has(ns::MAM) || server.has(ns::MAM),

@@ -171,7 +171,7 @@ impl Store {
             .prepare_cached(
                 "SELECT m.server_id FROM messages m JOIN conversations c \
                  ON c.id = m.conversation_id WHERE c.account_id = ?1 AND c.peer = ?2 \
-                 AND m.server_id IS NOT NULL ORDER BY m.timestamp, m.id LIMIT 1",
+                 AND m.server_id IS NOT NULL ORDER BY m.timestamp, m.position LIMIT 1",
             )?
             .query_row(params![account_id, peer], |r| r.get(0))
             .optional()?)

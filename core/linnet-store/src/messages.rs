@@ -32,7 +32,7 @@ macro_rules! select_message {
     () => {
         "SELECT m.id, m.account_id, m.conversation_id, c.peer, m.direction, m.sender, \
          m.sender_resource, m.xmpp_id, m.origin_id, m.server_id, m.body, m.timestamp, \
-         m.received_at, m.is_carbon, m.state, m.failure_reason, m.attempts \
+         m.received_at, m.is_carbon, m.state, m.failure_reason, m.attempts, m.position \
          FROM messages m JOIN conversations c ON c.id = m.conversation_id "
     };
 }
@@ -68,6 +68,7 @@ fn message_from_row(row: &Row<'_>) -> rusqlite::Result<Message> {
         state: row.get(14)?,
         failure_reason: row.get(15)?,
         attempts: row.get(16)?,
+        position: row.get(17)?,
     })
 }
 
@@ -111,11 +112,11 @@ fn validate(new: &NewMessage) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Inserts one validated message in `tx` (with row id `id`, or the next one when `None`).
+/// Inserts one validated message in `tx` at `position`.
 fn insert_one(
     tx: &rusqlite::Transaction<'_>,
     new: &NewMessage,
-    id: Option<i64>,
+    position: i64,
 ) -> Result<InsertOutcome, StoreError> {
     let xmpp_id = non_empty(&new.xmpp_id);
     let origin_id = non_empty(&new.origin_id);
@@ -127,7 +128,7 @@ fn insert_one(
         .prepare_cached(
             "INSERT INTO messages (account_id, conversation_id, direction, sender, \
                  sender_resource, xmpp_id, origin_id, server_id, body, timestamp, received_at, \
-                 is_carbon, state, id) \
+                 is_carbon, state, position) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
                  ON CONFLICT DO NOTHING RETURNING id",
         )?
@@ -146,7 +147,7 @@ fn insert_one(
                 now_ms(),
                 new.is_carbon,
                 new.state,
-                id
+                position
             ],
             |r| r.get(0),
         )
@@ -256,7 +257,7 @@ impl Store {
              FROM conversations c \
              LEFT JOIN contacts k ON k.account_id = c.account_id AND k.jid = c.peer \
              LEFT JOIN messages m ON m.id = (SELECT id FROM messages WHERE conversation_id = c.id \
-                 ORDER BY timestamp DESC, id DESC LIMIT 1) \
+                 ORDER BY timestamp DESC, position DESC LIMIT 1) \
              WHERE c.account_id = ?1 ORDER BY c.last_activity DESC, c.id DESC"
         ))?;
         let rows = stmt.query_map([account_id], |r| {
@@ -292,15 +293,15 @@ impl Store {
     /// A new incoming message in state `Received` increments the unread
     /// count; any new message moves `last_activity` forward to its timestamp.
     pub fn insert_message(&self, new: &NewMessage) -> Result<InsertOutcome, StoreError> {
-        self.insert_messages(std::slice::from_ref(new), Placement::Newest)?
+        self.insert_messages(std::slice::from_ref(new), Placement::Live)?
             .into_iter()
             .next()
             .ok_or(StoreError::NotFound("inserted message"))
     }
 
     /// `insert_message` for a batch, in one transaction (an archive page: one commit instead of
-    /// one per message). With `Placement::Oldest` the new rows sort before every stored one with
-    /// the same timestamp: older history fetched later still reads in archive order.
+    /// one per message), placed by `placement` among messages of the same timestamp. Returns
+    /// each message's outcome, in order.
     pub fn insert_messages(
         &self,
         batch: &[NewMessage],
@@ -311,19 +312,28 @@ impl Store {
         }
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        // Row ids below every stored one, in the batch's order (ids of duplicates stay unused).
-        let mut next_id = match placement {
-            Placement::Newest => None,
-            Placement::Oldest => {
-                let lowest: Option<i64> =
-                    tx.query_row("SELECT min(id) FROM messages", [], |r| r.get(0))?;
-                Some(lowest.unwrap_or(1).min(1) - batch.len() as i64)
-            }
+        let (highest, lowest): (Option<i64>, Option<i64>) = tx.query_row(
+            "SELECT max(position), min(position) FROM messages",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let first = match placement {
+            Placement::Live | Placement::ArchiveNewer => highest.unwrap_or(0) + 1,
+            Placement::ArchiveOlder => lowest.unwrap_or(0) - batch.len() as i64,
         };
         let mut outcomes = Vec::with_capacity(batch.len());
-        for new in batch {
-            outcomes.push(insert_one(&tx, new, next_id)?);
-            next_id = next_id.map(|id| id + 1);
+        for (position, new) in (first..).zip(batch) {
+            let outcome = insert_one(&tx, new, position)?;
+            if let (
+                InsertOutcome::Duplicate(id),
+                Placement::ArchiveNewer | Placement::ArchiveOlder,
+            ) = (outcome, placement)
+            {
+                // The archive's order wins over the order things arrived in.
+                tx.prepare_cached("UPDATE messages SET position = ?2 WHERE id = ?1")?
+                    .execute(params![id, position])?;
+            }
+            outcomes.push(outcome);
         }
         tx.commit()?;
         Ok(outcomes)
@@ -340,7 +350,7 @@ impl Store {
     /// A page of the conversation with `peer`, **newest first**. Pass the id
     /// of the oldest message of the previous page as `before` to continue
     /// (an unknown `before` id yields an empty page). Ordered by
-    /// (timestamp, id).
+    /// (timestamp, position).
     pub fn history(
         &self,
         account_id: i64,
@@ -352,8 +362,8 @@ impl Store {
         let mut stmt = conn.prepare_cached(concat!(
             select_message!(),
             "WHERE c.account_id = ?1 AND c.peer = ?2 AND (?3 IS NULL OR \
-             (m.timestamp, m.id) < (SELECT timestamp, id FROM messages WHERE id = ?3)) \
-             ORDER BY m.timestamp DESC, m.id DESC LIMIT ?4"
+             (m.timestamp, m.position) < (SELECT timestamp, position FROM messages WHERE id = ?3)) \
+             ORDER BY m.timestamp DESC, m.position DESC LIMIT ?4"
         ))?;
         let rows = stmt.query_map(params![account_id, peer, before, limit], message_from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -390,7 +400,7 @@ impl Store {
                 concat!(
                     select_message!(),
                     "WHERE m.conversation_id = ?1 AND m.direction = 'in' \
-                     ORDER BY m.timestamp DESC, m.id DESC LIMIT 1"
+                     ORDER BY m.timestamp DESC, m.position DESC LIMIT 1"
                 ),
                 [conv],
                 message_from_row,
@@ -558,7 +568,7 @@ impl Store {
     }
 
     /// A XEP-0333 `<displayed/>` marker from `peer` for our message
-    /// `xmpp_id`. Marks that message and every earlier (by timestamp, id)
+    /// `xmpp_id`. Marks that message and every earlier (by timestamp, position)
     /// outgoing message of the conversation that was sent as displayed.
     /// Returns the ids whose state changed.
     pub fn mark_displayed(
@@ -569,16 +579,17 @@ impl Store {
     ) -> Result<Vec<i64>, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let target: Option<(i64, i64, i64)> = tx
+        let target: Option<(i64, i64, i64, i64)> = tx
             .query_row(
-                "SELECT m.id, m.conversation_id, m.timestamp FROM messages m JOIN conversations c \
+                "SELECT m.id, m.conversation_id, m.timestamp, m.position FROM messages m \
+                 JOIN conversations c \
                  ON c.id = m.conversation_id WHERE c.account_id = ?1 AND c.peer = ?2 \
                  AND m.direction = 'out' AND m.xmpp_id = ?3 ORDER BY m.id DESC LIMIT 1",
                 params![account_id, peer, xmpp_id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
             .optional()?;
-        let Some((id, conv, timestamp)) = target else {
+        let Some((id, conv, timestamp, position)) = target else {
             return Ok(Vec::new());
         };
         // The target itself may still look queued or failed locally; the
@@ -588,10 +599,10 @@ impl Store {
                 "UPDATE messages SET state = 'displayed', failure_reason = NULL \
                  WHERE conversation_id = ?1 AND direction = 'out' AND ( \
                    (id = ?2 AND state IN ('queued', 'sent', 'acked', 'delivered', 'failed')) \
-                   OR ((timestamp, id) < (?3, ?2) AND state IN ('sent', 'acked', 'delivered'))) \
+                   OR ((timestamp, position) < (?3, ?4) AND state IN ('sent', 'acked', 'delivered'))) \
                  RETURNING id",
             )?
-            .query_map(params![conv, id, timestamp], |r| r.get(0))?
+            .query_map(params![conv, id, timestamp, position], |r| r.get(0))?
             .collect::<Result<Vec<i64>, _>>()?;
         tx.commit()?;
         Ok(ids)

@@ -108,6 +108,14 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     CREATE INDEX archive_gaps_by_account ON archive_gaps(account_id, id);
     ALTER TABLE conversations ADD COLUMN history_complete INTEGER NOT NULL DEFAULT 0
         CHECK (history_complete IN (0, 1));
+    -- Orders messages of the same timestamp (archives stamp whole seconds): the archive's order
+    -- where a page covered the message, else the order of arrival. Unlike the id it can move:
+    -- an archive page puts the rows it covers, duplicates too, in its order.
+    ALTER TABLE messages ADD COLUMN position INTEGER NOT NULL DEFAULT 0;
+    UPDATE messages SET position = id;
+    DROP INDEX messages_by_time;
+    CREATE INDEX messages_by_time ON messages(conversation_id, timestamp, position);
+    CREATE INDEX messages_by_position ON messages(position);
     "#,
 ];
 

@@ -741,25 +741,33 @@ fn older_history_sorts_before_stored_messages_of_the_same_second() {
     let newest: Vec<NewMessage> = (3..6)
         .map(|i| archived(acc, ALICE, &format!("a{i}"), &format!("m{i}"), 1000))
         .collect();
-    store.insert_messages(&newest, Placement::Newest).unwrap();
+    store
+        .insert_messages(&newest, Placement::ArchiveNewer)
+        .unwrap();
     let older: Vec<NewMessage> = (0..3)
         .map(|i| archived(acc, ALICE, &format!("a{i}"), &format!("m{i}"), 1000))
         .collect();
-    let outcomes = store.insert_messages(&older, Placement::Oldest).unwrap();
-    assert!(outcomes.iter().all(|o| o.is_new() && o.id() < 1));
+    let outcomes = store
+        .insert_messages(&older, Placement::ArchiveOlder)
+        .unwrap();
+    assert!(outcomes.iter().all(|o| o.is_new()));
     assert_eq!(
         bodies_oldest_first(&store, acc, ALICE),
         ["m0", "m1", "m2", "m3", "m4", "m5"]
     );
-    // The same page again changes nothing, whichever end it is given to.
-    let again = store.insert_messages(&older, Placement::Newest).unwrap();
+    // A live duplicate changes nothing.
+    let again = store.insert_messages(&older, Placement::Live).unwrap();
     assert!(again.iter().all(|o| !o.is_new()));
     assert_eq!(count_messages(&store), 6);
+    assert_eq!(
+        bodies_oldest_first(&store, acc, ALICE)[..3],
+        ["m0", "m1", "m2"]
+    );
     // And the next batch of older history still goes before.
     store
         .insert_messages(
             &[archived(acc, ALICE, "z", "older still", 1000)],
-            Placement::Oldest,
+            Placement::ArchiveOlder,
         )
         .unwrap();
     assert_eq!(bodies_oldest_first(&store, acc, ALICE)[0], "older still");
@@ -771,7 +779,7 @@ fn a_batch_with_one_invalid_message_stores_nothing() {
     let mut bad = archived(acc, ALICE, "b", "x", 1);
     bad.sender = String::new();
     let batch = [archived(acc, ALICE, "a", "ok", 1), bad];
-    assert!(store.insert_messages(&batch, Placement::Newest).is_err());
+    assert!(store.insert_messages(&batch, Placement::Live).is_err());
     assert_eq!(count_messages(&store), 0);
 }
 
@@ -831,7 +839,7 @@ fn oldest_archive_id_and_history_complete_per_conversation() {
                 archived(acc, ALICE, "a2", "two", 2),
                 archived(acc, ALICE, "a3", "three", 3),
             ],
-            Placement::Newest,
+            Placement::Live,
         )
         .unwrap();
     assert_eq!(
@@ -843,4 +851,61 @@ fn oldest_archive_id_and_history_complete_per_conversation() {
     store.set_history_complete(acc, ALICE, true).unwrap();
     assert!(store.history_complete(acc, ALICE).unwrap());
     assert!(!store.history_complete(acc, MALLORY).unwrap());
+}
+
+#[test]
+fn an_archive_page_puts_live_duplicates_in_its_order() {
+    let (store, acc) = setup();
+    // The newest page came first; then the live offline delivery brought the older messages of
+    // the same second (Prosody stamps whole seconds), so they arrived last.
+    let page: Vec<NewMessage> = (2..5)
+        .map(|i| archived(acc, ALICE, &format!("a{i}"), &format!("m{i}"), 1000))
+        .collect();
+    store
+        .insert_messages(&page, Placement::ArchiveNewer)
+        .unwrap();
+    for i in 0..2 {
+        store
+            .insert_message(&archived(
+                acc,
+                ALICE,
+                &format!("a{i}"),
+                &format!("m{i}"),
+                1000,
+            ))
+            .unwrap();
+    }
+    assert_eq!(
+        bodies_oldest_first(&store, acc, ALICE),
+        ["m2", "m3", "m4", "m0", "m1"]
+    );
+    // Older history from the archive covers them: the archive's order wins.
+    let older: Vec<NewMessage> = (0..2)
+        .map(|i| archived(acc, ALICE, &format!("a{i}"), &format!("m{i}"), 1000))
+        .collect();
+    let outcomes = store
+        .insert_messages(&older, Placement::ArchiveOlder)
+        .unwrap();
+    assert!(outcomes.iter().all(|o| !o.is_new()));
+    assert_eq!(
+        bodies_oldest_first(&store, acc, ALICE),
+        ["m0", "m1", "m2", "m3", "m4"]
+    );
+    // And a catch-up page that covers a message moves it after what came before it.
+    store
+        .insert_message(&archived(acc, ALICE, "a6", "m6", 1000))
+        .unwrap();
+    store
+        .insert_messages(
+            &[
+                archived(acc, ALICE, "a5", "m5", 1000),
+                archived(acc, ALICE, "a6", "m6", 1000),
+            ],
+            Placement::ArchiveNewer,
+        )
+        .unwrap();
+    assert_eq!(
+        bodies_oldest_first(&store, acc, ALICE),
+        ["m0", "m1", "m2", "m3", "m4", "m5", "m6"]
+    );
 }

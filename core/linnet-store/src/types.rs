@@ -282,6 +282,8 @@ pub struct Message {
     pub failure_reason: Option<String>,
     /// How many times this device handed the message to the network.
     pub attempts: u32,
+    /// Orders messages of the same timestamp (conversations read by (timestamp, position)).
+    pub position: i64,
 }
 
 /// Result of [`crate::Store::insert_message`].
@@ -316,13 +318,17 @@ pub struct OutboxCounts {
     pub failed: u32,
 }
 
-/// Where a batch of messages goes among stored messages with the same timestamp.
+/// Where a batch of messages goes among stored messages of the same timestamp.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Placement {
-    /// After them: live messages and archive catch-up.
-    Newest,
-    /// Before them: older history fetched from the archive.
-    Oldest,
+    /// Live messages: after them; a duplicate keeps its place.
+    Live,
+    /// An archive page newer than what archive pages stored before (catch-up, the newest
+    /// page): after them, duplicates moved along, in the page's order.
+    ArchiveNewer,
+    /// An archive page older than everything stored (older history): before them, duplicates
+    /// moved along, in the page's order.
+    ArchiveOlder,
 }
 
 /// A range of the server archive not fetched yet (exclusive bounds, archive ids).

@@ -1,9 +1,9 @@
 //! The chat list: conversations by last activity, with unread counts, previews, typing and presence.
 
 use linnet_sdk::store::{ChatSummary, Direction};
-use linnet_sdk::{ChatState, Client, ClientEvent, LinnetError, MessageState};
+use linnet_sdk::{ChatState, Client, ClientEvent, LinnetError, MessageState, SyncPhase, SyncState};
 
-use crate::observe::observe_list;
+use crate::observe::{self, Observed, observe_list};
 use crate::presence::Availability;
 use crate::{ListListener, TaskHandle, display_name};
 
@@ -32,6 +32,48 @@ pub struct ChatListItem {
     /// The peer is composing a message right now.
     pub typing: bool,
     pub presence: Availability,
+}
+
+/// Whether the chat list is still catching up with the server archive, and how far it is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncStatus {
+    pub syncing: bool,
+    /// What the sync does now (while `syncing`).
+    pub phase: Option<SyncPhase>,
+    /// Archive messages received so far in this run.
+    pub fetched: u64,
+    /// How many the catch-up brings in all, when the server says.
+    pub total: Option<u64>,
+    /// 0 to 1 when it can be told (by count, or by archive time reached).
+    pub progress: Option<f32>,
+}
+
+impl SyncStatus {
+    fn of(state: &SyncState) -> Self {
+        match state {
+            SyncState::Idle => SyncStatus {
+                syncing: false,
+                phase: None,
+                fetched: 0,
+                total: None,
+                progress: None,
+            },
+            SyncState::Syncing(p) => SyncStatus {
+                syncing: true,
+                phase: Some(p.phase),
+                fetched: p.fetched,
+                total: p.total,
+                progress: p.fraction(now_ms()),
+            },
+        }
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
 }
 
 pub struct ChatList {
@@ -66,6 +108,63 @@ impl ChatList {
     }
 }
 
+impl ChatList {
+    /// The archive sync status now.
+    pub fn sync_status(&self) -> SyncStatus {
+        SyncStatus::of(&self.client.sync_state())
+    }
+
+    /// The sync status now, then its changes (coalesced: a listener that falls behind gets
+    /// the latest only).
+    pub fn subscribe_sync(
+        &self,
+        listener: Box<dyn Fn(SyncStatus) + Send + Sync + 'static>,
+    ) -> TaskHandle {
+        let events = self.client.subscribe();
+        let first = self.sync_status();
+        let source = SyncChanges {
+            client: self.client.clone(),
+            last: first.clone(),
+            latest: None,
+        };
+        observe::spawn(events, first, source, None, listener)
+    }
+}
+
+/// The newest sync status not yet delivered.
+struct SyncChanges {
+    client: Client,
+    last: SyncStatus,
+    latest: Option<SyncStatus>,
+}
+
+impl Observed for SyncChanges {
+    type Batch = SyncStatus;
+
+    fn note(&mut self, event: &ClientEvent) -> bool {
+        match event {
+            ClientEvent::Sync(state) => {
+                self.latest = Some(SyncStatus::of(state));
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn lagged(&mut self) -> bool {
+        self.latest = Some(SyncStatus::of(&self.client.sync_state()));
+        true
+    }
+
+    fn next_batch(&mut self) -> Option<SyncStatus> {
+        let latest = self.latest.take()?;
+        (latest != self.last).then(|| {
+            self.last = latest.clone();
+            latest
+        })
+    }
+}
+
 fn relevant(event: &ClientEvent) -> bool {
     matches!(
         event,
@@ -75,6 +174,7 @@ fn relevant(event: &ClientEvent) -> bool {
             | ClientEvent::Presence { .. }
             | ClientEvent::RosterChanged
             | ClientEvent::ConversationRead { .. }
+            | ClientEvent::HistoryChanged { .. }
             | ClientEvent::Connection(_)
     )
 }

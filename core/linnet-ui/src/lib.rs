@@ -16,7 +16,7 @@ pub mod presence;
 pub mod settings;
 pub mod timeline;
 
-pub use chat_list::{ChatList, ChatListItem, Preview};
+pub use chat_list::{ChatList, ChatListItem, Preview, SyncStatus};
 pub use connection::ConnectionService;
 pub use contacts::{ContactItem, Contacts};
 pub use diagnostics::Diagnostics;

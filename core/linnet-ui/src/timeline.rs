@@ -46,7 +46,7 @@ pub enum TimelineItem {
 #[derive(Debug, Default)]
 struct Window {
     loaded: bool,
-    /// (timestamp, id) of the oldest message loaded; `None` once the start is reached.
+    /// (timestamp, position) of the oldest message loaded; `None` once the start is reached.
     oldest: Option<(i64, i64)>,
 }
 
@@ -98,6 +98,7 @@ impl Timeline {
                 ClientEvent::MessageState { peer, .. } | ClientEvent::ConversationRead { peer } => {
                     *peer == ours
                 }
+                ClientEvent::HistoryChanged { peers } => peers.contains(&ours),
                 _ => false,
             },
             key,
@@ -120,12 +121,32 @@ impl Timeline {
             window.oldest = if reached {
                 None
             } else {
-                page.last().map(|m| (m.timestamp, m.id)).or(window.oldest)
+                page.last()
+                    .map(|m| (m.timestamp, m.position))
+                    .or(window.oldest)
             };
             reached
         };
         self.pages.send_modify(|n| *n = n.wrapping_add(1));
         Ok(reached)
+    }
+
+    /// `paginate_backwards`, and once the stored history is exhausted, older history from the
+    /// server archive (subscribers get it as inserts at the top). Returns true when the start of
+    /// the conversation is reached. Offline, what the store has is all there is for now: false.
+    pub async fn load_older(&self, count: u32) -> Result<bool, LinnetError> {
+        if !self.paginate_backwards(count)? {
+            return Ok(false);
+        }
+        match self.client.load_older(&self.peer, count).await {
+            // The window reaches the start of what is stored, so the new rows are in it.
+            Ok(page) => {
+                self.pages.send_modify(|n| *n = n.wrapping_add(1));
+                Ok(page.complete)
+            }
+            Err(LinnetError::NotConnected) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     /// Sends a message; it appears at once as a local echo in state `Queued`, then advances.
@@ -175,7 +196,7 @@ fn ensure_loaded(client: &Client, peer: &str, window: &mut Window) -> Result<(),
         window.oldest = if page.len() < INITIAL_PAGE as usize {
             None
         } else {
-            page.last().map(|m| (m.timestamp, m.id))
+            page.last().map(|m| (m.timestamp, m.position))
         };
         window.loaded = true;
     }
@@ -201,7 +222,7 @@ fn load(
         let full = page.len() == READ_PAGE as usize;
         before = page.last().map(|m| m.id);
         for m in page {
-            if oldest.is_some_and(|bound| (m.timestamp, m.id) < bound) {
+            if oldest.is_some_and(|bound| (m.timestamp, m.position) < bound) {
                 break 'read;
             }
             messages.push(m);
@@ -273,6 +294,7 @@ mod tests {
             state: MessageState::Received,
             failure_reason: None,
             attempts: 0,
+            position: id,
         }
     }
 

@@ -13,11 +13,17 @@ use crate::xml::{Limits, StreamEvent, StreamReader};
 
 pub(crate) const READ_CHUNK: usize = 16 * 1024;
 
+/// How many elements a server may send ahead of the answer negotiation waits for.
+const MAX_EARLY_ELEMENTS: usize = 10_000;
+
 pub struct XmlConnection {
     pub(crate) stream: Box<dyn ByteStream>,
     pub(crate) reader: StreamReader,
     pub(crate) pending: VecDeque<StreamEvent>,
     pub(crate) limits: Limits,
+    /// How many of the first `pending` stanzas arrived before stream management was enabled:
+    /// XEP-0198 does not count them in `h`.
+    pub(crate) uncounted: usize,
 }
 
 impl XmlConnection {
@@ -27,6 +33,7 @@ impl XmlConnection {
             reader: StreamReader::new(limits),
             pending: VecDeque::new(),
             limits,
+            uncounted: 0,
         }
     }
 
@@ -126,6 +133,38 @@ impl XmlConnection {
     /// the start of an incomplete one alike.
     pub(crate) fn has_buffered_events(&self) -> bool {
         !self.pending.is_empty() || self.reader.pending_bytes() > 0
+    }
+
+    /// Reads until an element `answers` (within `t` in all), keeping what came before it for the
+    /// session, in order (a server may send stanzas ahead of a negotiation answer: replayed by a
+    /// resumption, or the unacknowledged ones of an earlier session). Returns the answer and how
+    /// many elements were kept.
+    pub(crate) async fn answer_after_early(
+        &mut self,
+        t: Duration,
+        what: &'static str,
+        answers: impl Fn(&Element) -> bool,
+    ) -> Result<(Element, usize), ConnectError> {
+        let mut early = Vec::new();
+        let answer = tokio::time::timeout(t, async {
+            loop {
+                let e = self.next_element(t, what).await?;
+                if answers(&e) {
+                    return Ok(e);
+                }
+                if early.len() >= MAX_EARLY_ELEMENTS {
+                    return Err(ConnectError::Protocol(format!(
+                        "too many elements before the {what}"
+                    )));
+                }
+                early.push(e);
+            }
+        })
+        .await
+        .map_err(|_| ConnectError::Timeout(what))??;
+        let kept = early.len();
+        self.unread(early);
+        Ok((answer, kept))
     }
 
     /// Puts elements back at the front of the queue, in order: the next reads return them first

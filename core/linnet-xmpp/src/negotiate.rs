@@ -852,7 +852,14 @@ async fn enable_stream_management(
 ) -> Result<Option<StreamManagementInfo>, ConnectError> {
     conn.send_str("<enable xmlns='urn:xmpp:sm:3' resume='true'/>")
         .await?;
-    let answer = conn.next_element(t, "stream management").await?;
+    // ejabberd hands a new session the unacknowledged stanzas of the previous one with the same
+    // resource right after bind, before <enabled/>: they belong to the session, uncounted.
+    let is_stanza =
+        |e: &Element| e.ns() == ns::CLIENT && matches!(e.name(), "message" | "presence" | "iq");
+    let (answer, early) = conn
+        .answer_after_early(t, "stream management", |e| !is_stanza(e))
+        .await?;
+    conn.uncounted += early;
     if answer.is("enabled", ns::SM) {
         Ok(Some(parse_enabled(&answer)))
     } else if answer.is("failed", ns::SM) {

@@ -261,10 +261,6 @@ pub(crate) struct Outcome {
     pub features: Element,
 }
 
-/// Stanzas a server may replay (resumption) between `<success>` and its stream features; more
-/// than this without features is treated as a protocol violation.
-const MAX_EARLY_ELEMENTS: usize = 10_000;
-
 /// The per-installation user agent id (XEP-0388): given, or derived from the resource (itself
 /// random per installation and kept), shaped as a UUID.
 pub fn user_agent_id(opts: &ConnectOptions) -> String {
@@ -473,25 +469,10 @@ async fn features_after_success(
     conn: &mut XmlConnection,
     t: Duration,
 ) -> Result<Element, ConnectError> {
-    let mut early = Vec::new();
-    let found = tokio::time::timeout(t, async {
-        loop {
-            let e = conn.next_element(t, "stream features").await?;
-            if e.is("features", ns::STREAM) {
-                return Ok(e);
-            }
-            if early.len() >= MAX_EARLY_ELEMENTS {
-                return Err(ConnectError::Protocol(
-                    "too many elements before the stream features".into(),
-                ));
-            }
-            early.push(e);
-        }
-    })
-    .await
-    .map_err(|_| ConnectError::Timeout("stream features"))??;
-    conn.unread(early);
-    Ok(found)
+    let (features, _) = conn
+        .answer_after_early(t, "stream features", |e| e.is("features", ns::STREAM))
+        .await?;
+    Ok(features)
 }
 
 fn failure_error(e: &Element, used_channel_binding: bool) -> ConnectError {

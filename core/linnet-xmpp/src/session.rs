@@ -758,8 +758,13 @@ impl Driver {
             );
             return Flow::Continue;
         }
-        // Every stanza counts for stream management, valid or not.
-        self.inbound = self.inbound.wrapping_add(1);
+        // Every stanza counts for stream management, valid or not, except those that came
+        // before it was enabled.
+        if self.conn.uncounted > 0 {
+            self.conn.uncounted -= 1;
+        } else {
+            self.inbound = self.inbound.wrapping_add(1);
+        }
         match e.name() {
             "message" => match Message::try_from(e) {
                 Ok(m) => self.on_message(m),

@@ -5,14 +5,15 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use linnet_sdk::{Client, ClientConfig, ClientEvent, ConnectionState, Linnet};
+use linnet_sdk::{ArchiveConfig, Client, ClientConfig, ClientEvent, ConnectionState, Linnet};
 use linnet_xmpp::session::{self, Disconnect, SessionConfig, SessionEvent, SessionHandle};
 use tokio::sync::{broadcast, mpsc};
 
 use super::FakeServer;
 
 /// Client timers for tests: answers come within milliseconds from the fake, so nothing needs
-/// the production deadlines.
+/// the production deadlines. No automatic archive sync: scripted conversations say exactly
+/// what the client sends (archive tests call `sync_archive` themselves).
 pub fn fast_config() -> ClientConfig {
     ClientConfig {
         session: SessionConfig {
@@ -21,6 +22,10 @@ pub fn fast_config() -> ClientConfig {
             iq_timeout: Duration::from_secs(5),
         },
         step_timeout: Some(Duration::from_secs(5)),
+        archive: ArchiveConfig {
+            auto_sync: false,
+            ..ArchiveConfig::default()
+        },
         ..ClientConfig::default()
     }
 }

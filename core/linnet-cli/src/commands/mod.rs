@@ -6,10 +6,11 @@ mod listen;
 mod local;
 mod roster;
 mod send;
+mod sync;
 
 use std::future::Future;
 
-use linnet_sdk::{Client, Linnet};
+use linnet_sdk::{ArchiveConfig, Client, ClientConfig, Linnet};
 
 use crate::cli::{AccountCommand, Cli, Command};
 use crate::error::CliError;
@@ -25,7 +26,16 @@ pub async fn run(cli: Cli, printer: Printer) -> Result<(), CliError> {
     .ok_or_else(|| {
         CliError::usage("cannot tell where to keep data: use --data-dir or set LINNET_DATA_DIR")
     })?;
-    let linnet = Linnet::open(&dir)?;
+    // `listen` stays online and syncs the archive in the background; the other commands
+    // connect briefly (`sync` runs it in the foreground with a progress bar).
+    let config = ClientConfig {
+        archive: ArchiveConfig {
+            auto_sync: matches!(command, Command::Listen(_)),
+            ..ArchiveConfig::default()
+        },
+        ..ClientConfig::default()
+    };
+    let linnet = Linnet::open(&dir)?.with_config(config);
     let account = global.account.as_deref();
     match command {
         Command::Account(AccountCommand::Add(args)) => account::add(&linnet, args, printer).await,
@@ -35,6 +45,7 @@ pub async fn run(cli: Cli, printer: Printer) -> Result<(), CliError> {
         Command::Listen(args) => listen::run(&linnet, account, args, printer).await,
         Command::Chats => local::chats(&linnet, account, printer),
         Command::History(args) => local::history(&linnet, account, args, printer),
+        Command::Sync(args) => sync::run(&linnet, account, args, printer).await,
         Command::Roster(args) => roster::run(&linnet, account, args, printer).await,
         Command::Doctor => doctor::run(&linnet, account, printer).await,
     }

@@ -163,6 +163,34 @@ impl Client {
         lock(&self.inner.sync_state).clone()
     }
 
+    /// Where archive sync stands, in words (the doctor report).
+    pub(super) fn archive_summary(&self) -> Result<String, LinnetError> {
+        let account = self.inner.account.id;
+        if self.inner.store.archive_cursor(account)? == ArchiveCursor::NeverSynced {
+            return Ok("never synced on this device".into());
+        }
+        let gaps = self.inner.store.archive_gaps(account)?;
+        let catching_up = gaps.iter().any(|g| g.before_id.is_none());
+        let older = gaps.len() - usize::from(catching_up);
+        let running = matches!(self.sync_state(), SyncState::Syncing(_));
+        Ok(format!(
+            "{}{}{}",
+            if running { "syncing" } else { "synced" },
+            if catching_up {
+                "; the catch-up is not finished"
+            } else {
+                ""
+            },
+            match older {
+                0 => String::new(),
+                n => format!(
+                    "; older history not fetched yet ({n} gap{})",
+                    if n == 1 { "" } else { "s" }
+                ),
+            }
+        ))
+    }
+
     /// The ranges of the archive not fetched yet.
     pub fn archive_gaps(&self) -> Result<Vec<ArchiveGap>, LinnetError> {
         Ok(self.inner.store.archive_gaps(self.inner.account.id)?)
@@ -231,7 +259,9 @@ impl Client {
             max: config.first_page,
         };
         let page = mam::query(handle, &query, config.page_timeout).await?;
-        self.store_page(&page, Placement::Oldest, Arrival::Backfilled, run)?;
+        // After what is stored: what this session received live so far (offline messages
+        // delivered on login, oldest first) is the older part of this same page.
+        self.store_page(&page, Placement::ArchiveNewer, Arrival::Backfilled, run)?;
         let newest = page.results.last().map(|r| r.archive_id.as_str());
         let oldest = page.results.first().map(|r| r.archive_id.as_str());
         let store = &self.inner.store;
@@ -288,7 +318,7 @@ impl Client {
             if run.progress.total.is_none() {
                 run.progress.total = page.fin.count;
             }
-            self.store_page(&page, Placement::Newest, Arrival::CaughtUp, run)?;
+            self.store_page(&page, Placement::ArchiveNewer, Arrival::CaughtUp, run)?;
             match self.last_new_id(&page, run) {
                 Ok(Some(last)) => {
                     store.archive_gap_fetched_after(account, gap.id, &last, true)?;
@@ -330,7 +360,7 @@ impl Client {
                 max: config.page_size,
             };
             let page = mam::query(handle, &query, config.page_timeout).await?;
-            self.store_page(&page, Placement::Oldest, Arrival::Backfilled, run)?;
+            self.store_page(&page, Placement::ArchiveOlder, Arrival::Backfilled, run)?;
             let first = page.results.first().map(|r| r.archive_id.clone());
             if page.fin.complete || first.is_none() {
                 store.close_archive_gap(account, gap.id)?;
@@ -381,7 +411,12 @@ impl Client {
             },
             seen: HashSet::new(),
         };
-        self.store_page(&page, Placement::Oldest, Arrival::Backfilled, &mut run)?;
+        self.store_page(
+            &page,
+            Placement::ArchiveOlder,
+            Arrival::Backfilled,
+            &mut run,
+        )?;
         // A conversation with no message at all is complete too (its archive is empty).
         let complete = page.fin.complete || page.results.is_empty();
         if complete {
@@ -440,7 +475,7 @@ impl Client {
                 }
             };
             if event.receipt_for.is_some() || event.displayed_for.is_some() {
-                if placement == Placement::Newest {
+                if placement == Placement::ArchiveNewer {
                     stored += self.store_batch(&mut batch, placement)?;
                     self.apply_receipts_and_markers(&event)?;
                 } else {

@@ -106,3 +106,10 @@ fun ConnectionController.states(): Flow<ConnectionState> = subscriptionFlow { em
         override fun onState(state: ConnectionState) = emit(state)
     })
 }
+
+/** Archive sync status of the chat list: the current one first, then its changes (coalesced). */
+fun ChatListService.syncStatus(): Flow<SyncStatus> = subscriptionFlow { emit ->
+    subscribeSync(object : SyncListener {
+        override fun onSync(status: SyncStatus) = emit(status)
+    })
+}
