@@ -78,11 +78,15 @@ fn fill(store: &Store) -> i64 {
             other_i += 1;
         }
         if batch.len() >= 1000 {
-            store.insert_messages(&batch, Placement::Newest).unwrap();
+            store
+                .insert_messages(&batch, Placement::ArchiveNewer)
+                .unwrap();
             batch.clear();
         }
     }
-    store.insert_messages(&batch, Placement::Newest).unwrap();
+    store
+        .insert_messages(&batch, Placement::ArchiveNewer)
+        .unwrap();
     account
 }
 
