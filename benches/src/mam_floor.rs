@@ -16,6 +16,10 @@
 //! written by run.sh: `{"server": "prosody", "catchup": {"jid":.., "password":..}, "after": ID}`
 //! (`after`: the archive id the catch-up starts from; null: the whole archive).
 //! `--last-id` instead pages through the whole archive once and prints `{"last": ID, "results": N}`.
+//! `--online` (an experiment, not the floor): before the clock, also enable carbons (XEP-0280)
+//! and send an initial presence, as Linnet's and slixmpp's connects do, to see what being an
+//! available session with carbons costs the server during the catch-up (still no stream
+//! management: that would need parsing to count stanzas for the acks).
 //! Output: one JSON object on stdout; progress on stderr.
 
 #![allow(
@@ -41,11 +45,12 @@ struct Args {
     warmup: usize,
     page_size: u32,
     last_id: bool,
+    online: bool,
 }
 
 fn usage() -> ! {
     eprintln!(
-        "usage: linnet-mam-floor --accounts FILE [--runs 5] [--warmup 1] [--page-size 250] [--last-id]"
+        "usage: linnet-mam-floor --accounts FILE [--runs 5] [--warmup 1] [--page-size 250] [--online] [--last-id]"
     );
     std::process::exit(2)
 }
@@ -57,6 +62,7 @@ fn parse_args() -> Args {
         warmup: 1,
         page_size: 250,
         last_id: false,
+        online: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -67,6 +73,7 @@ fn parse_args() -> Args {
             "--warmup" => args.warmup = value().parse().unwrap_or_else(|_| usage()),
             "--page-size" => args.page_size = value().parse().unwrap_or_else(|_| usage()),
             "--last-id" => args.last_id = true,
+            "--online" => args.online = true,
             _ => usage(),
         }
     }
@@ -258,6 +265,28 @@ async fn pull(
     }
 }
 
+/// Carbons enabled and an initial presence sent; their answers (and the presence echo) read.
+async fn go_online(stream: &mut Box<dyn ByteStream>) {
+    stream
+        .write_all(
+            b"<iq type='set' id='carbons'><enable xmlns='urn:xmpp:carbons:2'/></iq><presence/>",
+        )
+        .await
+        .unwrap();
+    stream.flush().await.unwrap();
+    let mut buf = Vec::new();
+    let mut chunk = vec![0u8; 16 * 1024];
+    loop {
+        // The rest (our own presence back) arrives within the quiet time.
+        match tokio::time::timeout(Duration::from_millis(300), stream.read(&mut chunk)).await {
+            Ok(Ok(n)) if n > 0 => buf.extend_from_slice(&chunk[..n]),
+            Ok(_) => panic!("the server closed the connection"),
+            Err(_) if find(&buf, b"id='carbons'", 0).is_some() => return,
+            Err(_) => {}
+        }
+    }
+}
+
 fn millis(d: Duration) -> f64 {
     (d.as_secs_f64() * 1e6).round() / 1e3
 }
@@ -289,6 +318,9 @@ fn main() {
         let mut runs = Vec::new();
         for i in 0..args.warmup + args.runs {
             let mut s = login(&server, &jid, &password).await;
+            if args.online {
+                go_online(&mut s).await;
+            }
             let (cpu0, server0) = (cpu_seconds(None), cpu_seconds(server.pid));
             let t0 = Instant::now();
             let (pages, results, bytes, _) =
