@@ -15,7 +15,9 @@
 #   BENCH_ROUNDS    rounds of all three figures (default 3), alternating which client goes first;
 #                   the table pools the samples of all rounds and shows each round's figure too
 #   BENCH_MESSAGES  messages in the burst (default 1000)
-#   BENCH_PHASES    figures to run (default "connect rtt burst reconnect catchup")
+#   BENCH_PHASES    figures to run (default "connect rtt burst reconnect"; add "catchup" for the
+#                   archive catch-up: its seeding takes 10-20 s on Prosody with the servers' state
+#                   on tmpfs, minutes on disk, ~12 min on ejabberd)
 #   BENCH_CATCHUP_MESSAGES  messages the archive receives while the catch-up account is offline
 #                   (default 10000), from BENCH_CATCHUP_PEERS peers (default 20), every 10th of a
 #                   conversation from the account's other device
@@ -35,7 +37,7 @@ ROUNDS=${BENCH_ROUNDS:-3}
 WARMUP=${BENCH_WARMUP:-3}
 MESSAGES=${BENCH_MESSAGES:-1000}
 TIMELINE=${BENCH_TIMELINE:-20}
-PHASES=${BENCH_PHASES:-connect rtt burst reconnect catchup}
+PHASES=${BENCH_PHASES:-connect rtt burst reconnect}
 CATCHUP_MESSAGES=${BENCH_CATCHUP_MESSAGES:-10000}
 CATCHUP_PEERS=${BENCH_CATCHUP_PEERS:-20}
 CATCHUP_RUNS=${BENCH_CATCHUP_RUNS:-5}
