@@ -13,6 +13,7 @@ import sys
 
 CONNECT_SPEEDUP_TARGET = 3.0
 BURST_TARGET_S = 2.0
+CATCHUP_FLOOR_TARGET = 1.2  # issue 5: Linnet's catch-up within 1.2x of the floor
 CLIENTS = ("linnet", "slixmpp")
 
 
@@ -138,6 +139,8 @@ def main():
         a, b = peak_rss_mib(out, "linnet", phase), peak_rss_mib(out, "slixmpp", phase)
         print(f"| peak RSS of the {phase} process, largest of the rounds (MiB) | {fmt(a, 1)} | {fmt(b, 1)} | {ratio(a, b)} |")
 
+    catchup = catchup_table(out)
+
     print("\n## Targets\n")
     a, b = summary.get(("connect", "median"), (None, None))
     if a and b:
@@ -150,6 +153,12 @@ def main():
         met = "MET" if a < BURST_TARGET_S else "NOT MET"
         print(f"- {n_msgs} acknowledged messages in under {BURST_TARGET_S:.0f} s: Linnet {a:.2f} s "
               f"(slixmpp {fmt(b)} s), median of the rounds: **{met}**")
+
+    if catchup:
+        a, f = catchup
+        met = "MET" if a / f <= CATCHUP_FLOOR_TARGET else "NOT MET"
+        print(f"- archive catch-up within {CATCHUP_FLOOR_TARGET}x of the floor: {a / f:.2f}x "
+              f"({fmt(a, 1)} ms vs {fmt(f, 1)} ms median): **{met}**")
 
     if burst:
         print("\n## Burst: time until k messages were acked, the median round (ms)\n")
@@ -193,6 +202,47 @@ def main():
         print("\n## Load average around each phase\n\n```\n" + loads + "\n```")
     except OSError:
         pass
+
+
+def catchup_table(out):
+    """The archive catch-up (issue 5): Linnet's sync_archive(), the floor client and slixmpp on
+    the same archive. Returns (Linnet median, floor median) in ms, or None."""
+    clients = ("linnet", "floor", "slixmpp")
+    runs = {c: [x for r in rounds(out, c, "catchup") for x in r.get("runs", [])] for c in clients}
+    if not any(runs.values()):
+        return None
+
+    def med(c, key):
+        xs = [r.get(key) for r in runs[c] if r.get(key) is not None]
+        return statistics.median(xs) if xs else None
+
+    def each_round(c):
+        return ", ".join(fmt(statistics.median(x["wall_ms"] for x in r["runs"]), 0)
+                         for r in rounds(out, c, "catchup") if r.get("runs"))
+
+    n = max((len(v) for v in runs.values()), default=0)
+    fetched = {c: med(c, "fetched") for c in clients}
+    print(f"\n## Archive catch-up (issue 5): {fmt(fetched['floor'] or fetched['linnet'], 0)} messages\n")
+    print("| figure | Linnet `sync_archive()` | floor (raw pages) | slixmpp xep_0313 |")
+    print("|---|---:|---:|---:|")
+    walls = {c: sorted(r["wall_ms"] for r in runs[c]) for c in clients}
+    row = lambda label, vals: print(f"| {label} | " + " | ".join(vals) + " |")  # noqa: E731
+    row(f"wall time, median of up to {n} runs (ms)",
+        [fmt(statistics.median(walls[c]), 1) if walls[c] else "n/a" for c in clients])
+    row("wall time, min / max (ms)",
+        [f"{fmt(walls[c][0], 0)} / {fmt(walls[c][-1], 0)}" if walls[c] else "n/a" for c in clients])
+    row("wall time, median of each round (ms)", [each_round(c) for c in clients])
+    f = statistics.median(walls["floor"]) if walls["floor"] else None
+    row("wall time / floor", [f"{statistics.median(walls[c]) / f:.2f}x" if f and walls[c] else "n/a"
+                              for c in clients])
+    row("client CPU per run, median (s)", [fmt(med(c, "cpu_s")) for c in clients])
+    row("server CPU per run, median (s)", [fmt(med(c, "server_cpu_s")) for c in clients])
+    row("peak RSS of the process (MiB)", [fmt(peak_rss_mib(out, c, "catchup"), 1) for c in clients])
+    row("pages per run", [fmt(med(c, "pages"), 0) for c in clients])
+    row("messages fetched per run", [fmt(fetched[c], 0) for c in clients])
+    row("messages stored per run", [fmt(med(c, "stored"), 0) if c == "linnet" else "-" for c in clients])
+    a = statistics.median(walls["linnet"]) if walls["linnet"] else None
+    return (a, f) if a and f else None
 
 
 if __name__ == "__main__":

@@ -15,7 +15,15 @@
 #   BENCH_ROUNDS    rounds of all three figures (default 3), alternating which client goes first;
 #                   the table pools the samples of all rounds and shows each round's figure too
 #   BENCH_MESSAGES  messages in the burst (default 1000)
-#   BENCH_PHASES    figures to run (default "connect rtt burst reconnect")
+#   BENCH_PHASES    figures to run (default "connect rtt burst reconnect"; add "catchup" for the
+#                   archive catch-up: its seeding takes 10-20 s on Prosody with the servers' state
+#                   on tmpfs, minutes on disk, ~12 min on ejabberd)
+#   BENCH_CATCHUP_MESSAGES  messages the archive receives while the catch-up account is offline
+#                   (default 10000), from BENCH_CATCHUP_PEERS peers (default 20), every 10th of a
+#                   conversation from the account's other device
+#   BENCH_CATCHUP_RUNS      timed catch-ups per client and round (default 5, after 1 warm-up)
+#   BENCH_PAGE_SIZE RSM page size all catch-up clients ask for (default 250, Linnet's default;
+#                   Prosody clamps it to 50, ejabberd to 250)
 #   BENCH_TIMELINE  traced connects for the where-does-the-time-go timelines (default 20; 0 = skip)
 #   BENCH_OUT       output dir (default target/bench/<UTC time>)
 #   BENCH_SLIXMPP   pip requirement for the reference (default slixmpp==1.17.0)
@@ -29,6 +37,11 @@ ROUNDS=${BENCH_ROUNDS:-3}
 WARMUP=${BENCH_WARMUP:-3}
 MESSAGES=${BENCH_MESSAGES:-1000}
 TIMELINE=${BENCH_TIMELINE:-20}
+PHASES=${BENCH_PHASES:-connect rtt burst reconnect}
+CATCHUP_MESSAGES=${BENCH_CATCHUP_MESSAGES:-10000}
+CATCHUP_PEERS=${BENCH_CATCHUP_PEERS:-20}
+CATCHUP_RUNS=${BENCH_CATCHUP_RUNS:-5}
+PAGE_SIZE=${BENCH_PAGE_SIZE:-250}
 SLIXMPP_REQ=${BENCH_SLIXMPP:-slixmpp==1.17.0}
 OUT=${BENCH_OUT:-target/bench/$(date -u +%Y%m%dT%H%M%SZ)}
 VENV=$ROOT/target/bench-venv
@@ -72,6 +85,7 @@ fi
 say "building linnet-bench (release)"
 cargo build --release --locked -p linnet-bench >&2
 BIN=$ROOT/target/release/linnet-bench
+FLOOR=$ROOT/target/release/linnet-mam-floor
 
 # 5. Fresh accounts: connect, alice, bob and an offline sink, for each client.
 domain=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]]['domain'])" \
@@ -92,6 +106,40 @@ make_accounts() { # CLIENT -> $OUT/accounts-CLIENT.json
 make_accounts linnet
 make_accounts slixmpp
 
+# 5b. The catch-up archive (phase catchup): one account whose archive all three clients read in
+# turn (a catch-up reads the archive and changes nothing on the server). It first gets a few
+# messages, and Linnet syncs once into a template data dir ("synced once before"; each Linnet run
+# starts from a copy of it); the floor client reads the last archive id of that state (where all
+# three start paging forward from); then the archive receives BENCH_CATCHUP_MESSAGES more while
+# no client of the account but the seeder's "other device" is online.
+case " $PHASES " in *" catchup "*)
+    user="benchcatchup${stamp}"
+    pw="pw-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+    bash tests/servers/servers.sh adduser "$SERVER" "$user" "$pw"
+    python3 - "$OUT/catchup.json" "$SERVER" "$user@$domain" "$pw" "$OUT/catchup-template" "$PAGE_SIZE" <<'PY'
+import json, sys
+path, server, jid, pw, template, page = sys.argv[1:]
+json.dump({"server": server, "catchup": {"jid": jid, "password": pw}, "template": template,
+           "page_size": int(page), "after": None}, open(path, "w"))
+PY
+    chmod 600 "$OUT/catchup.json"
+    say "catch-up: a first small archive, synced once by Linnet into the template data dir"
+    "$BIN" --catchup "$OUT/catchup.json" --catchup-prepare before 2>&1 | tee "$OUT/catchup-prepare.log" >&2
+    "$FLOOR" --accounts "$OUT/catchup.json" --page-size "$PAGE_SIZE" --last-id >"$OUT/catchup-last-id.json"
+    python3 - "$OUT/catchup.json" "$OUT/catchup-last-id.json" <<'PY'
+import json, sys
+path, last = sys.argv[1:]
+c = json.load(open(path))
+c["after"] = json.load(open(last))["last"]
+assert c["after"], "no archive id after the first seeding"
+json.dump(c, open(path, "w"))
+PY
+    say "catch-up: seeding $CATCHUP_MESSAGES messages from $CATCHUP_PEERS peers"
+    "$BIN" --catchup "$OUT/catchup.json" --catchup-prepare seed --messages "$CATCHUP_MESSAGES" \
+        --peers "$CATCHUP_PEERS" 2>&1 | tee -a "$OUT/catchup-prepare.log" >&2
+    ;;
+esac
+
 # 6. Machine facts.
 {
     echo "date_utc=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -104,6 +152,7 @@ make_accounts slixmpp
     echo "slixmpp=$("$PY" -c 'import slixmpp; print(slixmpp.__version__)')"
     echo "server=$SERVER"
     echo "runs=$RUNS warmup=$WARMUP messages=$MESSAGES rounds=$ROUNDS"
+    echo "phases=$PHASES catchup_messages=$CATCHUP_MESSAGES catchup_peers=$CATCHUP_PEERS catchup_runs=$CATCHUP_RUNS page_size=$PAGE_SIZE"
 } >"$OUT/machine.txt"
 
 # 7. The figures, Linnet then slixmpp for each.
@@ -124,8 +173,26 @@ run_linnet() { run linnet "$1-r$2" "$BIN" --accounts "$OUT/accounts-linnet.json"
 run_slixmpp() {
     run slixmpp "$1-r$2" "$PY" benches/slixmpp_bench.py --accounts "$OUT/accounts-slixmpp.json" "${common[@]}" --only "$1"
 }
+catchup_args=(--catchup "$OUT/catchup.json" --runs "$CATCHUP_RUNS" --warmup 1 --page-size "$PAGE_SIZE")
+run_catchup() { # CLIENT ROUND
+    case $1 in
+    linnet) run linnet "catchup-r$2" "$BIN" "${catchup_args[@]}" --only catchup ;;
+    floor) run floor "catchup-r$2" "$FLOOR" --accounts "$OUT/catchup.json" --runs "$CATCHUP_RUNS" --warmup 1 --page-size "$PAGE_SIZE" ;;
+    slixmpp)
+        run slixmpp "catchup-r$2" "$PY" benches/slixmpp_bench.py --accounts "$OUT/accounts-slixmpp.json" \
+            "${catchup_args[@]}" --only catchup
+        ;;
+    esac
+}
 for round in $(seq 1 "$ROUNDS"); do
-    for phase in ${BENCH_PHASES:-connect rtt burst reconnect}; do
+    for phase in $PHASES; do
+        if [ "$phase" = catchup ]; then
+            # Three clients, the same archive, one after the other; the order alternates.
+            order="linnet floor slixmpp"
+            [ $((round % 2)) = 0 ] && order="slixmpp floor linnet"
+            for client in $order; do run_catchup "$client" "$round"; done
+            continue
+        fi
         # Alternate who goes first: the machine's load drifts (other builds share the 2 cores).
         if [ $((round % 2)) = 1 ]; then
             run_linnet "$phase" "$round"

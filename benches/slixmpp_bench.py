@@ -17,6 +17,13 @@ Same three figures as benches/src/main.rs, doing the same work:
   as an app's network callback would) until the server acknowledged a message sent as soon as
   the session is back: with xep_0198 resumption ('session_resumed'), and without (a new session:
   roster, carbons and presence as in connect, then the message).
+- catchup (issue 5): an archive catch-up of the account in the --catchup file (the same account
+  and archive Linnet and the floor client read, one after the other): connect as in `connect`
+  (before the clock), then xep_0313's paged query (`retrieve(iterator=True)`, the RSM iterator
+  its `iterate()` runs on) forward from the file's `after` archive id with the same page size, until
+  the iterator stops; timed from the first query to the end. It stops on an empty page or, when
+  the server gives a count (ejabberd), on the count: it does not read `complete`, so on Prosody
+  it asks for one more, empty, page than Linnet and the floor.
 
 Messages carry the same payloads as Linnet's: origin-id, receipt request, markable, chat state.
 Prints one JSON object on stdout; progress on stderr. `--timeline N`: N connects with slixmpp's
@@ -143,6 +150,50 @@ async def connect_ready(server, account):
     x.connect(server["host"], server["port"])
     t1 = await asyncio.wait_for(ready, 30)
     return x, t1 - t0, c1 - c0
+
+
+async def bench_catchup(server, catchup, page_size, warmup, runs):
+    account = catchup["catchup"]
+    after = catchup["after"]
+    samples = []
+    for i in range(warmup + runs):
+        # Built and connected before the clock, as for Linnet (connect done before its clock).
+        x = make_client(server, account)
+        for p in ("xep_0059", "xep_0297", "xep_0313"):
+            x.register_plugin(p)
+        ready = asyncio.get_running_loop().create_future()
+
+        async def session_start(_event, x=x, ready=ready):
+            await x.get_roster()
+            await x.plugin["xep_0280"].enable()
+            x.send_presence()
+            ready.set_result(None)
+
+        x.add_event_handler("session_start", session_start)
+        x.connect(server["host"], server["port"])
+        await asyncio.wait_for(ready, 30)
+        await asyncio.sleep(0.3)  # let the connect's own traffic settle, as Linnet's run does
+        meter = CpuMeter(server["pid"])
+        t0 = time.perf_counter()
+        pages = fetched = 0
+        rsm = {"max": page_size}
+        if after:
+            rsm["after"] = after
+        pager = x.plugin["xep_0313"].retrieve(iterator=True, rsm=rsm)
+        async for page in pager:
+            pages += 1
+            fetched += len(page["mam"]["results"])
+        t1 = time.perf_counter()
+        # Stopped on the count (ejabberd) or by one more query that came back empty (Prosody).
+        queries = pages if pager._stop else pages + 1
+        cpu = meter.stop()
+        await disconnect(x)
+        log(f"slixmpp catch-up {'warm-up ' if i < warmup else 'run '}{i}: {ms(t1 - t0):.1f} ms, "
+            f"{pages} pages ({queries} queries), {fetched} messages, cpu {cpu['client_s']} s (server {cpu['server_s']} s)")
+        if i >= warmup:
+            samples.append({"wall_ms": ms(t1 - t0), "cpu_s": cpu["client_s"], "server_cpu_s": cpu["server_s"],
+                            "pages": queries, "pages_with_results": pages, "fetched": fetched})
+    return {"runs": samples, "page_size": page_size}
 
 
 async def disconnect(x):
@@ -476,6 +527,8 @@ async def main():
     ap.add_argument("--messages", type=int, default=1000)
     ap.add_argument("--only", default="connect,rtt,burst")
     ap.add_argument("--timeline", type=int)
+    ap.add_argument("--catchup", help="the catch-up account file (run.sh writes it): catchup phase")
+    ap.add_argument("--page-size", type=int, default=250)
     args = ap.parse_args()
     accounts = json.loads(pathlib.Path(args.accounts).read_text())
     server_name = accounts.get("server", "prosody")
@@ -496,6 +549,10 @@ async def main():
             out["reconnect_full"] = await bench_reconnect(server, accounts["alice"], accounts["sink"], False, args.warmup, args.runs)
         if "burst" in only:
             out["burst"] = await bench_burst(server, accounts["alice"], accounts["sink"], args.messages)
+        if "catchup" in only:
+            catchup = json.loads(pathlib.Path(args.catchup).read_text())
+            out["catchup"] = await bench_catchup(load_server(catchup["server"]), catchup, args.page_size,
+                                                 args.warmup, args.runs)
     print(json.dumps(out))
 
 

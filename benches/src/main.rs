@@ -17,6 +17,14 @@
 //!   monitor does): timed from the network's return until the server acknowledged the queued
 //!   message. Once with XEP-0198 resumption (`reconnect_resume`), once without
 //!   (`reconnect_full`: login, bind, roster, carbons, presence, then the outbox).
+//! - `catchup` (issue 5, `--catchup FILE`): `Client::sync_archive()` of an account whose archive
+//!   received many messages (10,000 in run.sh) while it was offline, after it had synced once
+//!   before: a forward catch-up from the last archive id it had. Each run starts from a copy of
+//!   the template data dir of that first sync (`--catchup-prepare before`), connects with the
+//!   automatic sync off, and is timed from the `sync_archive()` call until it returns, with the
+//!   process's CPU time over that span. The archive is not changed by a catch-up, so every run
+//!   (and the floor client and slixmpp) reads the same one. `--catchup-prepare seed` fills it
+//!   (`linnet_tests::seed::fill_archive`).
 //!
 //! Output: one JSON object on stdout (raw samples and CPU times); progress on stderr.
 //!
@@ -32,14 +40,14 @@
 )]
 
 use std::collections::HashSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use linnet_sdk::store::Subscription;
 use linnet_sdk::{
-    AccountSettings, Client, ClientConfig, ClientEvent, ConnectionState, Linnet, MessageState,
-    Secret,
+    AccountSettings, ArchiveConfig, Client, ClientConfig, ClientEvent, ConnectionState, Linnet,
+    MessageState, Secret,
 };
 use linnet_tests::fault_proxy::FaultProxy;
 use serde_json::{Value, json};
@@ -66,12 +74,17 @@ struct Args {
     messages: usize,
     only: Vec<String>,
     timeline: Option<usize>,
+    catchup: Option<PathBuf>,
+    catchup_prepare: Option<String>,
+    peers: usize,
+    page_size: u32,
 }
 
 fn usage() -> ! {
     eprintln!(
         "usage: linnet-bench --accounts FILE [--runs 50] [--warmup 3] [--messages 1000] \
-         [--only connect,rtt,burst,arrival,reconnect] [--timeline N]\n\
+         [--only connect,rtt,burst,arrival,reconnect,catchup] [--timeline N] \
+         [--catchup FILE [--page-size 250] [--catchup-prepare before|seed [--peers 20]]]\n\
          FILE: {{\"server\": \"prosody\", \"connect\": {{\"jid\":..,\"password\":..}}, \"alice\": .., \"bob\": .., \"sink\": ..}}"
     );
     std::process::exit(2)
@@ -85,6 +98,10 @@ fn parse_args() -> Args {
         messages: 1000,
         only: vec!["connect".into(), "rtt".into(), "burst".into()],
         timeline: None,
+        catchup: None,
+        catchup_prepare: None,
+        peers: 20,
+        page_size: 250,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -96,10 +113,14 @@ fn parse_args() -> Args {
             "--messages" => args.messages = value().parse().unwrap_or_else(|_| usage()),
             "--only" => args.only = value().split(',').map(str::to_string).collect(),
             "--timeline" => args.timeline = Some(value().parse().unwrap_or_else(|_| usage())),
+            "--catchup" => args.catchup = Some(PathBuf::from(value())),
+            "--catchup-prepare" => args.catchup_prepare = Some(value()),
+            "--peers" => args.peers = value().parse().unwrap_or_else(|_| usage()),
+            "--page-size" => args.page_size = value().parse().unwrap_or_else(|_| usage()),
             _ => usage(),
         }
     }
-    if args.accounts.as_os_str().is_empty() {
+    if args.accounts.as_os_str().is_empty() && args.catchup.is_none() {
         usage();
     }
     args
@@ -810,6 +831,185 @@ async fn timeline_burst(
     v
 }
 
+/// The catch-up file written by run.sh: the account, the template data dir, the archive id
+/// where the catch-up starts (for the floor client and slixmpp; Linnet has it in its store).
+struct Catchup {
+    server: String,
+    account: Account,
+    template: PathBuf,
+}
+
+fn load_catchup(path: &Path) -> Catchup {
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    Catchup {
+        server: v["server"].as_str().unwrap_or("prosody").to_string(),
+        account: account(&v, "catchup"),
+        template: PathBuf::from(v["template"].as_str().unwrap()),
+    }
+}
+
+fn archive_config(page_size: u32) -> ClientConfig {
+    ClientConfig {
+        archive: ArchiveConfig {
+            // The benchmark calls sync_archive() itself, after connect(), with the clock running.
+            auto_sync: false,
+            page_size,
+            ..ArchiveConfig::default()
+        },
+        ..ClientConfig::default()
+    }
+}
+
+/// Copies the files of a (closed) data dir: the database with its WAL and the secrets.
+fn copy_data_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        assert!(entry.file_type().unwrap().is_file(), "{:?}", entry.path());
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+}
+
+/// Waits until the client has emitted no event for `quiet` (at most `limit`).
+async fn settle(events: &mut broadcast::Receiver<ClientEvent>, quiet: Duration, limit: Duration) {
+    let deadline = tokio::time::Instant::now() + limit;
+    while tokio::time::Instant::now() < deadline {
+        if tokio::time::timeout(quiet, events.recv()).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// `--catchup-prepare before`: a first small archive (a few messages), then Linnet's first sync
+/// on a new device into the template data dir. `--catchup-prepare seed`: `messages` more from
+/// `peers` peers while the account has no Linnet session.
+async fn catchup_prepare(b: &Bench, c: &Catchup, stage: &str, messages: usize, peers: usize) {
+    let server = linnet_tests::server(Box::leak(c.server.clone().into_boxed_str()));
+    match stage {
+        "before" => {
+            let seeded = linnet_tests::seed::fill_archive(
+                &server,
+                &c.account.jid,
+                &c.account.password,
+                1,
+                10,
+                5,
+                "before",
+            )
+            .await;
+            eprintln!(
+                "catch-up: {} messages in the archive before the first sync ({:.1} s)",
+                seeded.total(),
+                seeded.elapsed.as_secs_f64()
+            );
+            let linnet = Linnet::open(&c.template)
+                .unwrap()
+                .with_config(archive_config(250));
+            linnet
+                .add_account(
+                    &c.account.jid,
+                    Secret::from(c.account.password.as_str()),
+                    b.settings(),
+                )
+                .unwrap();
+            let client = linnet.client(Some(&c.account.jid)).unwrap();
+            client.connect().await.unwrap();
+            let report = client.sync_archive().await.unwrap();
+            client.disconnect().await;
+            eprintln!("catch-up: Linnet's first sync into the template: {report:?}");
+            assert!(report.complete, "{report:?}");
+        }
+        "seed" => {
+            assert!(peers > 0 && messages.is_multiple_of(peers));
+            let seeded = linnet_tests::seed::fill_archive(
+                &server,
+                &c.account.jid,
+                &c.account.password,
+                peers,
+                messages / peers,
+                10,
+                "catchup",
+            )
+            .await;
+            eprintln!(
+                "catch-up: seeded {} messages from {peers} peers in {:.1} s",
+                seeded.total(),
+                seeded.elapsed.as_secs_f64()
+            );
+        }
+        other => panic!("--catchup-prepare {other}: before or seed"),
+    }
+}
+
+/// Phase 6, the archive catch-up: `sync_archive()` from the "synced once before" state, each
+/// run in a fresh copy of the template data dir.
+async fn bench_catchup(
+    b: &mut Bench,
+    c: &Catchup,
+    page_size: u32,
+    warmup: usize,
+    runs: usize,
+) -> Value {
+    let mut out = Vec::with_capacity(runs);
+    for i in 0..warmup + runs {
+        let dir = b.fresh_dir();
+        copy_data_dir(&c.template, &dir);
+        let linnet = Linnet::open(&dir)
+            .unwrap()
+            .with_config(archive_config(page_size));
+        let client = linnet.client(Some(&c.account.jid)).unwrap();
+        let mut events = client.subscribe();
+        client.connect().await.unwrap();
+        // The connect's own traffic (roster, carbons, presence) done before the clock starts.
+        settle(
+            &mut events,
+            Duration::from_millis(300),
+            Duration::from_secs(5),
+        )
+        .await;
+        let cpu = CpuMeter::start(b.server.pid);
+        let t0 = Instant::now();
+        let report = client.sync_archive().await.unwrap();
+        let wall = t0.elapsed();
+        let cpu = cpu.stop();
+        client.disconnect().await;
+        drop(client);
+        drop(linnet);
+        let db_bytes: u64 = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| e.ok()?.metadata().ok())
+            .map(|m| m.len())
+            .sum();
+        if let Some(keep) = std::env::var_os("LINNET_BENCH_KEEP") {
+            // A debugging aid: a copy of the data dir after the catch-up, to look into.
+            let kept = PathBuf::from(keep).join(format!("catchup-{i}"));
+            copy_data_dir(&dir, &kept);
+            eprintln!("kept the data dir in {}", kept.display());
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        eprintln!(
+            "linnet catch-up {}{i}: {:.1} ms, {report:?}, cpu {} s (server {} s)",
+            if i < warmup { "warm-up " } else { "run " },
+            millis(wall),
+            cpu["client_s"],
+            cpu["server_s"]
+        );
+        assert!(report.complete, "{report:?}");
+        if i >= warmup {
+            out.push(json!({
+                "wall_ms": millis(wall),
+                "cpu_s": cpu["client_s"],
+                "server_cpu_s": cpu["server_s"],
+                "pages": report.pages,
+                "fetched": report.fetched,
+                "stored": report.stored,
+                "data_dir_bytes": db_bytes,
+            }));
+        }
+    }
+    json!({ "runs": out, "page_size": page_size })
+}
+
 fn account(v: &Value, name: &str) -> Account {
     let a = &v[name];
     Account {
@@ -826,8 +1026,12 @@ fn account(v: &Value, name: &str) -> Account {
 
 fn main() {
     let args = parse_args();
-    let accounts: Value =
-        serde_json::from_str(&std::fs::read_to_string(&args.accounts).unwrap()).unwrap();
+    let catchup = args.catchup.as_deref().map(load_catchup);
+    let accounts: Value = if args.accounts.as_os_str().is_empty() {
+        json!({ "server": catchup.as_ref().map(|c| c.server.clone()) })
+    } else {
+        serde_json::from_str(&std::fs::read_to_string(&args.accounts).unwrap()).unwrap()
+    };
     let server_name = accounts["server"].as_str().unwrap_or("prosody").to_string();
     let recorder = Recorder::default();
     if let Ok(filter) = std::env::var("LINNET_BENCH_LOG") {
@@ -859,6 +1063,10 @@ fn main() {
             "pid": std::process::id(),
             "runs": args.runs,
         });
+        if let (Some(c), Some(stage)) = (&catchup, &args.catchup_prepare) {
+            catchup_prepare(&b, c, stage, args.messages, args.peers).await;
+            return out;
+        }
         if let Some(n) = args.timeline {
             out["timeline"] =
                 timeline(&mut b, &account(&accounts, "connect"), n, recorder.clone()).await;
@@ -921,6 +1129,12 @@ fn main() {
                 args.messages,
             )
             .await;
+        }
+        if args.only.iter().any(|o| o == "catchup") {
+            let c = catchup
+                .as_ref()
+                .expect("--only catchup needs --catchup FILE");
+            out["catchup"] = bench_catchup(&mut b, c, args.page_size, args.warmup, args.runs).await;
         }
         out
     });
