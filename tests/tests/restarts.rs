@@ -204,6 +204,19 @@ async fn server_restarted_mid_stream(shared: TestServer) {
             "restarts: {what}: bob's timeline shows them in the order {}",
             runs(&timeline)
         );
+        let mut rows = bob.client.history(&alice.jid, 10_000, None).unwrap();
+        rows.reverse();
+        for m in rows {
+            eprintln!(
+                "restarts: {what}: row {} {:?} at {} position {} archive id {} state {:?}",
+                m.id,
+                m.body,
+                m.timestamp,
+                m.position,
+                m.server_id.is_some(),
+                m.state
+            );
+        }
     }
     assert!(reconnects >= 1, "alice never reconnected: no restart seen");
     // ejabberd (mod_mam assume_mam_usage) keeps a message for a session that went away in the

@@ -336,9 +336,13 @@ impl Store {
                 Placement::ArchiveNewer | Placement::ArchiveOlder,
             ) = (outcome, placement)
             {
-                // The archive's order wins over the order things arrived in.
-                tx.prepare_cached("UPDATE messages SET position = ?2 WHERE id = ?1")?
-                    .execute(params![id, position])?;
+                // The archive's order and time win over the order and local time things
+                // arrived in: a live message stamped with the time it arrived (to the ms) would
+                // otherwise sort after an archived one stamped to the whole second (Prosody).
+                tx.prepare_cached(
+                    "UPDATE messages SET position = ?2, timestamp = ?3 WHERE id = ?1",
+                )?
+                .execute(params![id, position, new.timestamp])?;
             }
             outcomes.push(outcome);
         }

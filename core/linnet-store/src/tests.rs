@@ -946,3 +946,24 @@ fn chat_list_ties_on_time_go_by_the_archive_order_of_the_last_messages() {
         .collect();
     assert_eq!(peers, [MALLORY, ALICE]);
 }
+
+#[test]
+fn an_archive_page_gives_live_rows_the_archive_time() {
+    let (store, acc) = setup();
+    // Received live, stamped when it arrived (to the ms); the next message only came with the
+    // archive, stamped to the whole second it was archived in.
+    let live = store
+        .insert_message(&archived(acc, ALICE, "a1", "first", 5_021))
+        .unwrap();
+    store
+        .insert_messages(
+            &[
+                archived(acc, ALICE, "a1", "first", 5_000),
+                archived(acc, ALICE, "a2", "second", 5_000),
+            ],
+            Placement::ArchiveNewer,
+        )
+        .unwrap();
+    assert_eq!(store.message(live.id()).unwrap().unwrap().timestamp, 5_000);
+    assert_eq!(bodies_oldest_first(&store, acc, ALICE), ["first", "second"]);
+}
