@@ -1,6 +1,7 @@
-//! A look into an account's server archive (XEP-0313), for tests that must tell a lost message
-//! from one the server kept for the client to fetch. Linnet's own archive sync is issue 5; this
-//! is a minimal, test-only query over the protocol layer (own resource, no store).
+//! A look into an account's server archive (XEP-0313) that does not go through Linnet's archive
+//! sync: for tests that check what the server holds (seeding, a message missing from a store)
+//! independently of the code under test. A minimal query over the protocol layer (own resource,
+//! no store).
 
 use linnet_xmpp::negotiate::{self, ConnectOptions, Credentials};
 use linnet_xmpp::sasl::Secret;
