@@ -335,3 +335,50 @@ async fn an_empty_page_that_is_not_complete_stops_the_catch_up() {
     c.client.disconnect().await;
     server.finish().await;
 }
+
+/// The archive query raced a live delivery: the archive stored the message first (no event),
+/// then it arrived live. That arrival is announced, once; a second live copy is not.
+#[tokio::test]
+async fn a_live_message_the_archive_stored_first_is_announced_once() {
+    let server = FakeServer::new(|mut s: ServerConn| async move {
+        s.login().await;
+        s.serve_session_basics().await;
+        let me = s.full_jid();
+        let own = s.jid();
+        let newest = s.expect_iq("set", MAM).await;
+        let (qid, _, _) = query_of(&newest);
+        s.send(&result(None, &me, &qid, "r1", "raced")).await;
+        s.send(&fin(&newest, true, "r1", "r1")).await;
+        let catch_up = s.expect_iq("set", MAM).await;
+        s.send(&fin(&catch_up, true, "", "")).await;
+        s.wait_for("synced").await;
+        let live = format!(
+            "<message from='bob@fake.test/phone' to='{me}' type='chat' id='m-r1'><body>raced</body>\
+             <stanza-id xmlns='urn:xmpp:sid:0' by='{own}' id='r1'/></message>"
+        );
+        s.send(&live).await;
+        s.send(&live).await;
+        s.barrier().await;
+        s.signal("delivered");
+        s.drain_until_closed().await;
+    });
+    let mut c = FakeClient::connected(&server).await;
+    c.client.sync_archive().await.unwrap();
+    assert!(
+        !c.drain_events()
+            .iter()
+            .any(|e| matches!(e, ClientEvent::Message(_))),
+        "the archive announced a message"
+    );
+    server.signal("synced");
+    server.wait_for("delivered").await;
+    let announced: Vec<ClientEvent> = c
+        .drain_events()
+        .into_iter()
+        .filter(|e| matches!(e, ClientEvent::Message(_)))
+        .collect();
+    assert_eq!(announced.len(), 1, "{announced:?}");
+    assert_eq!(stored_bodies(&c), ["raced"]);
+    c.client.disconnect().await;
+    server.finish().await;
+}

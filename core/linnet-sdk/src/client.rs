@@ -209,6 +209,7 @@ struct Inner {
     /// One archive sync at a time.
     archive_sync: tokio::sync::Mutex<()>,
     sync_state: Mutex<SyncState>,
+    unannounced: Mutex<archive::Unannounced>,
 }
 
 #[derive(Clone)]
@@ -262,6 +263,7 @@ impl Client {
                 stats: StatsCounters::default(),
                 archive_sync: tokio::sync::Mutex::new(()),
                 sync_state: Mutex::new(SyncState::Idle),
+                unannounced: Mutex::new(archive::Unannounced::default()),
             }),
         })
     }
@@ -1157,9 +1159,10 @@ impl Client {
             },
         );
         let outcome = self.inner.store.insert_message(&new)?;
-        if outcome.is_new()
-            && let Some(m) = self.inner.store.message(outcome.id())?
-        {
+        // New here, or stored by the archive sync a moment before it arrived live.
+        let announce =
+            outcome.is_new() || (incoming && lock(&self.inner.unannounced).take(outcome.id()));
+        if announce && let Some(m) = self.inner.store.message(outcome.id())? {
             self.emit(ClientEvent::Message(Box::new(m)));
         }
         // Receipts reveal that we are online, so only contacts get them.

@@ -191,6 +191,36 @@ fn resume_after(page: &ArchivePage) -> Option<&str> {
     Some(earlier.unwrap_or(last))
 }
 
+/// Incoming rows the archive stored without a `Message` event, most recent first: if the same
+/// message then arrives live (the archive query raced its delivery, or the server delivers what
+/// it kept offline), that arrival is announced once.
+#[derive(Default)]
+pub(super) struct Unannounced {
+    ids: HashSet<i64>,
+    order: std::collections::VecDeque<i64>,
+}
+
+impl Unannounced {
+    /// How many are remembered: enough for a catch-up racing the live stream.
+    const CAPACITY: usize = 10_000;
+
+    fn add(&mut self, id: i64) {
+        if self.ids.insert(id) {
+            self.order.push_back(id);
+        }
+        while self.order.len() > Self::CAPACITY {
+            if let Some(old) = self.order.pop_front() {
+                self.ids.remove(&old);
+            }
+        }
+    }
+
+    /// Whether `id` was stored unannounced; it counts as announced from now on.
+    pub(super) fn take(&mut self, id: i64) -> bool {
+        self.ids.remove(&id)
+    }
+}
+
 /// One sync run's counters.
 struct Run {
     report: SyncReport,
@@ -579,6 +609,9 @@ impl Client {
         for (outcome, new) in outcomes.iter().zip(batch.iter()) {
             if outcome.is_new() {
                 stored += 1;
+                if new.direction == Direction::Incoming {
+                    lock(&self.inner.unannounced).add(outcome.id());
+                }
             } else if new.direction == Direction::Outgoing {
                 self.on_acked(&[outcome.id() as u64])?;
             }
