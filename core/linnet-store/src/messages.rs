@@ -324,25 +324,40 @@ impl Store {
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
-        let first = match placement {
+        let mut next = match placement {
             Placement::Live | Placement::ArchiveNewer => highest.unwrap_or(0) + 1,
             Placement::ArchiveOlder => lowest.unwrap_or(0) - batch.len() as i64,
         };
+        // Position of the page's previous row, for a newer page: a stored row that is already
+        // after it keeps its place (live rows that arrived meanwhile may be newer than the page).
+        let mut previous: Option<i64> = None;
         let mut outcomes = Vec::with_capacity(batch.len());
-        for (position, new) in (first..).zip(batch) {
-            let outcome = insert_one(&tx, new, position)?;
-            if let (
-                InsertOutcome::Duplicate(id),
-                Placement::ArchiveNewer | Placement::ArchiveOlder,
-            ) = (outcome, placement)
-            {
-                // The archive's order and time win over the order and local time things
-                // arrived in: a live message stamped with the time it arrived (to the ms) would
-                // otherwise sort after an archived one stamped to the whole second (Prosody).
-                tx.prepare_cached(
-                    "UPDATE messages SET position = ?2, timestamp = ?3 WHERE id = ?1",
-                )?
-                .execute(params![id, position, new.timestamp])?;
+        for new in batch {
+            let outcome = insert_one(&tx, new, next)?;
+            let placed = match (outcome, placement) {
+                (InsertOutcome::Inserted(_), _) => Some(next),
+                (InsertOutcome::Duplicate(_), Placement::Live) => None,
+                (InsertOutcome::Duplicate(id), archive) => {
+                    let stored: i64 = tx
+                        .prepare_cached("SELECT position FROM messages WHERE id = ?1")?
+                        .query_row([id], |r| r.get(0))?;
+                    let in_order =
+                        archive == Placement::ArchiveNewer && previous.is_none_or(|p| stored > p);
+                    let position = if in_order { stored } else { next };
+                    // The archive's order and time win over the order and local time things
+                    // arrived in: a live message stamped with the time it arrived (to the ms)
+                    // would otherwise sort after an archived one stamped to the whole second.
+                    tx.prepare_cached(
+                        "UPDATE messages SET position = ?2, timestamp = ?3 WHERE id = ?1",
+                    )?
+                    .execute(params![id, position, new.timestamp])?;
+                    previous = Some(position);
+                    (!in_order).then_some(next)
+                }
+            };
+            if let Some(used) = placed {
+                previous = Some(used);
+                next += 1;
             }
             outcomes.push(outcome);
         }
