@@ -3,15 +3,12 @@
 //! independently of the code under test. A minimal query over the protocol layer (own resource,
 //! no store).
 
-use linnet_xmpp::negotiate::{self, ConnectOptions, Credentials};
-use linnet_xmpp::sasl::Secret;
-use linnet_xmpp::session::{self, SessionConfig, SessionEvent};
-use linnet_xmpp::tls::TlsSettings;
-use linnet_xmpp::transport::{Target, TcpConnector, TlsMode};
+use linnet_xmpp::session::SessionEvent;
 use linnet_xmpp::xmpp_parsers::iq::Iq;
 use linnet_xmpp::{Element, ns};
 
-use crate::{TestServer, unique_name};
+use crate::TestServer;
+use crate::seed::{RawSession, login};
 
 const RSM: &str = "http://jabber.org/protocol/rsm";
 const FORWARD: &str = "urn:xmpp:forward:0";
@@ -34,25 +31,9 @@ pub async fn archived_bodies(
     password: &str,
     with: &str,
 ) -> Vec<String> {
-    let connector = TcpConnector::new(Some(Target {
-        host: server.host.clone(),
-        port: server.starttls_port,
-        mode: TlsMode::StartTls,
-    }));
-    let creds = Credentials {
-        jid: jid.parse().unwrap(),
-        password: Secret::from(password),
-    };
-    let opts = ConnectOptions {
-        resource: unique_name("archive"),
-        tls: TlsSettings {
-            extra_ca_pem: Some(server.ca_pem.clone()),
-            only_extra_ca: true,
-        },
-        ..ConnectOptions::default()
-    };
-    let (conn, info) = negotiate::connect(&connector, &creds, &opts).await.unwrap();
-    let (handle, mut events) = session::start(conn, info, SessionConfig::default());
+    let RawSession {
+        handle, mut events, ..
+    } = login(server, jid, password, "archive", true).await;
     let mut bodies = Vec::new();
     let mut after: Option<String> = None;
     loop {
