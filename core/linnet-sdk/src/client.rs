@@ -1139,6 +1139,7 @@ impl Client {
             timestamp: event.delay_ms.unwrap_or_else(now_ms),
             is_carbon: event.carbon,
             state,
+            attachment: None,
         }
     }
 

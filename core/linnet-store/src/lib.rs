@@ -20,6 +20,7 @@
 
 mod accounts;
 mod archive;
+mod attachments;
 mod kv;
 mod messages;
 mod roster;

@@ -32,10 +32,16 @@ macro_rules! select_message {
     () => {
         "SELECT m.id, m.account_id, m.conversation_id, c.peer, m.direction, m.sender, \
          m.sender_resource, m.xmpp_id, m.origin_id, m.server_id, m.body, m.timestamp, \
-         m.received_at, m.is_carbon, m.state, m.failure_reason, m.attempts, m.position \
-         FROM messages m JOIN conversations c ON c.id = m.conversation_id "
+         m.received_at, m.is_carbon, m.state, m.failure_reason, m.attempts, m.position, \
+         a.message_id, a.direction, a.url, a.source_path, a.local_path, a.file_name, \
+         a.media_type, a.size, a.width, a.height, a.state, a.failure_kind, a.failure_reason, \
+         a.attempts, a.next_attempt_at \
+         FROM messages m JOIN conversations c ON c.id = m.conversation_id \
+         LEFT JOIN attachments a ON a.message_id = m.id "
     };
 }
+
+pub(crate) use select_message;
 
 /// An `UPDATE` of one outgoing message (`?1`) allowed only from some states.
 macro_rules! transition {
@@ -49,7 +55,7 @@ macro_rules! transition {
     };
 }
 
-fn message_from_row(row: &Row<'_>) -> rusqlite::Result<Message> {
+pub(crate) fn message_from_row(row: &Row<'_>) -> rusqlite::Result<Message> {
     Ok(Message {
         id: row.get(0)?,
         account_id: row.get(1)?,
@@ -69,6 +75,7 @@ fn message_from_row(row: &Row<'_>) -> rusqlite::Result<Message> {
         failure_reason: row.get(15)?,
         attempts: row.get(16)?,
         position: row.get(17)?,
+        attachment: crate::attachments::attachment_from_row(row, 18)?,
     })
 }
 
@@ -160,6 +167,9 @@ fn insert_one(
                  unread_count = unread_count + ?3 WHERE id = ?1",
         )?
         .execute(params![conv, new.timestamp, i64::from(unread)])?;
+        if let Some(attachment) = &new.attachment {
+            crate::attachments::insert(tx, id, attachment)?;
+        }
         InsertOutcome::Inserted(id)
     } else {
         let by_server_id: Option<i64> = match server_id {
@@ -455,12 +465,14 @@ impl Store {
 
     /// Outgoing messages waiting to be sent, oldest first. Every outgoing
     /// message is inserted (as `Queued`) before it is sent, so this survives
-    /// crashes and restarts.
+    /// crashes and restarts. A message with a file waits until its upload is done.
     pub fn pending_outbox(&self, account_id: i64) -> Result<Vec<Message>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(concat!(
             select_message!(),
-            "WHERE m.account_id = ?1 AND m.state = 'queued' ORDER BY m.id"
+            "WHERE m.account_id = ?1 AND m.state = 'queued' \
+             AND (a.message_id IS NULL OR a.direction = 'download' OR a.state = 'done') \
+             ORDER BY m.id"
         ))?;
         let rows = stmt.query_map([account_id], message_from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)

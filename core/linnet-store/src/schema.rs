@@ -123,6 +123,36 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         ON messages(account_id, server_id, conversation_id, sender, body)
         WHERE server_id IS NOT NULL;
     "#,
+    // 3: file transfer (XEP-0363 upload, XEP-0066 links). One attachment per message. Uploads
+    // wait as `queued` (with a backoff time) until a slot and the PUT succeed; the message
+    // leaves the outbox only then, with the download URL as its body. Downloads start as
+    // `offered` (the user decides) or `queued` (the policy did). `file_name` is for display
+    // only (sanitised); files on disk always have generated names.
+    r#"
+    CREATE TABLE attachments (
+        message_id      INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+        direction       TEXT NOT NULL CHECK (direction IN ('upload', 'download')),
+        url             TEXT,
+        source_path     TEXT,
+        local_path      TEXT,
+        file_name       TEXT NOT NULL,
+        media_type      TEXT,
+        size            INTEGER CHECK (size >= 0),
+        width           INTEGER,
+        height          INTEGER,
+        state           TEXT NOT NULL CHECK (state IN
+                            ('offered', 'queued', 'transferring', 'done', 'failed', 'cancelled')),
+        failure_kind    TEXT,
+        failure_reason  TEXT,
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER,
+        updated_at      INTEGER NOT NULL,
+        CHECK (direction = 'download' OR source_path IS NOT NULL),
+        CHECK (direction = 'upload' OR url IS NOT NULL)
+    ) STRICT;
+    CREATE INDEX attachments_waiting ON attachments(direction, state)
+        WHERE state IN ('queued', 'transferring');
+    "#,
 ];
 
 /// Schema version this build writes (`PRAGMA user_version`).

@@ -967,3 +967,218 @@ fn an_archive_page_gives_live_rows_the_archive_time() {
     assert_eq!(store.message(live.id()).unwrap().unwrap().timestamp, 5_000);
     assert_eq!(bodies_oldest_first(&store, acc, ALICE), ["first", "second"]);
 }
+
+fn upload(acc: i64, id: &str, file: &str) -> NewMessage {
+    NewMessage {
+        attachment: Some(NewAttachment {
+            direction: TransferDirection::Upload,
+            url: None,
+            source_path: Some(format!("/tmp/{file}")),
+            file_name: file.into(),
+            media_type: Some("image/png".into()),
+            size: Some(1234),
+            dimensions: Some((640, 480)),
+            state: TransferState::Queued,
+        }),
+        ..NewMessage::outgoing(acc, ME, ALICE, id, file, 1_000)
+    }
+}
+
+fn download(acc: i64, server_id: &str, url: &str) -> NewMessage {
+    NewMessage {
+        attachment: Some(NewAttachment {
+            direction: TransferDirection::Download,
+            url: Some(url.into()),
+            source_path: None,
+            file_name: "photo.jpg".into(),
+            media_type: None,
+            size: None,
+            dimensions: None,
+            state: TransferState::Offered,
+        }),
+        ..archived(acc, ALICE, server_id, url, 2_000)
+    }
+}
+
+#[test]
+fn a_message_with_a_file_leaves_the_outbox_only_once_the_upload_is_done() {
+    let (store, acc) = setup();
+    let file = store
+        .insert_message(&upload(acc, "f1", "a.png"))
+        .unwrap()
+        .id();
+    let text = send(&store, acc, ALICE, "t1", 1_001);
+    let ids = |s: &Store| -> Vec<i64> {
+        s.pending_outbox(acc)
+            .unwrap()
+            .iter()
+            .map(|m| m.id)
+            .collect()
+    };
+    assert_eq!(ids(&store), vec![text], "the text goes, the file waits");
+    assert_eq!(
+        store
+            .queued_uploads(acc)
+            .unwrap()
+            .iter()
+            .map(|m| m.id)
+            .collect::<Vec<_>>(),
+        vec![file]
+    );
+    assert!(store.start_transfer(file).unwrap());
+    assert!(
+        !store.start_transfer(file).unwrap(),
+        "only a queued transfer starts"
+    );
+    assert!(store.queued_uploads(acc).unwrap().is_empty());
+    assert!(
+        store
+            .finish_upload(file, "https://up.example/x/a.png")
+            .unwrap()
+    );
+    let m = store.message(file).unwrap().unwrap();
+    assert_eq!(
+        m.body, "https://up.example/x/a.png",
+        "the URL is the body on the wire"
+    );
+    let a = m.attachment.unwrap();
+    assert_eq!(a.state, TransferState::Done);
+    assert_eq!(a.url.as_deref(), Some("https://up.example/x/a.png"));
+    assert_eq!(a.local_path.as_deref(), Some("/tmp/a.png"));
+    assert_eq!(a.dimensions, Some((640, 480)));
+    assert_eq!(a.attempts, 1);
+    assert_eq!(ids(&store), vec![file, text]);
+}
+
+#[test]
+fn a_transient_upload_failure_waits_and_a_permanent_one_fails_until_retried() {
+    let (store, acc) = setup();
+    let file = store
+        .insert_message(&upload(acc, "f1", "a.png"))
+        .unwrap()
+        .id();
+    store.start_transfer(file).unwrap();
+    assert!(
+        store
+            .fail_transfer(file, "network", "reset", Some(99_000))
+            .unwrap()
+    );
+    let a = store.attachment(file).unwrap().unwrap();
+    assert_eq!(a.state, TransferState::Queued);
+    assert_eq!(a.next_attempt_at, Some(99_000));
+    assert_eq!(a.failure_kind.as_deref(), Some("network"));
+    store.start_transfer(file).unwrap();
+    assert!(
+        store
+            .fail_transfer(file, "too_large", "over 10 MiB", None)
+            .unwrap()
+    );
+    store.mark_failed(file, "over 10 MiB").unwrap();
+    let m = store.message(file).unwrap().unwrap();
+    assert_eq!(m.state, MessageState::Failed);
+    assert_eq!(m.attachment.as_ref().unwrap().state, TransferState::Failed);
+    assert!(store.queued_uploads(acc).unwrap().is_empty());
+    assert!(store.queue_transfer(file).unwrap(), "a retry");
+    let m = store.message(file).unwrap().unwrap();
+    assert_eq!(
+        m.state,
+        MessageState::Queued,
+        "the message is back in the outbox"
+    );
+    assert_eq!(m.attachment.unwrap().state, TransferState::Queued);
+    assert!(!store.queue_transfer(file).unwrap(), "already queued");
+}
+
+#[test]
+fn transfers_running_at_a_crash_are_queued_again() {
+    let (dir, path) = file_store();
+    let file = {
+        let store = Store::open(&path).unwrap();
+        let acc = store.create_account(&new_account(ME)).unwrap().id;
+        let file = store
+            .insert_message(&upload(acc, "f1", "a.png"))
+            .unwrap()
+            .id();
+        store.start_transfer(file).unwrap();
+        file
+    };
+    let store = Store::open(&path).unwrap();
+    let acc = store.account_by_jid(ME).unwrap().unwrap().id;
+    assert_eq!(store.requeue_interrupted_transfers(acc).unwrap(), 1);
+    assert_eq!(store.queued_uploads(acc).unwrap()[0].id, file);
+    drop(dir);
+}
+
+#[test]
+fn an_incoming_link_is_offered_then_downloaded_and_its_copies_add_nothing() {
+    let (store, acc) = setup();
+    let url = "https://up.example/y/photo.jpg";
+    let id = store.insert_message(&download(acc, "s1", url)).unwrap();
+    assert!(id.is_new());
+    let again = store.insert_message(&download(acc, "s1", url)).unwrap();
+    assert_eq!(again, InsertOutcome::Duplicate(id.id()));
+    let a = store.attachment(id.id()).unwrap().unwrap();
+    assert_eq!(a.state, TransferState::Offered);
+    assert!(
+        store.queued_downloads(acc).unwrap().is_empty(),
+        "offered is not queued"
+    );
+    assert!(
+        !store.start_transfer(id.id()).unwrap(),
+        "nobody asked for it yet"
+    );
+    assert!(store.queue_transfer(id.id()).unwrap());
+    assert!(
+        store
+            .set_download_info(id.id(), Some(42), Some("image/jpeg"))
+            .unwrap()
+    );
+    assert!(store.start_transfer(id.id()).unwrap());
+    assert!(
+        store
+            .finish_download(id.id(), "/data/files/abc.jpg", 42, None, Some((1, 2)))
+            .unwrap()
+    );
+    let a = store.attachment(id.id()).unwrap().unwrap();
+    assert_eq!(a.state, TransferState::Done);
+    assert_eq!(a.local_path.as_deref(), Some("/data/files/abc.jpg"));
+    assert_eq!(a.media_type.as_deref(), Some("image/jpeg"));
+    assert_eq!(a.size, Some(42));
+    assert!(
+        !store.cancel_transfer(id.id()).unwrap(),
+        "a finished transfer stays done"
+    );
+    let history = store.history(acc, ALICE, 10, None).unwrap();
+    assert!(history[0].attachment.is_some());
+}
+
+#[test]
+fn a_cancelled_download_can_be_queued_again() {
+    let (store, acc) = setup();
+    let id = store
+        .insert_message(&download(acc, "s1", "https://up.example/z"))
+        .unwrap()
+        .id();
+    store.queue_transfer(id).unwrap();
+    store.start_transfer(id).unwrap();
+    assert!(store.cancel_transfer(id).unwrap());
+    let a = store.attachment(id).unwrap().unwrap();
+    assert_eq!(a.state, TransferState::Cancelled);
+    assert_eq!(a.failure_kind.as_deref(), Some("cancelled"));
+    assert!(store.queue_transfer(id).unwrap());
+    assert_eq!(store.queued_downloads(acc).unwrap().len(), 1);
+}
+
+#[test]
+fn an_attachment_without_its_source_or_url_is_refused() {
+    let (store, acc) = setup();
+    let mut bad = upload(acc, "f1", "a.png");
+    if let Some(a) = bad.attachment.as_mut() {
+        a.source_path = None;
+    }
+    assert!(matches!(
+        store.insert_message(&bad),
+        Err(StoreError::Invalid(_))
+    ));
+    assert!(store.message(1).unwrap().is_none(), "nothing half-stored");
+}

@@ -77,6 +77,31 @@ text_enum! {
     }
 }
 
+text_enum! {
+    /// Which way a file travels.
+    TransferDirection {
+        Upload = "upload",
+        Download = "download",
+    }
+}
+
+text_enum! {
+    /// Where a file transfer stands.
+    ///
+    /// Upload: `Queued -> Transferring -> Done`, back to `Queued` (with a backoff time) after a
+    /// transient failure, or `Failed` / `Cancelled`. Download: `Offered` (waiting for the
+    /// user) or `Queued` (the policy chose to fetch it), then the same. A retry puts a failed
+    /// or cancelled transfer back to `Queued`.
+    TransferState {
+        Offered = "offered",
+        Queued = "queued",
+        Transferring = "transferring",
+        Done = "done",
+        Failed = "failed",
+        Cancelled = "cancelled",
+    }
+}
+
 impl MessageState {
     /// Whether a message travelling in `direction` may be in this state.
     pub fn fits(self, direction: Direction) -> bool {
@@ -189,6 +214,46 @@ pub struct LastMessage {
     pub state: MessageState,
 }
 
+/// A file attached to a message, as stored with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAttachment {
+    pub direction: TransferDirection,
+    /// Download: the https URL. Upload: unknown until the upload is done.
+    pub url: Option<String>,
+    /// Upload: the local file to send.
+    pub source_path: Option<String>,
+    /// For display only (sanitised by the caller).
+    pub file_name: String,
+    pub media_type: Option<String>,
+    pub size: Option<u64>,
+    pub dimensions: Option<(u32, u32)>,
+    pub state: TransferState,
+}
+
+/// A stored attachment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub message_id: i64,
+    pub direction: TransferDirection,
+    pub url: Option<String>,
+    pub source_path: Option<String>,
+    /// The file on this device: the upload's source, or the finished download (a generated
+    /// name inside the app's storage).
+    pub local_path: Option<String>,
+    pub file_name: String,
+    pub media_type: Option<String>,
+    pub size: Option<u64>,
+    pub dimensions: Option<(u32, u32)>,
+    pub state: TransferState,
+    /// Why it failed (or was cancelled): a short kind a UI can act on (`http`, `tls`,
+    /// `too_large`, `disk_full`, ...) and the reason in words.
+    pub failure_kind: Option<String>,
+    pub failure_reason: Option<String>,
+    pub attempts: u32,
+    /// A queued transfer waits until then (backoff after a transient failure).
+    pub next_attempt_at: Option<i64>,
+}
+
 /// A message to store. Use [`NewMessage::outgoing`] / [`NewMessage::incoming`]
 /// and fill in the optional ids with struct update syntax.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -214,6 +279,8 @@ pub struct NewMessage {
     /// Arrived as a XEP-0280 carbon copy.
     pub is_carbon: bool,
     pub state: MessageState,
+    /// A file this message carries, stored with it (in the same transaction).
+    pub attachment: Option<NewAttachment>,
 }
 
 impl NewMessage {
@@ -239,6 +306,7 @@ impl NewMessage {
             timestamp,
             is_carbon: false,
             state: MessageState::Queued,
+            attachment: None,
         }
     }
 
@@ -257,6 +325,7 @@ impl NewMessage {
             timestamp,
             is_carbon: false,
             state: MessageState::Received,
+            attachment: None,
         }
     }
 }
@@ -284,6 +353,8 @@ pub struct Message {
     pub attempts: u32,
     /// Orders messages of the same timestamp (conversations read by (timestamp, position)).
     pub position: i64,
+    /// The file this message carries, if any.
+    pub attachment: Option<Attachment>,
 }
 
 /// Result of [`crate::Store::insert_message`].
