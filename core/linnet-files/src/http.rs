@@ -148,20 +148,11 @@ fn map_reqwest_error(e: &reqwest::Error) -> TransferError {
                 reason: t.to_string(),
             };
         }
-        if let Some(io) = err.downcast_ref::<std::io::Error>() {
-            // io::Error::source() skips the wrapped error itself: look inside.
-            if let Some(inner) = io.get_ref() {
-                if let Some(t) = inner.downcast_ref::<rustls::Error>() {
-                    return TransferError::Tls {
-                        reason: t.to_string(),
-                    };
-                }
-                if let Some(r) = inner.downcast_ref::<RedirectNotHttps>() {
-                    return TransferError::NotHttps { url: r.0.clone() };
-                }
-            }
-        }
-        cur = err.source();
+        // io::Error::source() skips the error it wraps: step into it instead.
+        cur = match err.downcast_ref::<std::io::Error>() {
+            Some(io) => io.get_ref().map(|inner| inner as &(dyn StdError + 'static)),
+            None => err.source(),
+        };
     }
     if e.is_builder() {
         return TransferError::InvalidUrl {
