@@ -5,13 +5,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Response, Url, redirect};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::watch;
 use tokio::time::{Instant, sleep_until};
-use tokio_util::io::ReaderStream;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::TransferError;
@@ -226,6 +224,65 @@ impl Drop for PartialFile {
     }
 }
 
+/// The upload body's reader: see `put_file`.
+struct BodyState {
+    file: tokio::fs::File,
+    size: u64,
+    sent: u64,
+    done: bool,
+    sent_tx: watch::Sender<u64>,
+    /// Why the body failed, for `put_file` to report (reqwest only carries a message).
+    error: Arc<Mutex<Option<TransferError>>>,
+}
+
+impl BodyState {
+    fn fail(&mut self, err: TransferError) -> std::io::Error {
+        self.done = true;
+        let msg = err.to_string();
+        if let Ok(mut slot) = self.error.lock() {
+            slot.get_or_insert(err);
+        }
+        std::io::Error::other(msg)
+    }
+
+    async fn next_chunk(mut self) -> Option<(Result<Vec<u8>, std::io::Error>, BodyState)> {
+        if self.done {
+            return None;
+        }
+        let left = self.size.saturating_sub(self.sent);
+        // A 0-byte body still checks that the file is empty.
+        let want = usize::try_from(left.min(CHUNK as u64)).unwrap_or(CHUNK);
+        let mut buf = vec![0u8; want];
+        let n = if want == 0 {
+            0
+        } else {
+            match self.file.read(&mut buf).await {
+                Ok(n) => n,
+                Err(e) => return Some((Err(self.fail(TransferError::from_io(&e))), self)),
+            }
+        };
+        if n == 0 && want > 0 {
+            // Shrank.
+            return Some((Err(self.fail(TransferError::FileChanged)), self));
+        }
+        buf.truncate(n);
+        self.sent = self.sent.saturating_add(n as u64);
+        if self.sent == self.size {
+            let mut one = [0u8; 1];
+            match self.file.read(&mut one).await {
+                Ok(0) => self.done = true,
+                Ok(_) => return Some((Err(self.fail(TransferError::FileChanged)), self)),
+                Err(e) => return Some((Err(self.fail(TransferError::from_io(&e))), self)),
+            }
+            if n == 0 {
+                return None;
+            }
+        }
+        self.sent_tx.send_replace(self.sent);
+        Some((Ok(buf), self))
+    }
+}
+
 impl HttpClient {
     /// A client with the account's TLS configuration (platform roots plus an optional extra
     /// CA; see `linnet_xmpp::tls::client_config`). Only https URLs are ever requested;
@@ -298,48 +355,21 @@ impl HttpClient {
             return Err(TransferError::FileChanged);
         }
 
-        // The body: at most size + 1 bytes are read, so a file that grew is noticed without
-        // reading it all; one that shrank ends early. Either fails the request.
+        // The body, read in chunks of at most 64 KiB. The file must hold exactly `size`
+        // bytes: one that shrank ends early; one that grew is noticed by reading one byte
+        // more together with the last chunk (hyper stops polling at Content-Length). Either
+        // fails the request.
         let (sent_tx, mut sent_rx) = watch::channel(0u64);
         let body_error: Arc<Mutex<Option<TransferError>>> = Arc::new(Mutex::new(None));
-        let body_error_in = Arc::clone(&body_error);
-        let fail = move |err: TransferError| -> std::io::Error {
-            let msg = err.to_string();
-            if let Ok(mut slot) = body_error_in.lock() {
-                slot.get_or_insert(err);
-            }
-            std::io::Error::other(msg)
+        let state = BodyState {
+            file,
+            size,
+            sent: 0,
+            done: false,
+            sent_tx,
+            error: Arc::clone(&body_error),
         };
-        let mut sent: u64 = 0;
-        let mut finished = false;
-        let reader = ReaderStream::with_capacity(file.take(size.saturating_add(1)), CHUNK);
-        let body_stream = reader
-            .map(Some)
-            .chain(futures_util::stream::iter([None]))
-            .filter_map(move |item| {
-                let out = match item {
-                    _ if finished => None,
-                    Some(Ok(chunk)) => {
-                        sent = sent.saturating_add(chunk.len() as u64);
-                        if sent > size {
-                            finished = true;
-                            Some(Err(fail(TransferError::FileChanged)))
-                        } else {
-                            sent_tx.send_replace(sent);
-                            Some(Ok(chunk))
-                        }
-                    }
-                    Some(Err(e)) => {
-                        finished = true;
-                        Some(Err(fail(TransferError::from_io(&e))))
-                    }
-                    None => {
-                        finished = true;
-                        (sent != size).then(|| Err(fail(TransferError::FileChanged)))
-                    }
-                };
-                std::future::ready(out)
-            });
+        let body_stream = futures_util::stream::unfold(state, BodyState::next_chunk);
         let body = reqwest::Body::wrap_stream(body_stream);
 
         extra.insert(CONTENT_TYPE, content_type);

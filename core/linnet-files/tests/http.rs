@@ -551,6 +551,44 @@ async fn put_file_missing_or_changed() {
     assert_eq!(server.connections.load(Ordering::SeqCst), 0);
 }
 
+/// The source shrinks or grows while it is being sent: FileChanged, not a short or long body.
+#[tokio::test]
+async fn put_file_changing_during_upload() {
+    let pki = make_pki();
+    let server = serve(pki.server.clone(), ok_with(201, &[], b"")).await;
+    let client = client_for(&pki.ca_pem);
+    let tmp = tempfile::tempdir().unwrap();
+    let size = 32 * 1024 * 1024;
+    for grow in [false, true] {
+        let path = write_file(tmp.path(), "big.bin", &pattern(size));
+        let changed = std::sync::atomic::AtomicBool::new(false);
+        let progress = |n: u64| {
+            if n > 0 && !changed.swap(true, Ordering::SeqCst) {
+                let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+                if grow {
+                    f.set_len(size as u64 + 1000).unwrap();
+                } else {
+                    f.set_len(1000).unwrap();
+                }
+            }
+        };
+        let err = client
+            .put_file(
+                &server.url("/u/big.bin"),
+                &[],
+                &path,
+                size as u64,
+                "application/octet-stream",
+                &progress,
+                &CancellationToken::new(),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err, TransferError::FileChanged, "grow: {grow}");
+        assert!(changed.load(Ordering::SeqCst));
+    }
+}
+
 #[tokio::test]
 async fn put_error_status_and_no_redirect() {
     let pki = make_pki();
