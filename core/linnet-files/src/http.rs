@@ -379,6 +379,7 @@ impl HttpClient {
 
         let mut deadline = Instant::now() + self.stall_timeout;
         let mut watching = true;
+        let mut reported = 0u64;
         let result = loop {
             tokio::select! {
                 biased;
@@ -386,8 +387,8 @@ impl HttpClient {
                 r = &mut send => break r,
                 changed = sent_rx.changed(), if watching => match changed {
                     Ok(()) => {
-                        let n = *sent_rx.borrow_and_update();
-                        progress(n);
+                        reported = *sent_rx.borrow_and_update();
+                        progress(reported);
                         deadline = Instant::now() + self.stall_timeout;
                     }
                     Err(_) => {
@@ -409,6 +410,11 @@ impl HttpClient {
             return Err(TransferError::Http {
                 status: status.as_u16(),
             });
+        }
+        // The response can win the race against the last progress notification.
+        let sent = *sent_rx.borrow();
+        if sent != reported {
+            progress(sent);
         }
         Ok(())
     }
