@@ -28,6 +28,7 @@ pub mod disco;
 pub mod fast;
 pub mod mam;
 pub mod markers;
+pub mod oob;
 pub mod presence;
 pub mod receipts;
 pub mod roster;
