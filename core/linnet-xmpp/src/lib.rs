@@ -33,6 +33,7 @@ pub mod presence;
 pub mod receipts;
 pub mod roster;
 pub mod stanza_id;
+pub mod upload;
 
 pub use jid::{BareJid, FullJid, Jid};
 pub use minidom::Element;
