@@ -3,7 +3,8 @@
 
 use linnet_xmpp::disco::{self, DiscoInfo};
 use linnet_xmpp::session::SessionHandle;
-use linnet_xmpp::{Element, Jid, ns};
+use linnet_xmpp::upload;
+use linnet_xmpp::{Jid, ns};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -125,42 +126,12 @@ fn authentication(session: &linnet_xmpp::negotiate::SessionInfo) -> String {
     s
 }
 
+/// The upload service (XEP-0363), as `linnet_xmpp::upload::discover` finds it; `None` also when
+/// discovery failed (the report must not fail for it).
 async fn find_upload(handle: &SessionHandle, domain: Jid) -> Option<UploadService> {
-    let items = match handle
-        .iq(disco::items_request(handle.new_id(), Some(domain)))
-        .await
-    {
-        Ok(payload) => disco::parse_items(payload.as_ref()),
-        Err(_) => return None,
-    };
-    for item in items {
-        let Ok(Some(payload)) = handle
-            .iq(disco::info_request(handle.new_id(), Some(item.clone())))
-            .await
-        else {
-            continue;
-        };
-        let parsed = disco::parse_info(Some(&payload));
-        if parsed.has(ns::HTTP_UPLOAD) {
-            return Some(UploadService {
-                jid: item.to_string(),
-                max_file_size: max_file_size(&payload),
-            });
-        }
-    }
-    None
-}
-
-/// XEP-0363 §2: the max-file-size field of the upload service's extended disco info.
-fn max_file_size(query: &Element) -> Option<u64> {
-    query
-        .children()
-        .filter(|c| c.is("x", "jabber:x:data"))
-        .flat_map(|x| x.children())
-        .filter(|f| f.name() == "field" && f.attr("var") == Some("max-file-size"))
-        .find_map(|f| {
-            f.children()
-                .find(|v| v.name() == "value")
-                .and_then(|v| v.text().trim().parse().ok())
-        })
+    let service = upload::discover(handle, domain).await.ok()??;
+    Some(UploadService {
+        jid: service.jid.to_string(),
+        max_file_size: service.max_file_size,
+    })
 }

@@ -8,7 +8,7 @@ use xmpp_parsers::message::{Message, MessageType};
 
 use crate::carbons::{self, CarbonError, CarbonKind};
 use crate::chatstates::{self, ChatState};
-use crate::{markers, ns, receipts, stanza_id};
+use crate::{markers, ns, oob, receipts, stanza_id};
 
 /// Who sent the message relative to us.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +42,9 @@ pub struct ChatEvent {
     pub error: Option<String>,
     /// XEP-0203 send time (offline delivery), ms since the epoch.
     pub delay_ms: Option<i64>,
+    /// The attached file's URL (XEP-0066 `jabber:x:oob`), only when it is downloadable
+    /// (`oob::is_downloadable`: https with a host). Fetching it is a separate decision.
+    pub oob_url: Option<String>,
 }
 
 /// Why a message was dropped.
@@ -148,6 +151,13 @@ fn event_of(
         displayed_for: markers::displayed_id(inner),
         chat_state: chatstates::of(inner),
         carbon: false,
+        oob_url: if error.is_some() {
+            None
+        } else {
+            oob::parse(inner)
+                .map(|o| o.url)
+                .filter(|u| oob::is_downloadable(u))
+        },
         error,
         delay_ms: crate::delay::stamp_ms(inner),
     })
@@ -192,6 +202,17 @@ fn error_condition(message: &Message) -> String {
 /// An outgoing chat message: the id doubles as origin-id, a receipt is requested, and the message
 /// is markable.
 pub fn message(to: &BareJid, id: &str, body: &str) -> Message {
+    outgoing(to, id, body, None)
+}
+
+/// An outgoing file share, as Conversations and others send it: the body is the (uploaded)
+/// file's URL, and an XEP-0066 `jabber:x:oob` element carries it too, so that clients show the
+/// file instead of a link. Otherwise like [`message`].
+pub fn message_with_attachment(to: &BareJid, id: &str, url: &str) -> Message {
+    outgoing(to, id, url, Some(oob::element(url, None)))
+}
+
+fn outgoing(to: &BareJid, id: &str, body: &str, extra: Option<Element>) -> Message {
     let mut m = Message::chat(Some(Jid::from(to.clone())));
     m.id = Some(xmpp_parsers::message::Id(id.to_string()));
     m.bodies.insert(Default::default(), body.to_string());
@@ -201,6 +222,7 @@ pub fn message(to: &BareJid, id: &str, body: &str) -> Message {
         markers::markable(),
         ChatState::Active.element(),
     ];
+    m.payloads.extend(extra);
     m
 }
 
@@ -334,6 +356,71 @@ mod tests {
         assert_eq!(e.direction, Direction::Outgoing);
         assert_eq!(e.peer.as_str(), "bob@example.org");
         assert!(!e.carbon);
+    }
+
+    #[test]
+    fn outgoing_message_carries_the_usual_payloads() {
+        let to = BareJid::new("bob@example.org").unwrap();
+        let m = message(&to, "m1", "hi");
+        assert_eq!(m.bodies[""], "hi");
+        assert_eq!(m.id.as_ref().unwrap().0, "m1");
+        assert_eq!(m.type_, MessageType::Chat);
+        assert!(stanza_id::origin_id_of(&m).as_deref() == Some("m1"));
+        assert!(receipts::is_requested(&m) && markers::is_markable(&m));
+        assert_eq!(chatstates::of(&m), Some(ChatState::Active));
+        assert!(oob::parse(&m).is_none());
+        assert_eq!(m.payloads.len(), 4);
+    }
+
+    #[test]
+    fn attachment_message_is_a_message_with_the_url_as_body_and_oob() {
+        let to = BareJid::new("bob@example.org").unwrap();
+        let url = "https://upload.example.org/f/abc/cat.jpg";
+        let m = message_with_attachment(&to, "m2", url);
+        let plain = message(&to, "m2", url);
+        assert_eq!(m.bodies, plain.bodies);
+        assert_eq!(m.to, plain.to);
+        assert_eq!(m.payloads[..4], plain.payloads[..]);
+        assert_eq!(m.payloads.len(), 5);
+        assert_eq!(oob::parse(&m).unwrap().url, url);
+        let xml = String::from(&Element::from(m));
+        assert!(
+            xml.contains(&format!("<x xmlns='jabber:x:oob'><url>{url}</url></x>")),
+            "{xml}"
+        );
+    }
+
+    #[test]
+    fn oob_url_is_filled_for_live_carbon_and_archived_messages_when_https() {
+        let oob = "<x xmlns='jabber:x:oob'><url>https://up.example.org/f/a.jpg</url></x>";
+        let live = parse(&format!(
+            "<message xmlns='jabber:client' from='bob@example.org/x' type='chat' id='m1'>\
+             <body>https://up.example.org/f/a.jpg</body>{oob}</message>"
+        ));
+        let e = classify(&live, &own(), true).unwrap();
+        assert_eq!(e.oob_url.as_deref(), Some("https://up.example.org/f/a.jpg"));
+        let carbon = parse(&format!(
+            "<message xmlns='jabber:client' from='alice@example.org' to='alice@example.org/phone'>\
+             <received xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'>\
+             <message xmlns='jabber:client' from='bob@example.org/x' to='alice@example.org/laptop' \
+             type='chat' id='m2'><body>file</body>{oob}</message></forwarded></received></message>"
+        ));
+        let e = classify(&carbon, &own(), true).unwrap();
+        assert!(e.carbon);
+        assert_eq!(e.oob_url.as_deref(), Some("https://up.example.org/f/a.jpg"));
+        let archived = parse(&format!(
+            "<message xmlns='jabber:client' from='alice@example.org/laptop' to='bob@example.org' \
+             type='chat' id='a1'><body>file</body>{oob}</message>"
+        ));
+        let e = classify_archived(&archived, &own().to_bare(), "arch-1", None).unwrap();
+        assert_eq!(e.oob_url.as_deref(), Some("https://up.example.org/f/a.jpg"));
+        let insecure = parse(
+            "<message xmlns='jabber:client' from='bob@example.org/x' type='chat'><body>f</body>\
+             <x xmlns='jabber:x:oob'><url>http://up.example.org/f/a.jpg</url></x></message>",
+        );
+        let e = classify(&insecure, &own(), true).unwrap();
+        assert_eq!(e.oob_url, None);
+        assert_eq!(e.body.as_deref(), Some("f"));
     }
 
     #[test]

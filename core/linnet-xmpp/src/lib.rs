@@ -28,10 +28,12 @@ pub mod disco;
 pub mod fast;
 pub mod mam;
 pub mod markers;
+pub mod oob;
 pub mod presence;
 pub mod receipts;
 pub mod roster;
 pub mod stanza_id;
+pub mod upload;
 
 pub use jid::{BareJid, FullJid, Jid};
 pub use minidom::Element;

@@ -99,7 +99,7 @@ pub enum SessionEvent {
     Closed(Disconnect),
 }
 
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SendError {
     #[error("the stanza is too large to send ({size} bytes, limit {limit})")]
     TooLarge { size: usize, limit: usize },
@@ -109,7 +109,7 @@ pub enum SendError {
     Serialise(String),
 }
 
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum IqError {
     #[error("no answer within {0:?}")]
     Timeout(Duration),
