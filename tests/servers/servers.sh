@@ -19,6 +19,7 @@
 #   LINNET_PROSODY_STARTTLS_PORT LINNET_PROSODY_DIRECT_TLS_PORT LINNET_PROSODY_UPLOAD_HTTPS_PORT
 #   LINNET_EJABBERD_STARTTLS_PORT LINNET_EJABBERD_DIRECT_TLS_PORT LINNET_EJABBERD_UPLOAD_HTTPS_PORT
 #   LINNET_EJABBERD_API_PORT LINNET_EJABBERD_DIST_PORT LINNET_TURN_PORT
+#   LINNET_UPLOAD_MAX_BYTES              HTTP upload limit (default 10 MiB; benches use more)
 # Unset, each keeps the default below.
 #
 # Everything binds to 127.0.0.1 (and ::1 when the machine has it) only; `start` fails if any
@@ -58,6 +59,7 @@ EJABBERD_TLS_PORT=${LINNET_EJABBERD_DIRECT_TLS_PORT:-$EJABBERD_TLS_PORT}
 EJABBERD_HTTPS_PORT=${LINNET_EJABBERD_UPLOAD_HTTPS_PORT:-$EJABBERD_HTTPS_PORT}
 EJABBERD_API_PORT=${LINNET_EJABBERD_API_PORT:-$EJABBERD_API_PORT}
 EJABBERD_DIST_PORT=${LINNET_EJABBERD_DIST_PORT:-$EJABBERD_DIST_PORT}
+UPLOAD_MAX_BYTES=${LINNET_UPLOAD_MAX_BYTES:-10485760}
 TURN_PORT=${LINNET_TURN_PORT:-$TURN_PORT}
 if [[ -n ${LINNET_TEST_SERVERS:-} ]]; then read -ra SERVERS <<<"$LINNET_TEST_SERVERS"; fi
 
@@ -446,7 +448,8 @@ write_prosody_config() {
 		Component "upload.$PROSODY_DOMAIN" "http_file_share"
 			http_host = "127.0.0.1"
 			http_external_url = "https://127.0.0.1:$PROSODY_HTTPS_PORT/"
-			http_file_share_size_limit = 10 * 1024 * 1024
+			http_file_share_size_limit = $UPLOAD_MAX_BYTES
+			http_file_share_daily_quota = 100 * $UPLOAD_MAX_BYTES
 
 		Component "conference.$PROSODY_DOMAIN" "muc"
 			modules_enabled = { "muc_mam" }
@@ -572,7 +575,7 @@ write_ejabberd_config() {
 		  mod_http_upload:
 		    put_url: "https://127.0.0.1:$EJABBERD_HTTPS_PORT/upload"
 		    docroot: "$d/upload"
-		    max_size: 10485760
+		    max_size: $UPLOAD_MAX_BYTES
 		    thumbnail: false
 		  mod_last: {}
 		  mod_mam:

@@ -312,6 +312,9 @@ pub struct Preferences {
     pub send_typing: bool,
     /// Tell contacts when their messages were read.
     pub send_read_markers: bool,
+    /// Download files from contacts by themselves up to this size in bytes (0: never). Never
+    /// from strangers.
+    pub auto_download_max_bytes: u64,
 }
 
 impl From<linnet_ui::settings::Preferences> for Preferences {
@@ -319,6 +322,7 @@ impl From<linnet_ui::settings::Preferences> for Preferences {
         Self {
             send_typing: p.send_typing,
             send_read_markers: p.send_read_markers,
+            auto_download_max_bytes: p.auto_download_max_bytes,
         }
     }
 }
@@ -328,6 +332,7 @@ impl From<Preferences> for linnet_ui::settings::Preferences {
         Self {
             send_typing: p.send_typing,
             send_read_markers: p.send_read_markers,
+            auto_download_max_bytes: p.auto_download_max_bytes,
         }
     }
 }

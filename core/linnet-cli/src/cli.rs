@@ -61,6 +61,10 @@ pub enum Command {
     History(HistoryArgs),
     /// Fetch the history from the server archive: what arrived while away, then older history
     Sync(SyncArgs),
+    /// Send a file (HTTP upload through the server) and wait until the server has the message
+    SendFile(SendFileArgs),
+    /// Download the file of a received message (its id from 'listen' or 'history --json')
+    Download(DownloadArgs),
     /// List contacts and pending requests, or change the roster
     Roster(RosterArgs),
     /// Connect and report what the server offers and what was negotiated
@@ -143,6 +147,30 @@ pub struct ListenArgs {
     /// Exit after this many seconds (an error if --count messages have not arrived by then)
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct SendFileArgs {
+    /// The recipient's address
+    pub to: String,
+
+    /// The file to send
+    pub path: PathBuf,
+
+    /// Seconds to wait for the upload and the server's acknowledgement (failed attempts are
+    /// retried meanwhile)
+    #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct DownloadArgs {
+    /// The id of the message carrying the file
+    pub message_id: i64,
+
+    /// Seconds to wait for the download (failed attempts are retried meanwhile)
+    #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: u64,
 }
 
 #[derive(Debug, Args)]

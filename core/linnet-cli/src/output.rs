@@ -8,8 +8,9 @@ use chrono::{DateTime, Local, SecondsFormat, Utc};
 use linnet_sdk::doctor::DoctorReport;
 use linnet_sdk::store::{Account, Direction, LastMessage, Subscription, SubscriptionRequest};
 use linnet_sdk::{
-    ChatSummary, ClientEvent, ConnectionState, Contact, Message, MessageState, SyncPhase,
-    SyncProgress, SyncReport, SyncState,
+    Attachment, ChatSummary, ClientEvent, ConnectionState, Contact, Message, MessageState,
+    SyncPhase, SyncProgress, SyncReport, SyncState, TransferDirection, TransferState,
+    TransferUpdate,
 };
 use serde_json::{Value, json};
 
@@ -239,16 +240,66 @@ pub fn message_json(m: &Message, own: &str) -> Value {
         "carbon": m.is_carbon,
         "resource": m.sender_resource,
         "xmpp_id": m.xmpp_id,
+        "attachment": m.attachment.as_ref().map(attachment_json),
     })
+}
+
+fn attachment_json(a: &Attachment) -> Value {
+    json!({
+        "direction": a.direction.as_str(),
+        "state": a.state.as_str(),
+        "file_name": a.file_name,
+        "media_type": a.media_type,
+        "size": a.size,
+        "width": a.dimensions.map(|d| d.0),
+        "height": a.dimensions.map(|d| d.1),
+        "url": a.url,
+        "local_path": a.local_path,
+        "failure_kind": a.failure_kind,
+        "failure_reason": a.failure_reason,
+    })
+}
+
+/// `📎 name (size)` and where the file stands, for a message line.
+fn attachment_human(a: &Attachment) -> String {
+    let mut s = format!("📎 {}", clean(&a.file_name));
+    if let Some(size) = a.size {
+        s.push_str(&format!(" ({})", human_size(size)));
+    }
+    match (a.direction, a.state) {
+        (TransferDirection::Download, TransferState::Done) => {
+            if let Some(p) = &a.local_path {
+                s.push_str(&format!(" saved to {}", clean(p)));
+            }
+        }
+        (TransferDirection::Download, TransferState::Offered) => s.push_str(" (not downloaded)"),
+        (_, TransferState::Failed) => s.push_str(&format!(
+            " (failed: {})",
+            one_line(a.failure_reason.as_deref().unwrap_or("no reason given"))
+        )),
+        _ => {}
+    }
+    s
+}
+
+/// A message's text: the file it carries (instead of its URL body), or the body.
+fn shown_body(m: &Message) -> String {
+    match &m.attachment {
+        Some(a) => attachment_human(a),
+        None => m.body.clone(),
+    }
 }
 
 /// A message as it arrives in `listen`: `[12:03:04] bob@example.test: hello`.
 pub fn message(m: &Message, v: &View) -> Out {
     let when = stamp(m.timestamp, v);
     let human = match m.direction {
-        Direction::Incoming => with_body(&format!("[{when}] {}: ", clean(&m.peer)), &m.body),
+        Direction::Incoming => with_body(&format!("[{when}] {}: ", clean(&m.peer)), &shown_body(m)),
         Direction::Outgoing => {
-            let mut line = with_body(&format!("[{when}] me → {}: ", clean(&m.peer)), &m.body);
+            let mut line = with_body(
+                &format!("[{when}] me → {}: ", clean(&m.peer)),
+                &shown_body(m),
+            );
             if m.is_carbon {
                 line.push_str("  (sent from another device)");
             }
@@ -272,11 +323,13 @@ pub fn history(messages: &[Message], with: &str, v: &View) -> Out {
             let when = format_time(m.timestamp, v.zone, "%Y-%m-%d %H:%M");
             match m.direction {
                 Direction::Incoming => {
-                    with_body(&format!("[{when}] {}: ", clean(&m.peer)), &m.body)
+                    with_body(&format!("[{when}] {}: ", clean(&m.peer)), &shown_body(m))
                 }
                 Direction::Outgoing => {
-                    let mut line =
-                        with_body(&format!("[{when}] me → {}: ", clean(&m.peer)), &m.body);
+                    let mut line = with_body(
+                        &format!("[{when}] me → {}: ", clean(&m.peer)),
+                        &shown_body(m),
+                    );
                     line.push_str("  ");
                     line.push_str(&state_label(m.state, m.failure_reason.as_deref()));
                     line
@@ -473,7 +526,106 @@ pub fn event(ev: &ClientEvent, v: &View) -> Out {
             ),
             json!({"type": "history", "peers": peers}),
         ),
+        ClientEvent::Transfer(t) => transfer(t, &at),
     }
+}
+
+/// A transfer's state in a few words (the progress bar's message).
+pub fn transfer_state_label(t: &TransferUpdate) -> String {
+    let verb = match t.direction {
+        TransferDirection::Upload => "upload",
+        TransferDirection::Download => "download",
+    };
+    match t.state {
+        TransferState::Offered => "offered".into(),
+        TransferState::Queued if t.failure_reason.is_some() => format!("{verb} will be retried"),
+        TransferState::Queued => "queued".into(),
+        TransferState::Transferring => format!("{verb}ing"),
+        TransferState::Done => "done".into(),
+        TransferState::Failed => "failed".into(),
+        TransferState::Cancelled => "cancelled".into(),
+    }
+}
+
+/// Why a transfer waits for another attempt.
+pub fn transfer_retry_note(t: &TransferUpdate) -> String {
+    format!(
+        "transfer of message {} failed ({}); trying again shortly",
+        t.message_id,
+        one_line(t.failure_reason.as_deref().unwrap_or("no reason given"))
+    )
+}
+
+fn transfer_json(t: &TransferUpdate) -> Value {
+    json!({
+        "type": "transfer",
+        "id": t.message_id,
+        "peer": t.peer,
+        "direction": t.direction.as_str(),
+        "state": t.state.as_str(),
+        "transferred": t.transferred,
+        "total": t.total,
+        "failure_kind": t.failure_kind.map(|k| k.as_str()),
+        "failure_reason": t.failure_reason,
+    })
+}
+
+/// Transfer events: people see where a file stands, not each chunk (that is the bar's job).
+fn transfer(t: &TransferUpdate, at: &str) -> Out {
+    let id = t.message_id;
+    let peer = clean(&t.peer);
+    let human = match (t.direction, t.state) {
+        (_, TransferState::Transferring) => None,
+        (_, TransferState::Queued) if t.failure_reason.is_none() => None,
+        (TransferDirection::Download, TransferState::Offered) => Some(match t.total {
+            Some(size) => format!(
+                "{at} file in message {id} from {peer} ({}) not downloaded: 'linnet download {id}'",
+                human_size(size)
+            ),
+            None => format!(
+                "{at} file in message {id} from {peer} not downloaded: 'linnet download {id}'"
+            ),
+        }),
+        (TransferDirection::Upload, TransferState::Offered) => None,
+        (_, TransferState::Queued) => Some(format!("{at} {}", transfer_retry_note(t))),
+        (TransferDirection::Upload, TransferState::Done) => {
+            Some(format!("{at} file for message {id} to {peer} uploaded"))
+        }
+        // `listen` and `download` say where the file is (`downloaded`).
+        (TransferDirection::Download, TransferState::Done) => None,
+        (_, TransferState::Failed) => Some(format!(
+            "{at} file transfer for message {id} failed: {}",
+            one_line(t.failure_reason.as_deref().unwrap_or("no reason given"))
+        )),
+        (_, TransferState::Cancelled) => {
+            Some(format!("{at} file transfer for message {id} cancelled"))
+        }
+    };
+    Out {
+        human,
+        json: vec![transfer_json(t)],
+    }
+}
+
+/// What `download` reports: where the file is now.
+pub fn downloaded(id: i64, a: &Attachment, _v: &View) -> Out {
+    let path = a.local_path.clone().unwrap_or_default();
+    Out::one(
+        format!(
+            "file of message {id} ({}, {}) saved to {}",
+            clean(&a.file_name),
+            human_size(a.size.unwrap_or(0)),
+            clean(&path)
+        ),
+        json!({
+            "type": "downloaded",
+            "id": id,
+            "path": path,
+            "file_name": a.file_name,
+            "size": a.size,
+            "media_type": a.media_type,
+        }),
+    )
 }
 
 /// What `sync` did.
@@ -1025,6 +1177,7 @@ mod tests {
             failure_reason: None,
             attempts: 1,
             position: 12,
+            attachment: None,
         }
     }
 

@@ -32,6 +32,8 @@ pub fn normalise_jid(input: &str) -> Result<BareJid, LinnetError> {
 }
 
 pub struct Linnet {
+    /// The data directory, when opened from one: downloads go to its `files` folder.
+    data_dir: Option<std::path::PathBuf>,
     store: Arc<Store>,
     secrets: Arc<dyn SecretStore>,
     connector: Option<Arc<dyn Connector>>,
@@ -44,7 +46,7 @@ impl Linnet {
         create_private_dir(data_dir)?;
         let store = Store::open(&data_dir.join("linnet.db"))?;
         let secrets = FileSecretStore::new(data_dir.join("secrets.json"));
-        Ok(Self::with_parts(Arc::new(store), Arc::new(secrets)))
+        Ok(Self::with_parts(Arc::new(store), Arc::new(secrets)).in_dir(data_dir))
     }
 
     /// Opens (creating) a data directory with the platform's secret store (Keychain, Keystore).
@@ -54,16 +56,22 @@ impl Linnet {
     ) -> Result<Linnet, LinnetError> {
         create_private_dir(data_dir)?;
         let store = Store::open(&data_dir.join("linnet.db"))?;
-        Ok(Self::with_parts(Arc::new(store), secrets))
+        Ok(Self::with_parts(Arc::new(store), secrets).in_dir(data_dir))
     }
 
     pub fn with_parts(store: Arc<Store>, secrets: Arc<dyn SecretStore>) -> Linnet {
         Linnet {
+            data_dir: None,
             store,
             secrets,
             connector: None,
             config: ClientConfig::default(),
         }
+    }
+
+    fn in_dir(mut self, data_dir: &Path) -> Self {
+        self.data_dir = Some(data_dir.to_path_buf());
+        self
     }
 
     /// Replaces the network connector (a scripted fake server in tests).
@@ -161,12 +169,16 @@ impl Linnet {
     /// A client for an account (not yet connected).
     pub fn client(&self, jid: Option<&str>) -> Result<Client, LinnetError> {
         let account = self.resolve_account(jid)?;
+        let mut config = self.config.clone();
+        if config.files.download_dir.is_none() {
+            config.files.download_dir = self.data_dir.as_ref().map(|d| d.join("files"));
+        }
         Client::new(
             self.store.clone(),
             self.secrets.clone(),
             account,
             self.connector.clone(),
-            self.config.clone(),
+            config,
         )
     }
 }

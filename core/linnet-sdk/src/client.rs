@@ -29,13 +29,16 @@ use crate::live::{COMPOSING_EXPIRES, ChatStates, PresenceCache, PresenceInfo};
 use crate::secrets::SecretStore;
 
 mod archive;
+mod files;
 mod supervisor;
 
 pub use archive::{ArchiveConfig, OlderPage, SyncPhase, SyncProgress, SyncReport, SyncState};
+pub use files::{FilesConfig, TransferFailureKind, TransferUpdate};
 
 /// The `session_state` keys the preferences are stored under.
 const PREF_SEND_TYPING: &str = "pref.send_typing";
 const PREF_SEND_READ_MARKERS: &str = "pref.send_read_markers";
+const PREF_AUTO_DOWNLOAD_MAX: &str = "pref.auto_download_max_bytes";
 /// Since when (Unix ms) messages sent to us may be missing: a session was lost unresumed.
 const HISTORY_GAP_SINCE: &str = "history_gap_since";
 
@@ -50,6 +53,8 @@ pub struct ClientConfig {
     pub resume_sessions: bool,
     /// Message archive sync (XEP-0313).
     pub archive: ArchiveConfig,
+    /// File transfer (XEP-0363 uploads, downloads of links).
+    pub files: FilesConfig,
 }
 
 impl Default for ClientConfig {
@@ -59,6 +64,7 @@ impl Default for ClientConfig {
             step_timeout: None,
             resume_sessions: true,
             archive: ArchiveConfig::default(),
+            files: FilesConfig::default(),
         }
     }
 }
@@ -70,6 +76,9 @@ pub struct Preferences {
     pub send_typing: bool,
     /// Send displayed markers (XEP-0333) when a conversation is read.
     pub send_read_markers: bool,
+    /// Files linked in messages from contacts are downloaded by themselves up to this size
+    /// (0: never). Never from strangers: fetching a link tells its server our address.
+    pub auto_download_max_bytes: u64,
 }
 
 impl Default for Preferences {
@@ -77,6 +86,7 @@ impl Default for Preferences {
         Self {
             send_typing: true,
             send_read_markers: true,
+            auto_download_max_bytes: 10 * 1024 * 1024,
         }
     }
 }
@@ -149,6 +159,9 @@ pub enum ClientEvent {
     HistoryChanged {
         peers: Vec<String>,
     },
+    /// A file transfer moved on: a new state, or (at most every `progress_interval`) more
+    /// bytes.
+    Transfer(TransferUpdate),
 }
 
 /// How the connections of a client went, since it was created.
@@ -210,6 +223,7 @@ struct Inner {
     archive_sync: tokio::sync::Mutex<()>,
     sync_state: Mutex<SyncState>,
     unannounced: Mutex<archive::Unannounced>,
+    transfers: Mutex<files::Transfers>,
 }
 
 #[derive(Clone)]
@@ -264,6 +278,7 @@ impl Client {
                 archive_sync: tokio::sync::Mutex::new(()),
                 sync_state: Mutex::new(SyncState::Idle),
                 unannounced: Mutex::new(archive::Unannounced::default()),
+                transfers: Mutex::new(files::Transfers::default()),
             }),
         })
     }
@@ -335,6 +350,10 @@ impl Client {
         Ok(Preferences {
             send_typing: flag(PREF_SEND_TYPING, defaults.send_typing)?,
             send_read_markers: flag(PREF_SEND_READ_MARKERS, defaults.send_read_markers)?,
+            auto_download_max_bytes: store
+                .get_state(account, PREF_AUTO_DOWNLOAD_MAX)?
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(defaults.auto_download_max_bytes),
         })
     }
 
@@ -350,6 +369,11 @@ impl Client {
             account,
             PREF_SEND_READ_MARKERS,
             &preferences.send_read_markers.to_string(),
+        )?;
+        store.set_state(
+            account,
+            PREF_AUTO_DOWNLOAD_MAX,
+            &preferences.auto_download_max_bytes.to_string(),
         )?;
         Ok(())
     }
@@ -432,6 +456,7 @@ impl Client {
                 // The session resent its own unacknowledged tail; what was queued while
                 // offline goes out now.
                 self.flush_outbox();
+                self.wake_transfers();
                 // Nothing was missed on this session; an earlier catch-up may be unfinished.
                 if self.has_archive_gap() {
                     self.spawn_archive_sync();
@@ -445,6 +470,8 @@ impl Client {
                     .fetch_add(1, Ordering::Relaxed);
                 self.set_state(ConnectionState::Online);
                 self.flush_outbox();
+                self.forget_upload_service();
+                self.wake_transfers();
                 if let Some(lost) = lock(&self.inner.lost_at).take() {
                     // The earliest open gap is the one to show (and to fill).
                     let since_ms = self.history_gap_since()?.map_or(lost, |g| g.min(lost));
@@ -680,7 +707,9 @@ impl Client {
             });
         };
         let id = m.xmpp_id.clone().unwrap_or_default();
-        let stanza: Element = chat::message(&peer, &id, &m.body).into();
+        let stanza: Element = Self::attachment_stanza(&peer, &id, m)
+            .unwrap_or_else(|| chat::message(&peer, &id, &m.body))
+            .into();
         // Marked sent before the hand-over: on loopback a bounce can come back before `send`
         // returns, and it must find the message sent (then failed), not still queued.
         if !self.inner.store.mark_sent(m.id)? {
@@ -755,6 +784,10 @@ impl Client {
 
     /// Puts a failed message back in the outbox and sends it if connected.
     pub fn retry(&self, id: i64) -> Result<(), LinnetError> {
+        // A file whose upload failed or was cancelled: the upload goes again first.
+        if self.retry_upload(id)? {
+            return Ok(());
+        }
         if self.inner.store.retry(id)? {
             self.flush_outbox();
         }
@@ -1139,7 +1172,7 @@ impl Client {
             timestamp: event.delay_ms.unwrap_or_else(now_ms),
             is_carbon: event.carbon,
             state,
-            attachment: None,
+            attachment: Self::attachment_for(event),
         }
     }
 
@@ -1164,6 +1197,7 @@ impl Client {
         let announce =
             outcome.is_new() || (incoming && lock(&self.inner.unannounced).take(outcome.id()));
         if announce && let Some(m) = self.inner.store.message(outcome.id())? {
+            self.apply_download_policy(&m)?;
             self.emit(ClientEvent::Message(Box::new(m)));
         }
         // Receipts reveal that we are online, so only contacts get them.

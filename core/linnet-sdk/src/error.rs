@@ -50,6 +50,14 @@ pub enum LinnetError {
     Storage { reason: String },
     #[error("secret storage error: {reason}")]
     SecretStore { reason: String },
+    #[error("cannot read {path}: {reason}")]
+    FileUnreadable { path: String, reason: String },
+    #[error("the file is too large ({size} bytes, the server accepts up to {max})")]
+    FileTooLarge { size: u64, max: u64 },
+    #[error("no message {message_id}")]
+    NoSuchMessage { message_id: i64 },
+    #[error("message {message_id} carries no file")]
+    NoAttachment { message_id: i64 },
 }
 
 /// Broad classes, for exit codes and UI decisions.
@@ -80,7 +88,11 @@ impl LinnetError {
             | NoSuchAccount { .. }
             | NoAccount
             | AmbiguousAccount { .. }
-            | AccountExists { .. } => ErrorKind::Usage,
+            | AccountExists { .. }
+            | FileUnreadable { .. }
+            | FileTooLarge { .. }
+            | NoSuchMessage { .. }
+            | NoAttachment { .. } => ErrorKind::Usage,
             Storage { .. } | SecretStore { .. } => ErrorKind::Local,
         }
     }

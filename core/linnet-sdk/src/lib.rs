@@ -13,12 +13,16 @@ pub mod secrets;
 
 pub use account::{AccountSettings, Linnet, normalise_jid};
 pub use client::{
-    ArchiveConfig, Client, ClientConfig, ClientEvent, ConnectionState, ConnectionStats, OlderPage,
-    Preferences, SyncPhase, SyncProgress, SyncReport, SyncState,
+    ArchiveConfig, Client, ClientConfig, ClientEvent, ConnectionState, ConnectionStats,
+    FilesConfig, OlderPage, Preferences, SyncPhase, SyncProgress, SyncReport, SyncState,
+    TransferFailureKind, TransferUpdate,
 };
 pub use doctor::DoctorReport;
 pub use error::{ErrorKind, LinnetError};
-pub use linnet_store::{self as store, ChatSummary, Contact, Message, MessageState};
+pub use linnet_store::{
+    self as store, Attachment, ChatSummary, Contact, Message, MessageState, TransferDirection,
+    TransferState,
+};
 pub use linnet_xmpp::chatstates::ChatState;
 pub use linnet_xmpp::secret::Secret;
 pub use live::PresenceInfo;

@@ -295,6 +295,7 @@ mod tests {
             failure_reason: None,
             attempts: 0,
             position: id,
+            attachment: None,
         }
     }
 

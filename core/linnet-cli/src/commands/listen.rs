@@ -7,7 +7,10 @@
 use std::time::Duration;
 
 use linnet_sdk::store::Direction;
-use linnet_sdk::{Client, ClientEvent, ConnectionState, ErrorKind, Linnet, LinnetError};
+use linnet_sdk::{
+    Client, ClientEvent, ConnectionState, ErrorKind, Linnet, LinnetError, TransferDirection,
+    TransferState,
+};
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -171,6 +174,19 @@ impl Listener {
         self.view.tick();
         self.printer.print(&output::event(&event, &self.view))?;
         match event {
+            // A file the download policy fetched: say where it is.
+            ClientEvent::Transfer(t)
+                if t.direction == TransferDirection::Download && t.state == TransferState::Done =>
+            {
+                if let Some(a) = self
+                    .client
+                    .message(t.message_id)?
+                    .and_then(|m| m.attachment)
+                {
+                    self.printer
+                        .print(&output::downloaded(t.message_id, &a, &self.view))?;
+                }
+            }
             ClientEvent::Message(m) if m.direction == Direction::Incoming => {
                 if self.args.mark_read
                     && let Err(e) = self.client.mark_read(&m.peer)

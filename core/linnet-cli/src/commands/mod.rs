@@ -2,6 +2,7 @@
 
 mod account;
 mod doctor;
+mod files;
 mod listen;
 mod local;
 mod roster;
@@ -46,6 +47,8 @@ pub async fn run(cli: Cli, printer: Printer) -> Result<(), CliError> {
         Command::Chats => local::chats(&linnet, account, printer),
         Command::History(args) => local::history(&linnet, account, args, printer),
         Command::Sync(args) => sync::run(&linnet, account, args, printer).await,
+        Command::SendFile(args) => files::send(&linnet, account, args, printer).await,
+        Command::Download(args) => files::download(&linnet, account, args, printer).await,
         Command::Roster(args) => roster::run(&linnet, account, args, printer).await,
         Command::Doctor => doctor::run(&linnet, account, printer).await,
     }
