@@ -447,3 +447,152 @@ async fn cancel_then_retry_an_upload(server: TestServer) {
     assert_eq!(got.body, sent.body);
 }
 on_both_servers!(cancel_then_retry_an_upload);
+
+/// Links whose file names try to leave the storage folder (`../../etc/passwd`, percent-encoded,
+/// backslashes): the files land under generated names inside it, and the names shown are
+/// harmless. The links are real uploads (a raw session asks for slots with those names and puts
+/// the bytes), so each server's own handling of such names is part of the test.
+async fn hostile_file_names_never_leave_the_storage_folder(server: TestServer) {
+    let (mallory_jid, mallory_pw) = create_account(&server, "mallory");
+    let mut bob = connected(&server, "bob").await;
+    let mallory = seed::login(&server, &mallory_jid, &mallory_pw, "evil", false).await;
+    let domain: linnet_xmpp::Jid = server.domain.parse().unwrap();
+    let service = linnet_xmpp::upload::discover(&mallory.handle, domain)
+        .await
+        .unwrap()
+        .unwrap();
+    let tls = linnet_xmpp::tls::client_config(
+        &linnet_xmpp::tls::TlsSettings {
+            extra_ca_pem: Some(server.ca_pem.clone()),
+            only_extra_ca: true,
+        },
+        false,
+    )
+    .unwrap();
+    let http = linnet_files::HttpClient::new(tls, "hostile-test").unwrap();
+    let src = tempfile::tempdir().unwrap();
+    let source = file_with(src.path(), "payload.bin", 3_000);
+    let mut urls = Vec::new();
+    for name in [
+        "../../etc/passwd",
+        "..%2F..%2Fetc%2Fpasswd",
+        "%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+        "%252e%252e%252fetc%252fpasswd",
+        "..\\..\\windows\\win.ini",
+        ".bashrc",
+        "invoice\u{202E}gpj.exe",
+    ] {
+        let slot = linnet_xmpp::upload::request_slot(
+            &mallory.handle,
+            &service.jid,
+            &linnet_xmpp::upload::SlotRequest {
+                filename: name.into(),
+                size: 3_000,
+                content_type: None,
+            },
+        )
+        .await;
+        // Prosody refuses a name with a slash; that is its right.
+        let Ok(slot) = slot else { continue };
+        http.put_file(
+            &slot.put_url,
+            &slot.put_headers,
+            &source,
+            3_000,
+            "application/octet-stream",
+            &|_| {},
+            &linnet_files::CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+        urls.push(slot.get_url);
+    }
+    assert!(
+        urls.len() >= 4,
+        "{} of 7 hostile names accepted",
+        urls.len()
+    );
+    let uploaded = urls.clone();
+    // Links as a peer may write them: the name part rewritten to climb out, percent-encoded.
+    // Prosody serves a file by its slot id (and refuses some of these with 400).
+    if server.name == "prosody" {
+        let base = urls[0].rsplit_once('/').unwrap().0.to_string();
+        for tail in [
+            "..%2F..%2F..%2Fetc%2Fpasswd",
+            "%2E%2E%5C%2E%2E%5Cboot.ini",
+            "%00.jpg",
+        ] {
+            urls.push(format!("{base}/{tail}"));
+        }
+    }
+
+    let mut downloaded = 0;
+    let before: Vec<_> = std::fs::read_dir(bob.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    for url in &urls {
+        let id = mallory.handle.new_id();
+        let to: linnet_xmpp::BareJid = bob.jid.parse().unwrap();
+        let message = linnet_xmpp::chat::message_with_attachment(&to, &id, url);
+        mallory.handle.send(&message.into(), None).unwrap();
+        let got = file_message_from(&mut bob, &mallory_jid).await;
+        let shown = got.attachment.as_ref().unwrap().file_name.clone();
+        assert!(
+            !shown.contains('/') && !shown.contains('\\') && !shown.starts_with('.'),
+            "{url}: shown as {shown:?}"
+        );
+        assert!(
+            !shown.chars().any(|c| c == '\u{202E}' || c.is_control()),
+            "{url}: shown as {shown:?}"
+        );
+        bob.client.download(got.id).unwrap();
+        let end = transfer_end(&mut bob, got.id, Duration::from_secs(30)).await;
+        if uploaded.contains(url) {
+            assert_eq!(
+                end.state,
+                TransferState::Done,
+                "{url}: {:?}",
+                end.failure_reason
+            );
+        }
+        match end.state {
+            TransferState::Done => {
+                assert_downloaded_as(&bob, got.id, &source);
+                downloaded += 1;
+            }
+            // A rewritten link the server does not serve: a visible failure, nothing stored.
+            _ => assert_eq!(
+                end.failure_kind,
+                Some(TransferFailureKind::Http),
+                "{url}: {end:?}"
+            ),
+        }
+    }
+    let after: Vec<_> = std::fs::read_dir(bob.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    let new: Vec<_> = after.iter().filter(|n| !before.contains(n)).collect();
+    assert!(
+        new.iter().all(|n| *n == "files"),
+        "only the files folder is new in the data dir: {new:?}"
+    );
+    let stored: Vec<String> = std::fs::read_dir(bob.dir.path().join("files"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(stored.len(), downloaded, "{stored:?}");
+    for name in &stored {
+        assert!(
+            name.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.'),
+            "generated name {name:?}"
+        );
+        assert!(
+            !name.contains("passwd") && !name.starts_with('.'),
+            "{name:?}"
+        );
+    }
+}
+on_both_servers!(hostile_file_names_never_leave_the_storage_folder);
