@@ -261,7 +261,7 @@ fn attachment_json(a: &Attachment) -> Value {
 }
 
 /// `📎 name (size)` and where the file stands, for a message line.
-fn attachment_human(a: &Attachment) -> String {
+fn attachment_human(id: i64, a: &Attachment) -> String {
     let mut s = format!("📎 {}", clean(&a.file_name));
     if let Some(size) = a.size {
         s.push_str(&format!(" ({})", human_size(size)));
@@ -272,7 +272,9 @@ fn attachment_human(a: &Attachment) -> String {
                 s.push_str(&format!(" saved to {}", clean(p)));
             }
         }
-        (TransferDirection::Download, TransferState::Offered) => s.push_str(" (not downloaded)"),
+        (TransferDirection::Download, TransferState::Offered) => {
+            s.push_str(&format!(" (not downloaded: 'linnet download {id}')"))
+        }
         (_, TransferState::Failed) => s.push_str(&format!(
             " (failed: {})",
             one_line(a.failure_reason.as_deref().unwrap_or("no reason given"))
@@ -285,7 +287,7 @@ fn attachment_human(a: &Attachment) -> String {
 /// A message's text: the file it carries (instead of its URL body), or the body.
 fn shown_body(m: &Message) -> String {
     match &m.attachment {
-        Some(a) => attachment_human(a),
+        Some(a) => attachment_human(m.id, a),
         None => m.body.clone(),
     }
 }

@@ -86,6 +86,7 @@ pub const CLIENT_FEATURES: &[&str] = &[
     ns::CHATSTATES,
     ns::PING,
     ns::CARBONS,
+    ns::OOB,
 ];
 
 /// Our own disco#info answer.
