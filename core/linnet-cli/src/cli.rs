@@ -328,6 +328,28 @@ mod tests {
     }
 
     #[test]
+    fn send_file_and_download_take_a_target_and_a_timeout() {
+        let Command::SendFile(args) = parse(&["send-file", "bob@x", "my photo.jpg"])
+            .unwrap()
+            .command
+        else {
+            panic!("not send-file")
+        };
+        assert_eq!(args.to, "bob@x");
+        assert_eq!(args.path, PathBuf::from("my photo.jpg"));
+        assert_eq!(args.timeout, 300);
+        let Command::Download(args) = parse(&["download", "42", "--timeout", "9"])
+            .unwrap()
+            .command
+        else {
+            panic!("not download")
+        };
+        assert_eq!((args.message_id, args.timeout), (42, 9));
+        assert_eq!(parse(&["send-file", "bob@x"]).unwrap_err().exit_code(), 2);
+        assert_eq!(parse(&["download", "x"]).unwrap_err().exit_code(), 2);
+    }
+
+    #[test]
     fn send_accepts_stdin_dash_and_text_after_double_dash() {
         let Command::Send(args) = parse(&["send", "bob@x", "-"]).unwrap().command else {
             panic!("not send")

@@ -1789,4 +1789,110 @@ mod tests {
             }
         }
     }
+
+    fn offered_file(m: &mut Message) -> Attachment {
+        let a = Attachment {
+            message_id: m.id,
+            direction: TransferDirection::Download,
+            url: Some("https://up.example.test/a/holiday%20photo.jpg".into()),
+            source_path: None,
+            local_path: None,
+            file_name: "holiday photo.jpg".into(),
+            media_type: None,
+            size: Some(300 * 1024),
+            dimensions: None,
+            state: TransferState::Offered,
+            failure_kind: None,
+            failure_reason: None,
+            attempts: 0,
+            next_attempt_at: None,
+        };
+        m.body = a.url.clone().unwrap();
+        m.attachment = Some(a.clone());
+        a
+    }
+
+    #[test]
+    fn a_message_with_a_file_shows_the_file_and_how_to_fetch_it() {
+        let mut m = msg(Direction::Incoming, "");
+        offered_file(&mut m);
+        let out = message(&m, &view());
+        let line = out.human.unwrap();
+        assert!(
+            line.ends_with(
+                "bob@example.test: 📎 holiday photo.jpg (300 KiB) (not downloaded: 'linnet download 12')"
+            ),
+            "{line}"
+        );
+        let j = &out.json[0];
+        assert_eq!(j["body"], "https://up.example.test/a/holiday%20photo.jpg");
+        assert_eq!(j["attachment"]["state"], "offered");
+        assert_eq!(j["attachment"]["size"], 300 * 1024);
+    }
+
+    #[test]
+    fn transfer_events_say_where_a_file_stands_and_progress_is_json_only() {
+        let update = |state, failure: Option<&str>| TransferUpdate {
+            message_id: 7,
+            peer: "bob@example.test".into(),
+            direction: TransferDirection::Upload,
+            state,
+            transferred: 512,
+            total: Some(1024),
+            failure_kind: failure.map(|_| linnet_sdk::TransferFailureKind::Network),
+            failure_reason: failure.map(str::to_string),
+        };
+        let v = view();
+        let running = event(
+            &ClientEvent::Transfer(update(TransferState::Transferring, None)),
+            &v,
+        );
+        assert!(running.human.is_none());
+        assert_eq!(running.json[0]["transferred"], 512);
+        assert_eq!(running.json[0]["direction"], "upload");
+        let retry = event(
+            &ClientEvent::Transfer(update(TransferState::Queued, Some("connection reset"))),
+            &v,
+        );
+        assert!(
+            retry
+                .human
+                .unwrap()
+                .contains("failed (connection reset); trying again shortly")
+        );
+        assert_eq!(retry.json[0]["failure_kind"], "network");
+        let failed = event(
+            &ClientEvent::Transfer(update(TransferState::Failed, Some("too large"))),
+            &v,
+        );
+        assert!(
+            failed
+                .human
+                .unwrap()
+                .ends_with("file transfer for message 7 failed: too large")
+        );
+        let done = event(
+            &ClientEvent::Transfer(update(TransferState::Done, None)),
+            &v,
+        );
+        assert!(
+            done.human
+                .unwrap()
+                .ends_with("file for message 7 to bob@example.test uploaded")
+        );
+    }
+
+    #[test]
+    fn a_download_reports_its_path() {
+        let mut m = msg(Direction::Incoming, "");
+        let mut a = offered_file(&mut m);
+        a.state = TransferState::Done;
+        a.local_path = Some("/data/files/0c7d.jpg".into());
+        let out = downloaded(12, &a, &view());
+        assert_eq!(
+            out.human.unwrap(),
+            "file of message 12 (holiday photo.jpg, 300 KiB) saved to /data/files/0c7d.jpg"
+        );
+        assert_eq!(out.json[0]["path"], "/data/files/0c7d.jpg");
+    }
 }

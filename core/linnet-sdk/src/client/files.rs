@@ -894,3 +894,72 @@ async fn transfer_worker(weak: Weak<Inner>, wake: Arc<Notify>, direction: Transf
         let _ = tokio::time::timeout(wait, wake.notified()).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn failure_kinds_round_trip_through_their_stored_names() {
+        for kind in [
+            TransferFailureKind::Network,
+            TransferFailureKind::Http,
+            TransferFailureKind::Tls,
+            TransferFailureKind::TooLarge,
+            TransferFailureKind::DiskFull,
+            TransferFailureKind::Cancelled,
+            TransferFailureKind::NotHttps,
+            TransferFailureKind::FileMissing,
+            TransferFailureKind::ServerRefused,
+            TransferFailureKind::NoUploadService,
+            TransferFailureKind::Local,
+        ] {
+            assert_eq!(TransferFailureKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(TransferFailureKind::parse("nonsense"), None);
+    }
+
+    #[test]
+    fn what_is_retried_by_itself() {
+        let transient = |e: TransferError| Failure::from(e).transient;
+        assert!(transient(TransferError::Network {
+            reason: "reset".into()
+        }));
+        assert!(transient(TransferError::Http { status: 503 }));
+        assert!(transient(TransferError::Io {
+            reason: "task was cancelled".into()
+        }));
+        assert!(!transient(TransferError::Http { status: 404 }));
+        assert!(!transient(TransferError::TooLarge { max: 10 }));
+        assert!(!transient(TransferError::DiskFull));
+        assert!(!transient(TransferError::NotHttps {
+            url: "http://x".into()
+        }));
+        let slot = |e: UploadError| {
+            let f = Failure::from(e);
+            (f.kind, f.transient)
+        };
+        assert_eq!(
+            slot(UploadError::FileTooLarge { max: Some(5) }),
+            (TransferFailureKind::TooLarge, false)
+        );
+        assert_eq!(
+            slot(UploadError::NotHttps {
+                url: "http://x".into()
+            }),
+            (TransferFailureKind::NotHttps, false)
+        );
+        assert_eq!(
+            slot(UploadError::Refused {
+                condition: "not-allowed".into(),
+                text: None
+            }),
+            (TransferFailureKind::ServerRefused, false)
+        );
+        assert_eq!(
+            slot(UploadError::Quota { retry_at_ms: None }),
+            (TransferFailureKind::Network, true)
+        );
+    }
+}
