@@ -218,3 +218,74 @@ async fn no_upload_service_is_a_clear_failure() {
     c.client.disconnect().await;
     server.finish().await;
 }
+
+/// A slot whose HTTP server cannot be reached is a transient failure: the upload waits out a
+/// backoff and asks for a new slot, up to `max_attempts`, then fails with the network reason.
+#[tokio::test]
+async fn unreachable_upload_servers_are_retried_with_backoff_then_fail() {
+    // A port nobody listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let server = FakeServer::new(move |mut s: ServerConn| async move {
+        s.login().await;
+        s.serve_session_basics().await;
+        serve_upload_discovery(&mut s, 1_000_000).await;
+        for _ in 0..3 {
+            let slot = s.expect_iq("get", UPLOAD).await;
+            reply(
+                &mut s,
+                &slot,
+                &format!(
+                    "<slot xmlns='{UPLOAD}'><put url='https://127.0.0.1:{port}/put/photo.jpg'/>\
+                     <get url='https://127.0.0.1:{port}/get/photo.jpg'/></slot>"
+                ),
+            )
+            .await;
+        }
+        s.barrier().await;
+        s.signal("three slots");
+        s.drain_until_closed().await;
+    });
+    let config = linnet_sdk::ClientConfig {
+        files: linnet_sdk::FilesConfig {
+            max_attempts: 3,
+            retry_base_delay: Duration::from_millis(50),
+            retry_max_delay: Duration::from_millis(200),
+            ..Default::default()
+        },
+        ..fast_config()
+    };
+    let c = FakeClient::with_config(&server, config);
+    c.client.connect().await.unwrap();
+    let src = tempfile::tempdir().unwrap();
+    let path = src.path().join("photo.jpg");
+    std::fs::write(&path, [7u8; 100]).unwrap();
+    let id = c.client.send_file("bob@fake.test", &path).unwrap();
+    // Between attempts: waiting, with the reason of the last failure.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let a = c.client.message(id).unwrap().unwrap().attachment.unwrap();
+        if a.state == TransferState::Queued && a.failure_kind.is_some() {
+            assert_eq!(a.failure_kind.as_deref(), Some("network"), "{a:?}");
+            assert!(a.next_attempt_at.is_some());
+            assert_eq!(
+                c.client.message(id).unwrap().unwrap().state,
+                MessageState::Queued
+            );
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{a:?}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    server.wait_for("three slots").await;
+    let a = failed_upload(&c, id).await;
+    assert_eq!(a.failure_kind.as_deref(), Some("network"), "{a:?}");
+    assert_eq!(a.attempts, 3);
+    assert_eq!(
+        c.client.message(id).unwrap().unwrap().state,
+        MessageState::Failed
+    );
+    c.client.disconnect().await;
+    server.finish().await;
+}

@@ -596,3 +596,50 @@ async fn hostile_file_names_never_leave_the_storage_folder(server: TestServer) {
     }
 }
 on_both_servers!(hostile_file_names_never_leave_the_storage_folder);
+
+/// A download over this device's limit fails while streaming, visibly and with the limit in the
+/// reason; asking again fails the same way (nothing half-written is left).
+async fn a_download_over_the_limit_fails_visibly(server: TestServer) {
+    let mut alice = connected(&server, "alice").await;
+    let (bob_jid, bob_pw) = create_account(&server, "bob");
+    let config = linnet_sdk::ClientConfig {
+        files: linnet_sdk::FilesConfig {
+            max_download_bytes: 1_000,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let mut bob = client_via(
+        &server,
+        &bob_jid,
+        &bob_pw,
+        linnet_tests::delivery::upstream(&server),
+        config,
+    );
+    bob.client.connect().await.unwrap();
+    bob.client.doctor().await.unwrap();
+    befriend(&mut alice, &mut bob).await;
+    let src = tempfile::tempdir().unwrap();
+    let path = file_with(src.path(), "three-k.bin", 3_000);
+    send_acked_file(&mut alice, &bob.jid, &path).await;
+    let got = file_message_from(&mut bob, &alice.jid).await;
+    // From a contact, small enough for the policy: fetched by itself, and cut off at 1000.
+    for attempt in 0..2 {
+        if attempt > 0 {
+            bob.client.download(got.id).unwrap();
+        }
+        let end = transfer_end(&mut bob, got.id, Duration::from_secs(30)).await;
+        assert_eq!(end.state, TransferState::Failed, "{end:?}");
+        assert_eq!(end.failure_kind, Some(TransferFailureKind::TooLarge));
+        assert!(
+            end.failure_reason.as_deref().unwrap().contains("1000"),
+            "{end:?}"
+        );
+    }
+    let files = bob.dir.path().join("files");
+    let left: Vec<_> = std::fs::read_dir(&files)
+        .map(|d| d.map(|e| e.unwrap().file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "no partial file left: {left:?}");
+}
+on_both_servers!(a_download_over_the_limit_fails_visibly);
