@@ -66,6 +66,24 @@ async fn serve_upload_discovery(s: &mut ServerConn, max: u64) {
     }
 }
 
+/// Tells the test the script got this far (`signal`), then serves nothing more.
+async fn end_script(s: &mut ServerConn, signal: &str) {
+    s.barrier().await;
+    s.signal(signal);
+    s.drain_until_closed().await;
+}
+
+/// Sends a file, waits for the script's `signal`, then for the upload to fail.
+async fn failed_upload_of_a_file(
+    server: &FakeServer,
+    signal: &str,
+) -> (FakeClient, i64, linnet_sdk::Attachment, tempfile::TempDir) {
+    let (c, id, src) = send_a_file(server).await;
+    server.wait_for(signal).await;
+    let a = failed_upload(&c, id).await;
+    (c, id, a, src)
+}
+
 /// Sends a 100-byte file and returns the client with the message id.
 async fn send_a_file(server: &FakeServer) -> (FakeClient, i64, tempfile::TempDir) {
     let c = FakeClient::connected(server).await;
@@ -131,13 +149,9 @@ async fn a_slot_over_plain_http_is_refused() {
                 &format!("<slot xmlns='{UPLOAD}'><put url='{put}'/><get url='{get}'/></slot>"),
             )
             .await;
-            s.barrier().await;
-            s.signal("answered");
-            s.drain_until_closed().await;
+            end_script(&mut s, "answered").await;
         });
-        let (c, id, _src) = send_a_file(&server).await;
-        server.wait_for("answered").await;
-        let a = failed_upload(&c, id).await;
+        let (c, id, a, _src) = failed_upload_of_a_file(&server, "answered").await;
         assert_eq!(
             a.failure_kind.as_deref(),
             Some(TransferFailureKind::NotHttps.as_str()),
@@ -170,13 +184,9 @@ async fn file_too_large_from_the_service_fails_without_a_retry() {
              </error></iq>"
         ))
         .await;
-        s.barrier().await;
-        s.signal("refused");
-        s.drain_until_closed().await;
+        end_script(&mut s, "refused").await;
     });
-    let (c, id, _src) = send_a_file(&server).await;
-    server.wait_for("refused").await;
-    let a = failed_upload(&c, id).await;
+    let (c, _, a, _src) = failed_upload_of_a_file(&server, "refused").await;
     assert_eq!(
         a.failure_kind.as_deref(),
         Some(TransferFailureKind::TooLarge.as_str()),
@@ -204,13 +214,9 @@ async fn no_upload_service_is_a_clear_failure() {
             &format!("<query xmlns='{DISCO_INFO}'><identity category='server' type='im'/></query>"),
         )
         .await;
-        s.barrier().await;
-        s.signal("answered");
-        s.drain_until_closed().await;
+        end_script(&mut s, "answered").await;
     });
-    let (c, id, _src) = send_a_file(&server).await;
-    server.wait_for("answered").await;
-    let a = failed_upload(&c, id).await;
+    let (c, _, a, _src) = failed_upload_of_a_file(&server, "answered").await;
     assert_eq!(
         a.failure_kind.as_deref(),
         Some(TransferFailureKind::NoUploadService.as_str())
@@ -243,9 +249,7 @@ async fn unreachable_upload_servers_are_retried_with_backoff_then_fail() {
             )
             .await;
         }
-        s.barrier().await;
-        s.signal("three slots");
-        s.drain_until_closed().await;
+        end_script(&mut s, "three slots").await;
     });
     let config = linnet_sdk::ClientConfig {
         files: linnet_sdk::FilesConfig {

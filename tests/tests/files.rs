@@ -72,6 +72,11 @@ async fn transfer_end(c: &mut TestClient, id: i64, within: Duration) -> Transfer
     }
 }
 
+/// The attachment of message `id` as stored on `c`.
+fn attachment_of(c: &TestClient, id: i64) -> linnet_sdk::Attachment {
+    c.client.message(id).unwrap().unwrap().attachment.unwrap()
+}
+
 /// The next message from `peer` that carries a file (live).
 async fn file_message_from(c: &mut TestClient, peer: &str) -> Message {
     let peer = peer.to_string();
@@ -85,7 +90,7 @@ async fn file_message_from(c: &mut TestClient, peer: &str) -> Message {
 /// Checks that the downloaded file of message `id` holds exactly the bytes of `source`, under a
 /// generated name in the client's own files folder.
 fn assert_downloaded_as(c: &TestClient, id: i64, source: &Path) {
-    let a = c.client.message(id).unwrap().unwrap().attachment.unwrap();
+    let a = attachment_of(c, id);
     assert_eq!(a.state, TransferState::Done, "{:?}", a.failure_reason);
     let local = PathBuf::from(a.local_path.as_deref().unwrap());
     assert_eq!(
@@ -103,11 +108,9 @@ fn assert_downloaded_as(c: &TestClient, id: i64, source: &Path) {
     );
 }
 
-/// Sends `path` from `alice` to `bob` and waits until the server acknowledged the message.
-async fn send_acked_file(alice: &mut TestClient, to: &str, path: &Path) -> Message {
-    let id = alice.client.send_file(to, path).unwrap();
-    let sent = alice
-        .client
+/// Waits until the server acknowledged message `id` (a file: after its upload).
+async fn acked(client: &linnet_sdk::Client, id: i64) -> Message {
+    let sent = client
         .wait_for_state(id, MessageState::Acked, Duration::from_secs(60))
         .await
         .unwrap();
@@ -118,6 +121,12 @@ async fn send_acked_file(alice: &mut TestClient, to: &str, path: &Path) -> Messa
         sent.failure_reason
     );
     sent
+}
+
+/// Sends `path` from `alice` to `bob` and waits until the server acknowledged the message.
+async fn send_acked_file(alice: &mut TestClient, to: &str, path: &Path) -> Message {
+    let id = alice.client.send_file(to, path).unwrap();
+    acked(&alice.client, id).await
 }
 
 async fn files_round_trip(server: TestServer) {
@@ -165,13 +174,7 @@ async fn files_round_trip(server: TestServer) {
         let end = transfer_end(&mut bob, got.id, Duration::from_secs(30)).await;
         assert_eq!(end.state, TransferState::Done, "{:?}", end.failure_reason);
         assert_downloaded_as(&bob, got.id, &path);
-        let done = bob
-            .client
-            .message(got.id)
-            .unwrap()
-            .unwrap()
-            .attachment
-            .unwrap();
+        let done = attachment_of(&bob, got.id);
         assert_eq!(done.dimensions, dims);
     }
 
@@ -187,13 +190,7 @@ async fn files_round_trip(server: TestServer) {
     })
     .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let a = bob
-        .client
-        .message(got.id)
-        .unwrap()
-        .unwrap()
-        .attachment
-        .unwrap();
+    let a = attachment_of(&bob, got.id);
     assert_eq!(a.state, TransferState::Offered, "not fetched by itself");
     bob.client.download(got.id).unwrap();
     let end = transfer_end(&mut bob, got.id, Duration::from_secs(60)).await;
@@ -364,29 +361,14 @@ async fn upload_interrupted_by_a_restart_completes_once(server: TestServer) {
     );
     let client = linnet.client(Some(&alice_jid)).unwrap();
     client.connect().await.unwrap();
-    let sent = client
-        .wait_for_state(first, MessageState::Acked, Duration::from_secs(60))
-        .await
-        .unwrap();
-    assert_ne!(
-        sent.state,
-        MessageState::Failed,
-        "{:?}",
-        sent.failure_reason
-    );
+    let sent = acked(&client, first).await;
     assert_eq!(sent.attachment.as_ref().unwrap().attempts, 2);
 
     let got = file_message_from(&mut bob, &alice_jid).await;
     assert_eq!(got.body, sent.body);
     // Bob has no roster entry for alice: a stranger's file is never fetched by itself.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let offered = bob
-        .client
-        .message(got.id)
-        .unwrap()
-        .unwrap()
-        .attachment
-        .unwrap();
+    let offered = attachment_of(&bob, got.id);
     assert_eq!(offered.state, TransferState::Offered);
     assert_eq!(
         offered.size, None,
@@ -432,17 +414,7 @@ async fn cancel_then_retry_an_upload(server: TestServer) {
         "a cancelled upload stays cancelled after a connect"
     );
     alice.client.retry(id).unwrap();
-    let sent = alice
-        .client
-        .wait_for_state(id, MessageState::Acked, Duration::from_secs(30))
-        .await
-        .unwrap();
-    assert_ne!(
-        sent.state,
-        MessageState::Failed,
-        "{:?}",
-        sent.failure_reason
-    );
+    let sent = acked(&alice.client, id).await;
     let got = file_message_from(&mut bob, &alice.jid).await;
     assert_eq!(got.body, sent.body);
 }

@@ -319,6 +319,26 @@ impl HttpClient {
         }
     }
 
+    /// Sends `request` (guarded like any wait) and returns a successful response; any other
+    /// status is [`TransferError::Http`].
+    async fn fetch(
+        &self,
+        request: reqwest::RequestBuilder,
+        cancel: &CancellationToken,
+    ) -> Result<Response, TransferError> {
+        let response = self
+            .guarded(request.send(), cancel)
+            .await?
+            .map_err(|e| map_reqwest_error(&e))?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(TransferError::Http {
+                status: status.as_u16(),
+            });
+        }
+        Ok(response)
+    }
+
     /// Streams `path` (exactly `size` bytes; the file changing size under us is an error) to
     /// `url` with Content-Length and Content-Type and only the given extra headers, in 64 KiB
     /// chunks. `progress(sent_bytes)` is called as bytes go out. 2xx is success; any other
@@ -424,16 +444,7 @@ impl HttpClient {
     pub async fn head(&self, url: &str) -> Result<HeadInfo, TransferError> {
         let parsed = https_url(url)?;
         let never = CancellationToken::new();
-        let response = self
-            .guarded(self.get.head(parsed).send(), &never)
-            .await?
-            .map_err(|e| map_reqwest_error(&e))?;
-        let status = response.status();
-        if !status.is_success() {
-            return Err(TransferError::Http {
-                status: status.as_u16(),
-            });
-        }
+        let response = self.fetch(self.get.head(parsed), &never).await?;
         Ok(HeadInfo {
             size: header_u64(response.headers(), CONTENT_LENGTH),
             media_type: header_media_type(response.headers()),
@@ -458,16 +469,7 @@ impl HttpClient {
         if cancel.is_cancelled() {
             return Err(TransferError::Cancelled);
         }
-        let response: Response = self
-            .guarded(self.get.get(parsed).send(), cancel)
-            .await?
-            .map_err(|e| map_reqwest_error(&e))?;
-        let status = response.status();
-        if !status.is_success() {
-            return Err(TransferError::Http {
-                status: status.as_u16(),
-            });
-        }
+        let response = self.fetch(self.get.get(parsed), cancel).await?;
         let total_hint = header_u64(response.headers(), CONTENT_LENGTH);
         if total_hint.is_some_and(|n| n > max_bytes) {
             return Err(TransferError::TooLarge { max: max_bytes });

@@ -70,18 +70,7 @@ async fn follow_upload(
             }
             _ => {}
         }
-        match events.recv().await {
-            Ok(ClientEvent::Transfer(t)) if t.message_id == id => {
-                bar.show(&t);
-                if t.state == TransferState::Queued && t.failure_reason.is_some() {
-                    printer.warn(&output::transfer_retry_note(&t));
-                }
-            }
-            Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
-            Err(broadcast::error::RecvError::Closed) => {
-                return Err(LinnetError::NotConnected.into());
-            }
-        }
+        next_transfer_event(events, id, bar, printer).await?;
     }
 }
 
@@ -121,18 +110,7 @@ pub async fn download(
                 }
                 _ => {}
             }
-            match events.recv().await {
-                Ok(ClientEvent::Transfer(t)) if t.message_id == id => {
-                    bar.show(&t);
-                    if t.state == TransferState::Queued && t.failure_reason.is_some() {
-                        printer.warn(&output::transfer_retry_note(&t));
-                    }
-                }
-                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
-                Err(broadcast::error::RecvError::Closed) => {
-                    return Err(LinnetError::NotConnected.into());
-                }
-            }
+            next_transfer_event(&mut events, id, &bar, &printer).await?;
         }
     })
     .await
@@ -149,6 +127,26 @@ pub async fn download(
     }
     let attachment = outcome?;
     printer.print(&output::downloaded(id, &attachment, &view))
+}
+
+/// Waits for the next event and shows it when it concerns the transfer of message `id`.
+async fn next_transfer_event(
+    events: &mut broadcast::Receiver<ClientEvent>,
+    id: i64,
+    bar: &Bar,
+    printer: &Printer,
+) -> Result<(), CliError> {
+    match events.recv().await {
+        Ok(ClientEvent::Transfer(t)) if t.message_id == id => {
+            bar.show(&t);
+            if t.state == TransferState::Queued && t.failure_reason.is_some() {
+                printer.warn(&output::transfer_retry_note(&t));
+            }
+            Ok(())
+        }
+        Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => Ok(()),
+        Err(broadcast::error::RecvError::Closed) => Err(LinnetError::NotConnected.into()),
+    }
 }
 
 /// A byte progress bar for people at a terminal (indicatif draws nothing elsewhere).
