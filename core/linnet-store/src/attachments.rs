@@ -120,8 +120,19 @@ impl Store {
     }
 
     /// Transfers that were running when the app stopped go back to the queue (at startup,
-    /// before any transfer runs). Returns how many.
+    /// before any transfer runs). Returns how many. Only the first call per account on this
+    /// `Store` does anything: later clients of the account find the transfers of the first
+    /// running, not interrupted. (Two processes on one database are not told apart: the
+    /// second would restart the first one's running transfers.)
     pub fn requeue_interrupted_transfers(&self, account_id: i64) -> Result<usize, StoreError> {
+        if !self
+            .transfers_requeued
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(account_id)
+        {
+            return Ok(0);
+        }
         Ok(self.conn().execute(
             "UPDATE attachments SET state = 'queued', next_attempt_at = NULL, updated_at = ?2 \
              WHERE state = 'transferring' AND message_id IN \

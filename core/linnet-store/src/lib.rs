@@ -63,6 +63,9 @@ pub enum StoreError {
 /// The store. See the crate docs for the connection model.
 pub struct Store {
     conn: Mutex<Connection>,
+    /// Accounts whose interrupted transfers were queued again by this instance: only once,
+    /// or a second client of the same account would restart the first one's transfers.
+    transfers_requeued: Mutex<std::collections::HashSet<i64>>,
 }
 
 impl Store {
@@ -88,6 +91,7 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", true)?;
         schema::migrate(&mut conn)?;
         Ok(Store {
+            transfers_requeued: Mutex::default(),
             conn: Mutex::new(conn),
         })
     }

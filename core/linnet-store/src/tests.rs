@@ -1106,6 +1106,10 @@ fn transfers_running_at_a_crash_are_queued_again() {
     let acc = store.account_by_jid(ME).unwrap().unwrap().id;
     assert_eq!(store.requeue_interrupted_transfers(acc).unwrap(), 1);
     assert_eq!(store.queued_uploads(acc).unwrap()[0].id, file);
+    // A second client of the account on this store finds the transfer running, not stuck.
+    store.start_transfer(file).unwrap();
+    assert_eq!(store.requeue_interrupted_transfers(acc).unwrap(), 0);
+    assert!(store.queued_uploads(acc).unwrap().is_empty());
     drop(dir);
 }
 
