@@ -7,12 +7,12 @@
     clippy::indexing_slicing
 )]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use linnet_files::{CancellationToken, HeadInfo, HttpClient, TransferError};
+use linnet_files::{CancellationToken, Downloaded, HeadInfo, HttpClient, TransferError};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -237,22 +237,12 @@ async fn handle<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
         Action::Lying { declared, actual } => {
             let out = format!("HTTP/1.1 200 OK\r\nContent-Length: {declared}\r\n\r\n");
             s.write_all(out.as_bytes()).await?;
-            let chunk = vec![b'x'; 64 * 1024];
-            let mut sent = 0;
-            while sent < actual {
-                s.write_all(&chunk).await?;
-                sent += chunk.len();
-            }
+            write_blocks(&mut s, b'x', actual).await?;
         }
         Action::CloseDelimited(total) => {
             s.write_all(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n")
                 .await?;
-            let chunk = vec![b'y'; 64 * 1024];
-            let mut sent = 0;
-            while sent < total {
-                s.write_all(&chunk).await?;
-                sent += chunk.len();
-            }
+            write_blocks(&mut s, b'y', total).await?;
         }
         Action::Chunked(total) => {
             s.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
@@ -285,6 +275,21 @@ async fn handle<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
     Ok(())
 }
 
+/// Writes 64 KiB blocks of `byte` until at least `total` bytes are out.
+async fn write_blocks<S: tokio::io::AsyncWrite + Unpin>(
+    s: &mut S,
+    byte: u8,
+    total: usize,
+) -> std::io::Result<()> {
+    let chunk = vec![byte; 64 * 1024];
+    let mut sent = 0;
+    while sent < total {
+        s.write_all(&chunk).await?;
+        sent += chunk.len();
+    }
+    Ok(())
+}
+
 fn ok_with(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Handler {
     let headers: Vec<(String, String)> = headers
         .iter()
@@ -296,6 +301,13 @@ fn ok_with(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Handler {
 
 fn action(a: Action) -> Handler {
     Arc::new(move |_| a.clone())
+}
+
+const OCTETS: &str = "application/octet-stream";
+
+/// Declares `declared` bytes, sends `first`, then goes quiet.
+fn stall_after(declared: u64, first: usize) -> Handler {
+    action(Action::StallAfter { declared, first })
 }
 
 fn no_progress(_: u64) {}
@@ -310,14 +322,116 @@ fn dir_entries(dir: &Path) -> Vec<String> {
     v
 }
 
-fn write_file(dir: &Path, name: &str, data: &[u8]) -> std::path::PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, data).unwrap();
-    p
-}
-
 fn pattern(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i % 251) as u8).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The fixture
+
+/// One test's world: a server running a handler, a client trusting its CA, a temp dir.
+struct Fixture {
+    pki: Pki,
+    server: Server,
+    client: HttpClient,
+    tmp: tempfile::TempDir,
+}
+
+impl Fixture {
+    async fn new(handler: Handler) -> Fixture {
+        let pki = make_pki();
+        let server = serve(pki.server.clone(), handler).await;
+        let client = client_for(&pki.ca_pem);
+        let tmp = tempfile::tempdir().unwrap();
+        Fixture {
+            pki,
+            server,
+            client,
+            tmp,
+        }
+    }
+
+    /// Replaces the server with one running `handler`, under the same CA; client and dir stay.
+    async fn serve(&mut self, handler: Handler) {
+        self.server = serve(self.pki.server.clone(), handler).await;
+    }
+
+    fn with_stall_timeout(mut self, timeout: Duration) -> Fixture {
+        self.client = self.client.with_stall_timeout(timeout);
+        self
+    }
+
+    fn url(&self, path: &str) -> String {
+        self.server.url(path)
+    }
+
+    fn dir(&self) -> &Path {
+        self.tmp.path()
+    }
+
+    fn entries(&self) -> Vec<String> {
+        dir_entries(self.dir())
+    }
+
+    fn connections(&self) -> usize {
+        self.server.connections.load(Ordering::SeqCst)
+    }
+
+    /// Writes `data` to `name` in the temp dir.
+    fn file(&self, name: &str, data: &[u8]) -> PathBuf {
+        let p = self.dir().join(name);
+        std::fs::write(&p, data).unwrap();
+        p
+    }
+
+    /// GET `url` into the temp dir, with no progress callback and nothing cancelling it.
+    async fn download(&self, url: &str, name: &str, max: u64) -> Result<Downloaded, TransferError> {
+        let cancel = CancellationToken::new();
+        self.download_with(url, name, max, &no_dl_progress, &cancel)
+            .await
+    }
+
+    async fn download_with(
+        &self,
+        url: &str,
+        name: &str,
+        max: u64,
+        progress: &(dyn Fn(u64, Option<u64>) + Send + Sync),
+        cancel: &CancellationToken,
+    ) -> Result<Downloaded, TransferError> {
+        self.client
+            .download(url, self.dir(), name, max, progress, cancel)
+            .await
+    }
+
+    /// PUT `file` to `url` with no extra headers, no progress callback and nothing cancelling it.
+    async fn put(
+        &self,
+        url: &str,
+        file: &Path,
+        size: u64,
+        content_type: &str,
+    ) -> Result<(), TransferError> {
+        let cancel = CancellationToken::new();
+        self.put_with(url, &[], file, size, content_type, &no_progress, &cancel)
+            .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn put_with(
+        &self,
+        url: &str,
+        headers: &[(String, String)],
+        file: &Path,
+        size: u64,
+        content_type: &str,
+        progress: &(dyn Fn(u64) + Send + Sync),
+        cancel: &CancellationToken,
+    ) -> Result<(), TransferError> {
+        self.client
+            .put_file(url, headers, file, size, content_type, progress, cancel)
+            .await
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -325,12 +439,9 @@ fn pattern(len: usize) -> Vec<u8> {
 
 #[tokio::test]
 async fn put_streams_exact_bytes_with_given_headers_only() {
-    let pki = make_pki();
-    let server = serve(pki.server.clone(), ok_with(201, &[], b"")).await;
-    let client = client_for(&pki.ca_pem);
-    let tmp = tempfile::tempdir().unwrap();
+    let f = Fixture::new(ok_with(201, &[], b"")).await;
     let data = pattern(300_000);
-    let path = write_file(tmp.path(), "photo.jpg", &data);
+    let path = f.file("photo.jpg", &data);
     let seen = Mutex::new(Vec::new());
     let progress = |n: u64| seen.lock().unwrap().push(n);
     let headers = vec![
@@ -340,19 +451,20 @@ async fn put_streams_exact_bytes_with_given_headers_only() {
         ("Content-Length".to_string(), "1".to_string()),
         ("Transfer-Encoding".to_string(), "chunked".to_string()),
     ];
-    client
-        .put_file(
-            &server.url("/upload/abc/photo.jpg"),
-            &headers,
-            &path,
-            data.len() as u64,
-            "image/jpeg",
-            &progress,
-            &CancellationToken::new(),
-        )
-        .await
-        .unwrap();
-    let reqs = server.requests();
+    let url = f.url("/upload/abc/photo.jpg");
+    let cancel = CancellationToken::new();
+    f.put_with(
+        &url,
+        &headers,
+        &path,
+        data.len() as u64,
+        "image/jpeg",
+        &progress,
+        &cancel,
+    )
+    .await
+    .unwrap();
+    let reqs = f.server.requests();
     assert_eq!(reqs.len(), 1);
     let r = &reqs[0];
     assert_eq!(r.method, "PUT");
@@ -386,24 +498,12 @@ async fn put_streams_exact_bytes_with_given_headers_only() {
 
 #[tokio::test]
 async fn put_zero_bytes() {
-    let pki = make_pki();
-    let server = serve(pki.server.clone(), ok_with(200, &[], b"")).await;
-    let client = client_for(&pki.ca_pem);
-    let tmp = tempfile::tempdir().unwrap();
-    let path = write_file(tmp.path(), "empty.txt", b"");
-    client
-        .put_file(
-            &server.url("/u/empty.txt"),
-            &[],
-            &path,
-            0,
-            "text/plain",
-            &no_progress,
-            &CancellationToken::new(),
-        )
+    let f = Fixture::new(ok_with(200, &[], b"")).await;
+    let path = f.file("empty.txt", b"");
+    f.put(&f.url("/u/empty.txt"), &path, 0, "text/plain")
         .await
         .unwrap();
-    let reqs = server.requests();
+    let reqs = f.server.requests();
     assert_eq!(reqs.len(), 1);
     assert_eq!(reqs[0].header("content-length"), Some("0"));
     assert!(reqs[0].body.is_empty());
@@ -411,11 +511,10 @@ async fn put_zero_bytes() {
 
 #[tokio::test]
 async fn put_header_with_crlf_is_refused_before_sending() {
-    let pki = make_pki();
-    let server = serve(pki.server.clone(), ok_with(200, &[], b"")).await;
-    let client = client_for(&pki.ca_pem);
-    let tmp = tempfile::tempdir().unwrap();
-    let path = write_file(tmp.path(), "a.txt", b"hello");
+    let f = Fixture::new(ok_with(200, &[], b"")).await;
+    let path = f.file("a.txt", b"hello");
+    let url = f.url("/u/a.txt");
+    let cancel = CancellationToken::new();
     for headers in [
         vec![("Authorization".to_string(), "x\r\nX-Evil: 1".to_string())],
         vec![("X-Evil\r\nHost".to_string(), "x".to_string())],
@@ -423,15 +522,15 @@ async fn put_header_with_crlf_is_refused_before_sending() {
         vec![("Cookie".to_string(), "a\0b".to_string())],
         vec![(String::new(), "x".to_string())],
     ] {
-        let err = client
-            .put_file(
-                &server.url("/u/a.txt"),
+        let err = f
+            .put_with(
+                &url,
                 &headers,
                 &path,
                 5,
                 "text/plain",
                 &no_progress,
-                &CancellationToken::new(),
+                &cancel,
             )
             .await
             .unwrap_err();
@@ -440,53 +539,35 @@ async fn put_header_with_crlf_is_refused_before_sending() {
             "{err:?}"
         );
     }
-    let err = client
-        .put_file(
-            &server.url("/u/a.txt"),
-            &[],
-            &path,
-            5,
-            "text/plain\r\nX-Evil: 1",
-            &no_progress,
-            &CancellationToken::new(),
-        )
+    let err = f
+        .put(&url, &path, 5, "text/plain\r\nX-Evil: 1")
         .await
         .unwrap_err();
     assert!(
         matches!(err, TransferError::InvalidHeader { .. }),
         "{err:?}"
     );
-    assert_eq!(server.connections.load(Ordering::SeqCst), 0);
+    assert_eq!(f.connections(), 0);
 }
 
 #[tokio::test]
 async fn put_20_mb_streams() {
-    let pki = make_pki();
-    let server = serve(pki.server.clone(), ok_with(201, &[], b"")).await;
-    let client = client_for(&pki.ca_pem);
-    let tmp = tempfile::tempdir().unwrap();
+    let f = Fixture::new(ok_with(201, &[], b"")).await;
     let size = 20 * 1024 * 1024;
     let data = pattern(size);
-    let path = write_file(tmp.path(), "big.bin", &data);
+    let path = f.file("big.bin", &data);
     let calls = AtomicUsize::new(0);
     let last = Mutex::new(0u64);
     let progress = |n: u64| {
         calls.fetch_add(1, Ordering::SeqCst);
         *last.lock().unwrap() = n;
     };
-    client
-        .put_file(
-            &server.url("/u/big.bin"),
-            &[],
-            &path,
-            size as u64,
-            "application/octet-stream",
-            &progress,
-            &CancellationToken::new(),
-        )
+    let url = f.url("/u/big.bin");
+    let cancel = CancellationToken::new();
+    f.put_with(&url, &[], &path, size as u64, OCTETS, &progress, &cancel)
         .await
         .unwrap();
-    let reqs = server.requests();
+    let reqs = f.server.requests();
     assert_eq!(reqs.len(), 1);
     assert_eq!(reqs[0].header("content-length"), Some("20971520"));
     assert!(reqs[0].header("transfer-encoding").is_none());
@@ -500,67 +581,32 @@ async fn put_20_mb_streams() {
 
 #[tokio::test]
 async fn put_file_missing_or_changed() {
-    let pki = make_pki();
-    let server = serve(pki.server.clone(), ok_with(200, &[], b"")).await;
-    let client = client_for(&pki.ca_pem);
-    let tmp = tempfile::tempdir().unwrap();
-    let path = write_file(tmp.path(), "a.txt", b"hello");
-    let cancel = CancellationToken::new();
-    let err = client
-        .put_file(
-            &server.url("/u"),
-            &[],
-            &tmp.path().join("gone.txt"),
-            5,
-            "text/plain",
-            &no_progress,
-            &cancel,
-        )
+    let f = Fixture::new(ok_with(200, &[], b"")).await;
+    let path = f.file("a.txt", b"hello");
+    let url = f.url("/u");
+    let err = f
+        .put(&url, &f.dir().join("gone.txt"), 5, "text/plain")
         .await
         .unwrap_err();
     assert!(matches!(err, TransferError::FileMissing { .. }), "{err:?}");
     for size in [4, 6] {
-        let err = client
-            .put_file(
-                &server.url("/u"),
-                &[],
-                &path,
-                size,
-                "text/plain",
-                &no_progress,
-                &cancel,
-            )
-            .await
-            .unwrap_err();
+        let err = f.put(&url, &path, size, "text/plain").await.unwrap_err();
         assert_eq!(err, TransferError::FileChanged);
     }
     // A directory is not an upload source.
-    let err = client
-        .put_file(
-            &server.url("/u"),
-            &[],
-            tmp.path(),
-            0,
-            "text/plain",
-            &no_progress,
-            &cancel,
-        )
-        .await
-        .unwrap_err();
+    let err = f.put(&url, f.dir(), 0, "text/plain").await.unwrap_err();
     assert!(matches!(err, TransferError::FileMissing { .. }), "{err:?}");
-    assert_eq!(server.connections.load(Ordering::SeqCst), 0);
+    assert_eq!(f.connections(), 0);
 }
 
 /// The source shrinks or grows while it is being sent: FileChanged, not a short or long body.
 #[tokio::test]
 async fn put_file_changing_during_upload() {
-    let pki = make_pki();
-    let server = serve(pki.server.clone(), ok_with(201, &[], b"")).await;
-    let client = client_for(&pki.ca_pem);
-    let tmp = tempfile::tempdir().unwrap();
+    let f = Fixture::new(ok_with(201, &[], b"")).await;
     let size = 32 * 1024 * 1024;
+    let url = f.url("/u/big.bin");
     for grow in [false, true] {
-        let path = write_file(tmp.path(), "big.bin", &pattern(size));
+        let path = f.file("big.bin", &pattern(size));
         let changed = std::sync::atomic::AtomicBool::new(false);
         let progress = |n: u64| {
             if n > 0 && !changed.swap(true, Ordering::SeqCst) {
@@ -572,16 +618,9 @@ async fn put_file_changing_during_upload() {
                 }
             }
         };
-        let err = client
-            .put_file(
-                &server.url("/u/big.bin"),
-                &[],
-                &path,
-                size as u64,
-                "application/octet-stream",
-                &progress,
-                &CancellationToken::new(),
-            )
+        let cancel = CancellationToken::new();
+        let err = f
+            .put_with(&url, &[], &path, size as u64, OCTETS, &progress, &cancel)
             .await
             .unwrap_err();
         assert_eq!(err, TransferError::FileChanged, "grow: {grow}");
@@ -591,78 +630,45 @@ async fn put_file_changing_during_upload() {
 
 #[tokio::test]
 async fn put_error_status_and_no_redirect() {
-    let pki = make_pki();
-    let client = client_for(&pki.ca_pem);
-    let tmp = tempfile::tempdir().unwrap();
-    let path = write_file(tmp.path(), "a.txt", b"hello");
+    let mut f = Fixture::new(ok_with(200, &[], b"")).await;
+    let path = f.file("a.txt", b"hello");
     for (status, headers) in [
         (401, vec![]),
         (413, vec![]),
         (503, vec![]),
         (307, vec![("Location", "/elsewhere")]),
     ] {
-        let server = serve(pki.server.clone(), ok_with(status, &headers, b"")).await;
-        let err = client
-            .put_file(
-                &server.url("/u/a.txt"),
-                &[],
-                &path,
-                5,
-                "text/plain",
-                &no_progress,
-                &CancellationToken::new(),
-            )
+        f.serve(ok_with(status, &headers, b"")).await;
+        let err = f
+            .put(&f.url("/u/a.txt"), &path, 5, "text/plain")
             .await
             .unwrap_err();
         assert_eq!(err, TransferError::Http { status });
-        assert_eq!(server.requests().len(), 1, "no redirect followed");
+        assert_eq!(f.server.requests().len(), 1, "no redirect followed");
     }
 }
 
 #[tokio::test]
 async fn put_http_url_refused_without_connection() {
-    let pki = make_pki();
-    let server = serve(pki.server.clone(), ok_with(200, &[], b"")).await;
-    let client = client_for(&pki.ca_pem);
-    let tmp = tempfile::tempdir().unwrap();
-    let path = write_file(tmp.path(), "a.txt", b"hello");
-    let url = format!("http://127.0.0.1:{}/u/a.txt", server.port);
-    let err = client
-        .put_file(
-            &url,
-            &[],
-            &path,
-            5,
-            "text/plain",
-            &no_progress,
-            &CancellationToken::new(),
-        )
-        .await
-        .unwrap_err();
+    let f = Fixture::new(ok_with(200, &[], b"")).await;
+    let path = f.file("a.txt", b"hello");
+    let url = format!("http://127.0.0.1:{}/u/a.txt", f.server.port);
+    let err = f.put(&url, &path, 5, "text/plain").await.unwrap_err();
     assert_eq!(err, TransferError::NotHttps { url });
     tokio::time::sleep(Duration::from_millis(50)).await;
-    assert_eq!(server.connections.load(Ordering::SeqCst), 0);
+    assert_eq!(f.connections(), 0);
 }
 
 #[tokio::test]
 async fn put_stalls_when_server_stops_reading() {
-    let pki = make_pki();
-    let server = serve(pki.server.clone(), action(Action::IgnoreBody)).await;
-    let client = client_for(&pki.ca_pem).with_stall_timeout(Duration::from_millis(500));
-    let tmp = tempfile::tempdir().unwrap();
+    let f = Fixture::new(action(Action::IgnoreBody))
+        .await
+        .with_stall_timeout(Duration::from_millis(500));
     let size = 32 * 1024 * 1024;
-    let path = write_file(tmp.path(), "big.bin", &pattern(size));
+    let path = f.file("big.bin", &pattern(size));
     let started = std::time::Instant::now();
-    let err = client
-        .put_file(
-            &server.url("/u/big.bin"),
-            &[],
-            &path,
-            size as u64,
-            "application/octet-stream",
-            &no_progress,
-            &CancellationToken::new(),
-        )
+    let err = f
+        .put(&f.url("/u/big.bin"), &path, size as u64, OCTETS)
         .await
         .unwrap_err();
     assert!(matches!(err, TransferError::Network { .. }), "{err:?}");
@@ -672,35 +678,23 @@ async fn put_stalls_when_server_stops_reading() {
 
 #[tokio::test]
 async fn put_stalls_when_no_response_comes() {
-    let pki = make_pki();
-    let server = serve(pki.server.clone(), action(Action::NoResponse)).await;
-    let client = client_for(&pki.ca_pem).with_stall_timeout(Duration::from_millis(300));
-    let tmp = tempfile::tempdir().unwrap();
-    let path = write_file(tmp.path(), "a.txt", b"hello");
-    let err = client
-        .put_file(
-            &server.url("/u/a.txt"),
-            &[],
-            &path,
-            5,
-            "text/plain",
-            &no_progress,
-            &CancellationToken::new(),
-        )
+    let f = Fixture::new(action(Action::NoResponse))
+        .await
+        .with_stall_timeout(Duration::from_millis(300));
+    let path = f.file("a.txt", b"hello");
+    let err = f
+        .put(&f.url("/u/a.txt"), &path, 5, "text/plain")
         .await
         .unwrap_err();
     assert!(matches!(err, TransferError::Network { .. }), "{err:?}");
-    assert_eq!(server.requests()[0].body, b"hello");
+    assert_eq!(f.server.requests()[0].body, b"hello");
 }
 
 #[tokio::test]
 async fn put_cancelled() {
-    let pki = make_pki();
-    let server = serve(pki.server.clone(), action(Action::IgnoreBody)).await;
-    let client = client_for(&pki.ca_pem);
-    let tmp = tempfile::tempdir().unwrap();
+    let f = Fixture::new(action(Action::IgnoreBody)).await;
     let size = 32 * 1024 * 1024;
-    let path = write_file(tmp.path(), "big.bin", &pattern(size));
+    let path = f.file("big.bin", &pattern(size));
     let cancel = CancellationToken::new();
     let c2 = cancel.clone();
     let progress = move |n: u64| {
@@ -708,16 +702,9 @@ async fn put_cancelled() {
             c2.cancel();
         }
     };
-    let err = client
-        .put_file(
-            &server.url("/u/big.bin"),
-            &[],
-            &path,
-            size as u64,
-            "application/octet-stream",
-            &progress,
-            &cancel,
-        )
+    let url = f.url("/u/big.bin");
+    let err = f
+        .put_with(&url, &[], &path, size as u64, OCTETS, &progress, &cancel)
         .await
         .unwrap_err();
     assert_eq!(err, TransferError::Cancelled);
@@ -728,276 +715,160 @@ async fn put_cancelled() {
 
 #[tokio::test]
 async fn get_round_trip_into_generated_name() {
-    let pki = make_pki();
     let data = pattern(200_000);
-    let server = serve(
-        pki.server.clone(),
-        ok_with(200, &[("Content-Type", "Image/JPEG; q=1")], &data),
-    )
-    .await;
-    let client = client_for(&pki.ca_pem);
-    let tmp = tempfile::tempdir().unwrap();
+    let f = Fixture::new(ok_with(200, &[("Content-Type", "Image/JPEG; q=1")], &data)).await;
     let seen = Mutex::new(Vec::new());
     let progress = |n: u64, total: Option<u64>| seen.lock().unwrap().push((n, total));
-    let got = client
-        .download(
-            &server.url("/x/..%2F..%2Fetc%2Fpasswd.jpg"),
-            tmp.path(),
-            "../../etc/passwd.jpg",
-            1_000_000,
-            &progress,
-            &CancellationToken::new(),
-        )
+    let url = f.url("/x/..%2F..%2Fetc%2Fpasswd.jpg");
+    let cancel = CancellationToken::new();
+    let got = f
+        .download_with(&url, "../../etc/passwd.jpg", 1_000_000, &progress, &cancel)
         .await
         .unwrap();
     assert_eq!(got.size, 200_000);
     assert_eq!(got.media_type.as_deref(), Some("image/jpeg"));
-    assert_eq!(got.path.parent(), Some(tmp.path()));
+    assert_eq!(got.path.parent(), Some(f.dir()));
     let name = got.path.file_name().unwrap().to_string_lossy().into_owned();
     assert!(name.ends_with(".jpg") && name.len() == 36, "{name}");
     assert_eq!(std::fs::read(&got.path).unwrap(), data);
-    assert_eq!(dir_entries(tmp.path()), vec![name]);
+    assert_eq!(f.entries(), vec![name]);
     let seen = seen.lock().unwrap().clone();
     assert_eq!(seen.last().copied(), Some((200_000, Some(200_000))));
     assert!(seen.windows(2).all(|w| w[0].0 <= w[1].0));
-    assert_eq!(server.requests()[0].method, "GET");
+    assert_eq!(f.server.requests()[0].method, "GET");
 }
 
 #[tokio::test]
 async fn get_cap_enforced_when_length_lies() {
     // Content-Length says 10, 10 MB follow: only the 10 declared bytes are ever taken (HTTP/1.1
     // framing), the rest never reaches the disk.
-    let pki = make_pki();
-    let server = serve(
-        pki.server.clone(),
-        action(Action::Lying {
-            declared: 10,
-            actual: 10 * 1024 * 1024,
-        }),
-    )
+    let f = Fixture::new(action(Action::Lying {
+        declared: 10,
+        actual: 10 * 1024 * 1024,
+    }))
     .await;
-    let client = client_for(&pki.ca_pem);
-    let tmp = tempfile::tempdir().unwrap();
-    let got = client
-        .download(
-            &server.url("/f"),
-            tmp.path(),
-            "f.bin",
-            1024 * 1024,
-            &no_dl_progress,
-            &CancellationToken::new(),
-        )
+    let got = f
+        .download(&f.url("/f"), "f.bin", 1024 * 1024)
         .await
         .unwrap();
     assert_eq!(got.size, 10);
     assert_eq!(std::fs::metadata(&got.path).unwrap().len(), 10);
-    assert_eq!(dir_entries(tmp.path()).len(), 1);
+    assert_eq!(f.entries().len(), 1);
 }
 
 #[tokio::test]
 async fn get_cap_enforced_without_length() {
-    let pki = make_pki();
-    let client = client_for(&pki.ca_pem);
     for act in [
         Action::CloseDelimited(10 * 1024 * 1024),
         Action::Chunked(10 * 1024 * 1024),
     ] {
-        let server = serve(pki.server.clone(), action(act)).await;
-        let tmp = tempfile::tempdir().unwrap();
+        let f = Fixture::new(action(act)).await;
         let max_seen = Mutex::new(0u64);
         let progress = |n: u64, total: Option<u64>| {
             assert_eq!(total, None);
             *max_seen.lock().unwrap() = n;
         };
-        let err = client
-            .download(
-                &server.url("/f"),
-                tmp.path(),
-                "f.bin",
-                1024 * 1024,
-                &progress,
-                &CancellationToken::new(),
-            )
+        let cancel = CancellationToken::new();
+        let err = f
+            .download_with(&f.url("/f"), "f.bin", 1024 * 1024, &progress, &cancel)
             .await
             .unwrap_err();
         assert_eq!(err, TransferError::TooLarge { max: 1024 * 1024 });
         assert!(*max_seen.lock().unwrap() <= 1024 * 1024);
-        assert!(dir_entries(tmp.path()).is_empty(), "partial file left");
+        assert!(f.entries().is_empty(), "partial file left");
     }
 }
 
 #[tokio::test]
 async fn get_refused_early_when_length_too_large() {
-    let pki = make_pki();
-    let server = serve(
-        pki.server.clone(),
-        action(Action::StallAfter {
-            declared: 100 * 1024 * 1024,
-            first: 0,
-        }),
-    )
-    .await;
-    let client = client_for(&pki.ca_pem);
-    let tmp = tempfile::tempdir().unwrap();
+    let f = Fixture::new(stall_after(100 * 1024 * 1024, 0)).await;
+    let url = f.url("/f");
     let err = tokio::time::timeout(
         Duration::from_secs(10),
-        client.download(
-            &server.url("/f"),
-            tmp.path(),
-            "f.bin",
-            1024 * 1024,
-            &no_dl_progress,
-            &CancellationToken::new(),
-        ),
+        f.download(&url, "f.bin", 1024 * 1024),
     )
     .await
     .expect("refused without waiting for the body")
     .unwrap_err();
     assert_eq!(err, TransferError::TooLarge { max: 1024 * 1024 });
-    assert!(dir_entries(tmp.path()).is_empty());
+    assert!(f.entries().is_empty());
 }
 
 #[tokio::test]
 async fn get_404() {
-    let pki = make_pki();
-    let server = serve(pki.server.clone(), ok_with(404, &[], b"not here")).await;
-    let client = client_for(&pki.ca_pem);
-    let tmp = tempfile::tempdir().unwrap();
-    let err = client
-        .download(
-            &server.url("/f"),
-            tmp.path(),
-            "f.bin",
-            1024,
-            &no_dl_progress,
-            &CancellationToken::new(),
-        )
-        .await
-        .unwrap_err();
+    let f = Fixture::new(ok_with(404, &[], b"not here")).await;
+    let err = f.download(&f.url("/f"), "f.bin", 1024).await.unwrap_err();
     assert_eq!(err, TransferError::Http { status: 404 });
     assert!(!err.is_transient());
-    assert!(dir_entries(tmp.path()).is_empty());
+    assert!(f.entries().is_empty());
 }
 
 #[tokio::test]
 async fn get_cert_from_another_ca_is_tls_error() {
-    let pki = make_pki();
+    let mut f = Fixture::new(ok_with(200, &[], b"x")).await;
     let other = make_pki();
-    let server = serve(pki.server.clone(), ok_with(200, &[], b"x")).await;
-    let client = client_for(&other.ca_pem);
-    let tmp = tempfile::tempdir().unwrap();
-    let err = client
-        .download(
-            &server.url("/f"),
-            tmp.path(),
-            "f.bin",
-            1024,
-            &no_dl_progress,
-            &CancellationToken::new(),
-        )
-        .await
-        .unwrap_err();
+    f.client = client_for(&other.ca_pem);
+    let err = f.download(&f.url("/f"), "f.bin", 1024).await.unwrap_err();
     assert!(matches!(err, TransferError::Tls { .. }), "{err:?}");
     assert!(!err.is_transient());
-    let err = client.head(&server.url("/f")).await.unwrap_err();
+    let err = f.client.head(&f.url("/f")).await.unwrap_err();
     assert!(matches!(err, TransferError::Tls { .. }), "{err:?}");
-    assert!(dir_entries(tmp.path()).is_empty());
+    assert!(f.entries().is_empty());
 }
 
 #[tokio::test]
 async fn connection_refused_is_network() {
-    let pki = make_pki();
+    // The fixture's own server is never asked: the URL names a port nobody listens on.
+    let f = Fixture::new(ok_with(200, &[], b"x")).await;
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let client = client_for(&pki.ca_pem);
-    let tmp = tempfile::tempdir().unwrap();
-    let err = client
-        .download(
-            &format!("https://127.0.0.1:{port}/f"),
-            tmp.path(),
-            "f.bin",
-            1024,
-            &no_dl_progress,
-            &CancellationToken::new(),
-        )
-        .await
-        .unwrap_err();
+    let url = format!("https://127.0.0.1:{port}/f");
+    let err = f.download(&url, "f.bin", 1024).await.unwrap_err();
     assert!(matches!(err, TransferError::Network { .. }), "{err:?}");
     assert!(err.is_transient());
 }
 
 #[tokio::test]
 async fn http_and_invalid_urls_refused_without_connection() {
-    let pki = make_pki();
-    let server = serve(pki.server.clone(), ok_with(200, &[], b"x")).await;
-    let client = client_for(&pki.ca_pem);
-    let tmp = tempfile::tempdir().unwrap();
-    let url = format!("http://127.0.0.1:{}/f", server.port);
-    let err = client
-        .download(
-            &url,
-            tmp.path(),
-            "f",
-            1024,
-            &no_dl_progress,
-            &CancellationToken::new(),
-        )
-        .await
-        .unwrap_err();
+    let f = Fixture::new(ok_with(200, &[], b"x")).await;
+    let url = format!("http://127.0.0.1:{}/f", f.server.port);
+    let err = f.download(&url, "f", 1024).await.unwrap_err();
     assert_eq!(err, TransferError::NotHttps { url: url.clone() });
     assert_eq!(
-        client.head(&url).await.unwrap_err(),
+        f.client.head(&url).await.unwrap_err(),
         TransferError::NotHttps { url }
     );
     for bad in ["ftp://x/y", "file:///etc/passwd", "aesgcm://h.test/f#k"] {
-        let err = client.head(bad).await.unwrap_err();
+        let err = f.client.head(bad).await.unwrap_err();
         assert!(matches!(err, TransferError::NotHttps { .. }), "{err:?}");
     }
     for bad in ["", "not a url", "https://", "https://:443/x"] {
-        let err = client.head(bad).await.unwrap_err();
+        let err = f.client.head(bad).await.unwrap_err();
         assert!(
             matches!(err, TransferError::InvalidUrl { .. }),
             "{bad}: {err:?}"
         );
     }
     tokio::time::sleep(Duration::from_millis(50)).await;
-    assert_eq!(server.connections.load(Ordering::SeqCst), 0);
-    assert!(dir_entries(tmp.path()).is_empty());
+    assert_eq!(f.connections(), 0);
+    assert!(f.entries().is_empty());
 }
 
 #[tokio::test]
 async fn redirect_to_http_is_not_https() {
-    let pki = make_pki();
-    let server = serve(
-        pki.server.clone(),
-        ok_with(302, &[("Location", "http://127.0.0.1:1/f")], b""),
-    )
-    .await;
-    let client = client_for(&pki.ca_pem);
-    let tmp = tempfile::tempdir().unwrap();
-    let err = client
-        .download(
-            &server.url("/f"),
-            tmp.path(),
-            "f",
-            1024,
-            &no_dl_progress,
-            &CancellationToken::new(),
-        )
-        .await
-        .unwrap_err();
+    let f = Fixture::new(ok_with(302, &[("Location", "http://127.0.0.1:1/f")], b"")).await;
+    let err = f.download(&f.url("/f"), "f", 1024).await.unwrap_err();
     assert!(
         matches!(&err, TransferError::NotHttps { url } if url.starts_with("http://127.0.0.1:1/")),
         "{err:?}"
     );
-    assert!(dir_entries(tmp.path()).is_empty());
+    assert!(f.entries().is_empty());
 }
 
 #[tokio::test]
 async fn redirects_https_at_most_three() {
-    let pki = make_pki();
     // /r<n> redirects to /r<n-1>; /r0 serves the file.
     let handler: Handler = Arc::new(|rec: &Recorded| {
         let n: u32 = rec.path.trim_start_matches("/r").parse().unwrap_or(0);
@@ -1011,153 +882,77 @@ async fn redirects_https_at_most_three() {
             )
         }
     });
-    let server = serve(pki.server.clone(), handler).await;
-    let client = client_for(&pki.ca_pem);
-    let tmp = tempfile::tempdir().unwrap();
-    let got = client
-        .download(
-            &server.url("/r3"),
-            tmp.path(),
-            "f.txt",
-            1024,
-            &no_dl_progress,
-            &CancellationToken::new(),
-        )
-        .await
-        .unwrap();
+    let f = Fixture::new(handler).await;
+    let got = f.download(&f.url("/r3"), "f.txt", 1024).await.unwrap();
     assert_eq!(std::fs::read(&got.path).unwrap(), b"done");
-    let err = client
-        .download(
-            &server.url("/r4"),
-            tmp.path(),
-            "f.txt",
-            1024,
-            &no_dl_progress,
-            &CancellationToken::new(),
-        )
-        .await
-        .unwrap_err();
+    let err = f.download(&f.url("/r4"), "f.txt", 1024).await.unwrap_err();
     assert_eq!(err, TransferError::Http { status: 302 });
-    assert_eq!(dir_entries(tmp.path()).len(), 1);
+    assert_eq!(f.entries().len(), 1);
 }
 
 #[tokio::test]
 async fn cancel_mid_download_removes_partial() {
-    let pki = make_pki();
-    let server = serve(
-        pki.server.clone(),
-        action(Action::StallAfter {
-            declared: 1024 * 1024,
-            first: 100_000,
-        }),
-    )
-    .await;
-    let client = client_for(&pki.ca_pem);
-    let tmp = tempfile::tempdir().unwrap();
+    let f = Fixture::new(stall_after(1024 * 1024, 100_000)).await;
     let cancel = CancellationToken::new();
     let c2 = cancel.clone();
-    let dir = tmp.path().to_path_buf();
     let saw_part = Mutex::new(false);
     let progress = |n: u64, _| {
         if n > 0 {
             // The partial file exists while streaming.
-            let entries = dir_entries(&dir);
+            let entries = f.entries();
             *saw_part.lock().unwrap() = entries.len() == 1 && entries[0].ends_with(".bin.part");
             c2.cancel();
         }
     };
-    let err = client
-        .download(
-            &server.url("/f"),
-            tmp.path(),
-            "f.bin",
-            10 * 1024 * 1024,
-            &progress,
-            &cancel,
-        )
+    let err = f
+        .download_with(&f.url("/f"), "f.bin", 10 * 1024 * 1024, &progress, &cancel)
         .await
         .unwrap_err();
     assert_eq!(err, TransferError::Cancelled);
     assert!(*saw_part.lock().unwrap());
-    assert!(dir_entries(tmp.path()).is_empty(), "partial file left");
+    assert!(f.entries().is_empty(), "partial file left");
 }
 
 #[tokio::test]
 async fn dropped_download_removes_partial() {
-    let pki = make_pki();
-    let server = serve(
-        pki.server.clone(),
-        action(Action::StallAfter {
-            declared: 1024 * 1024,
-            first: 1000,
-        }),
-    )
-    .await;
-    let client = client_for(&pki.ca_pem);
-    let tmp = tempfile::tempdir().unwrap();
+    let f = Fixture::new(stall_after(1024 * 1024, 1000)).await;
+    let url = f.url("/f");
     let res = tokio::time::timeout(
         Duration::from_millis(500),
-        client.download(
-            &server.url("/f"),
-            tmp.path(),
-            "f.bin",
-            10 * 1024 * 1024,
-            &no_dl_progress,
-            &CancellationToken::new(),
-        ),
+        f.download(&url, "f.bin", 10 * 1024 * 1024),
     )
     .await;
     assert!(res.is_err(), "still running when dropped");
-    assert!(dir_entries(tmp.path()).is_empty(), "partial file left");
+    assert!(f.entries().is_empty(), "partial file left");
 }
 
 #[tokio::test]
 async fn download_stall_timeout() {
-    let pki = make_pki();
-    let server = serve(
-        pki.server.clone(),
-        action(Action::StallAfter {
-            declared: 1024 * 1024,
-            first: 5000,
-        }),
-    )
-    .await;
-    let client = client_for(&pki.ca_pem).with_stall_timeout(Duration::from_millis(300));
-    let tmp = tempfile::tempdir().unwrap();
-    let err = client
-        .download(
-            &server.url("/f"),
-            tmp.path(),
-            "f.bin",
-            10 * 1024 * 1024,
-            &no_dl_progress,
-            &CancellationToken::new(),
-        )
+    let mut f = Fixture::new(stall_after(1024 * 1024, 5000))
+        .await
+        .with_stall_timeout(Duration::from_millis(300));
+    let err = f
+        .download(&f.url("/f"), "f.bin", 10 * 1024 * 1024)
         .await
         .unwrap_err();
     assert!(matches!(err, TransferError::Network { .. }), "{err:?}");
-    assert!(dir_entries(tmp.path()).is_empty());
+    assert!(f.entries().is_empty());
 
     // A server that never answers at all stalls too.
-    let server = serve(pki.server.clone(), action(Action::NoResponse)).await;
-    let err = client.head(&server.url("/f")).await.unwrap_err();
+    f.serve(action(Action::NoResponse)).await;
+    let err = f.client.head(&f.url("/f")).await.unwrap_err();
     assert!(matches!(err, TransferError::Network { .. }), "{err:?}");
 }
 
 #[tokio::test]
 async fn head_reports_length_and_type() {
-    let pki = make_pki();
-    let server = serve(
-        pki.server.clone(),
-        ok_with(
-            200,
-            &[("Content-Type", "image/PNG"), ("Content-Length", "1234")],
-            b"",
-        ),
-    )
+    let mut f = Fixture::new(ok_with(
+        200,
+        &[("Content-Type", "image/PNG"), ("Content-Length", "1234")],
+        b"",
+    ))
     .await;
-    let client = client_for(&pki.ca_pem);
-    let info = client.head(&server.url("/f.png")).await.unwrap();
+    let info = f.client.head(&f.url("/f.png")).await.unwrap();
     assert_eq!(
         info,
         HeadInfo {
@@ -1165,18 +960,15 @@ async fn head_reports_length_and_type() {
             media_type: Some("image/png".into())
         }
     );
-    assert_eq!(server.requests()[0].method, "HEAD");
+    assert_eq!(f.server.requests()[0].method, "HEAD");
 
-    let server = serve(
-        pki.server.clone(),
-        ok_with(200, &[("Content-Type", "bad type")], b""),
-    )
-    .await;
-    let info = client.head(&server.url("/f")).await.unwrap();
+    f.serve(ok_with(200, &[("Content-Type", "bad type")], b""))
+        .await;
+    let info = f.client.head(&f.url("/f")).await.unwrap();
     assert_eq!(info.media_type, None);
-    let server = serve(pki.server.clone(), ok_with(403, &[], b"")).await;
+    f.serve(ok_with(403, &[], b"")).await;
     assert_eq!(
-        client.head(&server.url("/f")).await.unwrap_err(),
+        f.client.head(&f.url("/f")).await.unwrap_err(),
         TransferError::Http { status: 403 }
     );
 }
