@@ -698,7 +698,7 @@ fn row(list: &[TimelineItem], id: i64) -> Option<&TimelineMessage> {
 /// The first row (by id) that carries a file.
 fn file_row(list: &[TimelineItem]) -> Option<(&TimelineMessage, &TimelineAttachment)> {
     list.iter().find_map(|i| match i {
-        TimelineItem::Message(m) => m.attachment.as_ref().map(|a| (m, a)),
+        TimelineItem::Message(m) => m.attachment.as_deref().map(|a| (m, a)),
         _ => None,
     })
 }
@@ -784,8 +784,10 @@ async fn timeline_shows_a_file_upload_then_the_download(server: TestServer) {
         matches!(a.state, TransferState::Queued | TransferState::Transferring),
         "{rows:#?}"
     );
-    let files: Vec<&TimelineAttachment> =
-        rows.iter().filter_map(|m| m.attachment.as_ref()).collect();
+    let files: Vec<&TimelineAttachment> = rows
+        .iter()
+        .filter_map(|m| m.attachment.as_deref())
+        .collect();
     let moving: Vec<u64> = files
         .iter()
         .filter(|a| a.state == TransferState::Transferring)

@@ -33,8 +33,8 @@ pub struct TimelineMessage {
     pub state: MessageState,
     /// Why it failed, when `state` is `Failed`.
     pub failure_reason: Option<String>,
-    /// The file this message carries, if any.
-    pub attachment: Option<TimelineAttachment>,
+    /// The file this message carries, if any (boxed: most messages carry none).
+    pub attachment: Option<Box<TimelineAttachment>>,
 }
 
 /// A file attached to a message, with where its transfer stands.
@@ -345,7 +345,10 @@ fn render<'a>(
             failure_reason: m.failure_reason.clone(),
             attachment: m.attachment.as_ref().map(|a| {
                 let running = a.state == TransferState::Transferring;
-                TimelineAttachment::new(a, running.then(|| progress(m.id)).flatten())
+                Box::new(TimelineAttachment::new(
+                    a,
+                    running.then(|| progress(m.id)).flatten(),
+                ))
             }),
         }));
     }
