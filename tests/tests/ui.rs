@@ -15,14 +15,15 @@ use linnet_sdk::secrets::{FileSecretStore, SecretStore};
 use linnet_sdk::store::NewMessage;
 use linnet_sdk::{
     AccountSettings, ClientEvent, ConnectionState, ErrorKind, Linnet, LinnetError, MessageState,
-    Preferences, Secret,
+    Preferences, Secret, TransferDirection, TransferState,
 };
 use linnet_tests::*;
 use linnet_ui::diff::apply;
 use linnet_ui::{
     ChatList, ChatListItem, ConnectionService, Contacts, Diagnostics, ListListener, Settings,
-    Timeline, TimelineItem, VecDiff,
+    Timeline, TimelineAttachment, TimelineItem, TimelineMessage, VecDiff,
 };
+use rand::RngCore as _;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
@@ -676,3 +677,247 @@ async fn diagnostics_export_contains_no_password_or_body(server: TestServer) {
     bob.client.disconnect().await;
 }
 on_both_servers!(diagnostics_export_contains_no_password_or_body);
+
+/// Writes `size` random bytes to `dir/name` and returns the path.
+fn file_with(dir: &std::path::Path, name: &str, size: usize) -> std::path::PathBuf {
+    let mut bytes = vec![0u8; size];
+    rand::rng().fill_bytes(&mut bytes);
+    let path = dir.join(name);
+    std::fs::write(&path, &bytes).unwrap();
+    path
+}
+
+/// The row of message `id`, if the list has it.
+fn row(list: &[TimelineItem], id: i64) -> Option<&TimelineMessage> {
+    list.iter().find_map(|i| match i {
+        TimelineItem::Message(m) if m.id == id => Some(m),
+        _ => None,
+    })
+}
+
+/// The first row (by id) that carries a file.
+fn file_row(list: &[TimelineItem]) -> Option<(&TimelineMessage, &TimelineAttachment)> {
+    list.iter().find_map(|i| match i {
+        TimelineItem::Message(m) => m.attachment.as_deref().map(|a| (m, a)),
+        _ => None,
+    })
+}
+
+/// Every version of message `id`'s row the screen received after its `Reset`, in order, and
+/// whether the first was an insert.
+fn versions(screen: &Screen<TimelineItem>, id: i64) -> (bool, Vec<TimelineMessage>) {
+    let mut rows = Vec::new();
+    let mut first_was_insert = false;
+    for diff in screen.batches().into_iter().skip(1).flatten() {
+        match diff {
+            VecDiff::Insert {
+                value: TimelineItem::Message(m),
+                ..
+            } if m.id == id => {
+                first_was_insert = rows.is_empty();
+                rows.push(m);
+            }
+            VecDiff::Set {
+                value: TimelineItem::Message(m),
+                ..
+            } if m.id == id => rows.push(m),
+            _ => {}
+        }
+    }
+    (first_was_insert, rows)
+}
+
+async fn timeline_shows_a_file_upload_then_the_download(server: TestServer) {
+    let mut alice = connected(&server, "alice").await;
+    let mut bob = connected(&server, "bob").await;
+    befriend(&mut alice, &mut bob).await;
+    let alices = Timeline::new(alice.client.clone(), &bob.jid).unwrap();
+    let (mut sender, listener) = Screen::new();
+    let _h1 = alices.subscribe(listener).unwrap();
+    assert!(sender.reset().await.is_empty());
+    let bobs = Timeline::new(bob.client.clone(), &alice.jid).unwrap();
+    let (mut receiver, listener) = Screen::new();
+    let _h2 = bobs.subscribe(listener).unwrap();
+    assert!(receiver.reset().await.is_empty());
+
+    // Large enough to be seen moving; under bob's automatic limit (10 MiB by default).
+    const SIZE: u64 = 6_000_000;
+    let src = tempfile::tempdir().unwrap();
+    let path = file_with(src.path(), "photo.bin", SIZE as usize);
+    let id = alices.send_file(&path).unwrap();
+
+    let list = sender
+        .until("uploaded and acknowledged", |l, _| {
+            row(l, id).is_some_and(|m| {
+                matches!(
+                    m.state,
+                    MessageState::Acked | MessageState::Delivered | MessageState::Displayed
+                ) && m
+                    .attachment
+                    .as_ref()
+                    .is_some_and(|a| a.state == TransferState::Done)
+            })
+        })
+        .await;
+    let done = row(&list, id).unwrap().attachment.clone().unwrap();
+    assert_eq!(done.direction, TransferDirection::Upload);
+    assert_eq!(done.file_name, "photo.bin");
+    assert_eq!(
+        (done.transferred, done.total, done.size),
+        (SIZE, Some(SIZE), Some(SIZE))
+    );
+    assert_eq!(
+        done.local_path.as_deref(),
+        Some(std::path::absolute(&path).unwrap().to_str().unwrap())
+    );
+    assert_eq!(done.failure_kind, None);
+
+    // What the screen went through: the local echo first, then progress, then done.
+    let (first_was_insert, rows) = versions(&sender, id);
+    assert!(first_was_insert, "{rows:#?}");
+    let echo = &rows[0];
+    assert!(echo.outgoing);
+    assert_eq!(echo.state, MessageState::Queued, "{rows:#?}");
+    let a = echo.attachment.as_ref().unwrap();
+    assert_eq!(a.direction, TransferDirection::Upload);
+    assert!(
+        matches!(a.state, TransferState::Queued | TransferState::Transferring),
+        "{rows:#?}"
+    );
+    let files: Vec<&TimelineAttachment> = rows
+        .iter()
+        .filter_map(|m| m.attachment.as_deref())
+        .collect();
+    let moving: Vec<u64> = files
+        .iter()
+        .filter(|a| a.state == TransferState::Transferring)
+        .map(|a| a.transferred)
+        .collect();
+    assert!(
+        moving.iter().any(|&n| n > 0 && n < SIZE),
+        "progress shows while it uploads: {moving:?}"
+    );
+    assert!(moving.windows(2).all(|w| w[0] <= w[1]), "{moving:?}");
+    assert!(
+        files
+            .iter()
+            .all(|a| a.total == Some(SIZE) && a.transferred <= SIZE),
+        "{files:#?}"
+    );
+    let done_at = files
+        .iter()
+        .position(|a| a.state == TransferState::Done)
+        .unwrap();
+    assert!(
+        files[..done_at]
+            .iter()
+            .all(|a| a.state != TransferState::Done),
+        "{files:#?}"
+    );
+    let acked_at = rows
+        .iter()
+        .position(|m| m.state == MessageState::Acked)
+        .unwrap();
+    assert!(
+        rows[acked_at].attachment.as_ref().unwrap().state == TransferState::Done,
+        "the message leaves once its file is uploaded: {rows:#?}"
+    );
+
+    // Bob: offered, then fetched by itself (alice is a contact), with its local path.
+    let list = receiver
+        .until("downloaded", |l, _| {
+            file_row(l).is_some_and(|(_, a)| a.state == TransferState::Done)
+        })
+        .await;
+    let (m, a) = file_row(&list).unwrap();
+    assert!(!m.outgoing);
+    assert_eq!(a.direction, TransferDirection::Download);
+    assert_eq!((a.transferred, a.size), (SIZE, Some(SIZE)));
+    let local = a.local_path.clone().unwrap();
+    assert_eq!(
+        std::fs::read(&local).unwrap(),
+        std::fs::read(&path).unwrap()
+    );
+    let (first_was_insert, rows) = versions(&receiver, m.id);
+    assert!(first_was_insert, "{rows:#?}");
+    let offered = rows[0].attachment.as_ref().unwrap();
+    assert_ne!(offered.state, TransferState::Done, "{rows:#?}");
+    assert_eq!(offered.local_path, None);
+    assert_eq!(receiver.list(), bobs.items().unwrap());
+    alice.client.disconnect().await;
+    bob.client.disconnect().await;
+}
+on_both_servers!(timeline_shows_a_file_upload_then_the_download);
+
+async fn a_strangers_file_stays_offered_until_downloaded(server: TestServer) {
+    let carol = connected(&server, "carol").await;
+    let bob = connected(&server, "bob").await;
+    let bobs = Timeline::new(bob.client.clone(), &carol.jid).unwrap();
+    let (mut screen, listener) = Screen::new();
+    let _handle = bobs.subscribe(listener).unwrap();
+    assert!(screen.reset().await.is_empty());
+    let carols = Timeline::new(carol.client.clone(), &bob.jid).unwrap();
+
+    // The typed errors first.
+    let src = tempfile::tempdir().unwrap();
+    let missing = src.path().join("missing.txt");
+    assert!(
+        matches!(carols.send_file(&missing), Err(LinnetError::FileUnreadable { path, .. }) if path.contains("missing.txt"))
+    );
+    assert!(matches!(
+        carols.send_file(src.path()),
+        Err(LinnetError::FileUnreadable { .. })
+    ));
+    assert_eq!(
+        bobs.download(987_654),
+        Err(LinnetError::NoSuchMessage {
+            message_id: 987_654
+        })
+    );
+    let text = carols.send("just words").unwrap();
+    assert_eq!(
+        carols.cancel_transfer(text),
+        Err(LinnetError::NoAttachment { message_id: text })
+    );
+
+    let path = file_with(src.path(), "hello.txt", 2000);
+    let sent = carols.send_file(&path).unwrap();
+    assert_eq!(
+        carols.download(sent),
+        Err(LinnetError::NoAttachment { message_id: sent }),
+        "an upload is not downloaded"
+    );
+    let list = screen
+        .until("the offered file", |l, _| file_row(l).is_some())
+        .await;
+    let (m, a) = file_row(&list).unwrap();
+    let id = m.id;
+    assert_eq!(a.direction, TransferDirection::Download);
+    assert_eq!(a.state, TransferState::Offered);
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let (_, a) = file_row(&bobs.items().unwrap())
+        .map(|(m, a)| (m.id, a.clone()))
+        .unwrap();
+    assert_eq!(a.state, TransferState::Offered, "never fetched by itself");
+    assert_eq!((a.transferred, a.local_path.as_deref()), (0, None));
+
+    bobs.download(id).unwrap();
+    let list = screen
+        .until("downloaded", |l, _| {
+            row(l, id).is_some_and(|m| {
+                m.attachment
+                    .as_ref()
+                    .is_some_and(|a| a.state == TransferState::Done)
+            })
+        })
+        .await;
+    let a = row(&list, id).unwrap().attachment.clone().unwrap();
+    assert_eq!((a.transferred, a.total), (2000, Some(2000)));
+    assert_eq!(
+        std::fs::read(a.local_path.unwrap()).unwrap(),
+        std::fs::read(&path).unwrap()
+    );
+    carol.client.disconnect().await;
+    bob.client.disconnect().await;
+}
+on_both_servers!(a_strangers_file_stays_offered_until_downloaded);

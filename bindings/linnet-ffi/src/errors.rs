@@ -62,7 +62,7 @@ pub enum ConnectError {
     Internal { reason: String },
 }
 
-/// Sending, retrying and reading messages.
+/// Sending, retrying and reading messages, and their files.
 #[derive(Debug, thiserror::Error, uniffi::Error)]
 pub enum ChatError {
     #[error("'{input}' is not a valid address")]
@@ -73,6 +73,17 @@ pub enum ChatError {
     TooLarge { size: u64, limit: u64 },
     #[error("not connected")]
     NotConnected,
+    /// The file to send is missing, unreadable or not a regular file.
+    #[error("cannot read {path}: {reason}")]
+    FileUnreadable { path: String, reason: String },
+    /// Over the server's upload limit (known once the server was asked).
+    #[error("the file is too large ({size} bytes, the server accepts up to {max})")]
+    FileTooLarge { size: u64, max: u64 },
+    #[error("no message {message_id}")]
+    NoSuchMessage { message_id: i64 },
+    /// `download` or `cancelTransfer` of a message without a file (or `download` of an upload).
+    #[error("message {message_id} carries no file")]
+    NoAttachment { message_id: i64 },
     #[error("storage error: {reason}")]
     Storage { reason: String },
     #[error("internal error: {reason}")]
@@ -203,6 +214,10 @@ impl From<LinnetError> for ChatError {
                 limit: limit as u64,
             },
             LinnetError::NotConnected => Self::NotConnected,
+            LinnetError::FileUnreadable { path, reason } => Self::FileUnreadable { path, reason },
+            LinnetError::FileTooLarge { size, max } => Self::FileTooLarge { size, max },
+            LinnetError::NoSuchMessage { message_id } => Self::NoSuchMessage { message_id },
+            LinnetError::NoAttachment { message_id } => Self::NoAttachment { message_id },
             LinnetError::Storage { reason } => Self::Storage { reason },
             other => Self::Internal {
                 reason: internal(&other),

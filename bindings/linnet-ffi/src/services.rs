@@ -293,8 +293,29 @@ impl TimelineService {
         Ok(self.0.send(&body)?)
     }
 
+    /// Sends a failed message again; a failed or cancelled upload is queued again first (in
+    /// the runtime: the transfer workers may start here).
     pub fn retry(&self, message_id: i64) -> Result<(), ChatError> {
-        Ok(self.0.retry(message_id)?)
+        Ok(in_runtime(|| self.0.retry(message_id))??)
+    }
+
+    /// Sends the file at `path`: it shows at once with its upload `Queued`, then its progress,
+    /// then the message's delivery states. Returns the message's id. A missing file throws
+    /// `FileUnreadable`; one over the server's known limit `FileTooLarge`.
+    pub fn send_file(&self, path: String) -> Result<i64, ChatError> {
+        Ok(in_runtime(|| {
+            self.0.send_file(std::path::Path::new(&path))
+        })??)
+    }
+
+    /// Downloads the file of an incoming message (offered, failed or cancelled).
+    pub fn download(&self, message_id: i64) -> Result<(), ChatError> {
+        Ok(in_runtime(|| self.0.download(message_id))??)
+    }
+
+    /// Cancels a transfer that has not finished.
+    pub fn cancel_transfer(&self, message_id: i64) -> Result<(), ChatError> {
+        Ok(in_runtime(|| self.0.cancel_transfer(message_id))??)
     }
 
     /// Marks the conversation read (and tells the peer, if the settings allow).

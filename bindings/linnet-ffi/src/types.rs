@@ -192,8 +192,152 @@ pub struct TimelineMessage {
     pub state: DeliveryState,
     /// Why it failed, when `state` is `Failed`; `retry` sends it again.
     pub failure_reason: Option<String>,
+    /// The file this message carries, if any.
+    pub attachment: Option<TimelineAttachment>,
 }
 
+/// Which way a file travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum TransferDirection {
+    Upload,
+    Download,
+}
+
+impl From<linnet_ui::TransferDirection> for TransferDirection {
+    fn from(d: linnet_ui::TransferDirection) -> Self {
+        match d {
+            linnet_ui::TransferDirection::Upload => Self::Upload,
+            linnet_ui::TransferDirection::Download => Self::Download,
+        }
+    }
+}
+
+/// Where a file transfer stands. Upload: `Queued -> Transferring -> Done` (back to `Queued`
+/// while a transient failure waits out its backoff), or `Failed` / `Cancelled` (`retry` queues
+/// it again). Download: `Offered` (waiting for `download`) or `Queued` (fetched by itself), then
+/// the same (`download` fetches a failed or cancelled one again).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum TransferState {
+    Offered,
+    Queued,
+    Transferring,
+    Done,
+    Failed,
+    Cancelled,
+}
+
+impl From<linnet_ui::TransferState> for TransferState {
+    fn from(s: linnet_ui::TransferState) -> Self {
+        match s {
+            linnet_ui::TransferState::Offered => Self::Offered,
+            linnet_ui::TransferState::Queued => Self::Queued,
+            linnet_ui::TransferState::Transferring => Self::Transferring,
+            linnet_ui::TransferState::Done => Self::Done,
+            linnet_ui::TransferState::Failed => Self::Failed,
+            linnet_ui::TransferState::Cancelled => Self::Cancelled,
+        }
+    }
+}
+
+/// Why a transfer failed, for a UI to choose what to offer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum TransferFailure {
+    /// The network failed (retried automatically first).
+    Network,
+    /// The HTTP server answered with an error status.
+    Http,
+    /// The secure connection failed (certificate, handshake).
+    Tls,
+    /// Over the server's upload limit or the download limit.
+    TooLarge,
+    /// No space left on this device.
+    DiskFull,
+    Cancelled,
+    /// The server offered a link or slot that is not https.
+    NotHttps,
+    /// The file to send is gone, unreadable, or changed since it was queued.
+    FileMissing,
+    /// The server refused the upload slot.
+    ServerRefused,
+    /// The server has no HTTP upload service.
+    NoUploadService,
+    /// Anything else local (a write failed, no download folder).
+    Local,
+}
+
+impl From<linnet_ui::TransferFailureKind> for TransferFailure {
+    fn from(k: linnet_ui::TransferFailureKind) -> Self {
+        use linnet_ui::TransferFailureKind as K;
+        match k {
+            K::Network => Self::Network,
+            K::Http => Self::Http,
+            K::Tls => Self::Tls,
+            K::TooLarge => Self::TooLarge,
+            K::DiskFull => Self::DiskFull,
+            K::Cancelled => Self::Cancelled,
+            K::NotHttps => Self::NotHttps,
+            K::FileMissing => Self::FileMissing,
+            K::ServerRefused => Self::ServerRefused,
+            K::NoUploadService => Self::NoUploadService,
+            K::Local => Self::Local,
+        }
+    }
+}
+
+/// An image's size in pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+pub struct Dimensions {
+    pub width: u32,
+    pub height: u32,
+}
+
+/// A file attached to a message, with where its transfer stands.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct TimelineAttachment {
+    pub direction: TransferDirection,
+    pub state: TransferState,
+    /// For display only.
+    pub file_name: String,
+    pub media_type: Option<String>,
+    /// In bytes, when known.
+    pub size: Option<u64>,
+    /// Of an image, when known.
+    pub dimensions: Option<Dimensions>,
+    /// The file on this device: an upload's source, a finished download.
+    pub local_path: Option<String>,
+    /// Bytes moved so far: live while `Transferring`, the size once `Done`, else 0.
+    pub transferred: u64,
+    /// What `transferred` counts towards, when known.
+    pub total: Option<u64>,
+    /// Why it failed or was cancelled, when it did.
+    pub failure: Option<TransferFailure>,
+    /// The same in words.
+    pub failure_reason: Option<String>,
+}
+
+impl From<linnet_ui::TimelineAttachment> for TimelineAttachment {
+    fn from(a: linnet_ui::TimelineAttachment) -> Self {
+        Self {
+            direction: a.direction.into(),
+            state: a.state.into(),
+            file_name: a.file_name,
+            media_type: a.media_type,
+            size: a.size,
+            dimensions: a
+                .dimensions
+                .map(|(width, height)| Dimensions { width, height }),
+            local_path: a.local_path,
+            transferred: a.transferred,
+            total: a.total,
+            failure: a.failure_kind.map(Into::into),
+            failure_reason: a.failure_reason,
+        }
+    }
+}
+
+// UniFFI passes enums by value (serialised) and has no `Box` for records: the Rust-side size
+// of a variant only lives for one conversion.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, uniffi::Enum)]
 pub enum TimelineItem {
     /// Starts each local calendar day; `day` is `YYYY-MM-DD`.
@@ -218,6 +362,7 @@ impl From<linnet_ui::TimelineItem> for TimelineItem {
                     timestamp: m.timestamp,
                     state: m.state.into(),
                     failure_reason: m.failure_reason,
+                    attachment: m.attachment.map(|a| (*a).into()),
                 },
             },
         }

@@ -141,6 +141,45 @@ val cases: List<Pair<String, suspend () -> Unit>> = listOf(
             items.filterIsInstance<TimelineItem.Message>().any { it.message.id == id && it.message.state == DeliveryState.DISPLAYED }
         }
     },
+    "files: alice sends a file, bob's timeline shows it downloaded with the same bytes" to {
+        val source = Files.createTempFile("linnet-kt-", ".txt").toFile()
+        val bytes = ByteArray(50_000) { (it * 31 % 251).toByte() }
+        source.writeBytes(bytes)
+        val id = a.timeline(bob.jid).sendFile(source.path)
+        a.timeline(bob.jid).observe().within("the upload done and acknowledged") { items ->
+            items.filterIsInstance<TimelineItem.Message>().map { it.message }.any {
+                it.id == id && it.attachment?.direction == TransferDirection.UPLOAD &&
+                    it.attachment?.state == TransferState.DONE && it.state != DeliveryState.QUEUED
+            }
+        }
+        val items = b.timeline(alice.jid).observe().within("the file downloaded at bob") { items ->
+            items.filterIsInstance<TimelineItem.Message>().any {
+                it.message.attachment?.let { f -> f.fileName == source.name && f.state == TransferState.DONE } == true
+            }
+        }
+        val file = items.filterIsInstance<TimelineItem.Message>().mapNotNull { it.message.attachment }
+            .first { it.fileName == source.name }
+        check(file.direction == TransferDirection.DOWNLOAD) { "direction: $file" }
+        check(file.transferred == bytes.size.toULong() && file.size == bytes.size.toULong()) { "sizes: $file" }
+        val local = file.localPath ?: error("no local path: $file")
+        check(File(local).readBytes().contentEquals(bytes)) { "the downloaded bytes differ" }
+    },
+    "files: a missing file and unknown messages are typed errors" to {
+        val timeline = a.timeline(bob.jid)
+        val missing = try {
+            timeline.sendFile("/nonexistent/linnet/missing.txt"); null
+        } catch (e: ChatException) { e }
+        check(missing is ChatException.FileUnreadable && missing.path.endsWith("missing.txt")) { "expected FileUnreadable, got $missing" }
+        val unknown = try {
+            timeline.download(987654321L); null
+        } catch (e: ChatException) { e }
+        check(unknown is ChatException.NoSuchMessage && unknown.messageId == 987654321L) { "expected NoSuchMessage, got $unknown" }
+        val text = timeline.send("no file here")
+        val noFile = try {
+            timeline.cancelTransfer(text); null
+        } catch (e: ChatException) { e }
+        check(noFile is ChatException.NoAttachment) { "expected NoAttachment, got $noFile" }
+    },
     "a cancelled subscription gets no more callbacks" to {
         val cancelled = RecordingChatListListener()
         val live = RecordingChatListListener()
@@ -199,9 +238,11 @@ val cases: List<Pair<String, suspend () -> Unit>> = listOf(
     },
     "settings round-trip" to {
         val settings = a.settings()
-        settings.set(Preferences(sendTyping = false, sendReadMarkers = true))
-        check(settings.get() == Preferences(sendTyping = false, sendReadMarkers = true)) { "settings not stored" }
-        settings.set(Preferences(sendTyping = true, sendReadMarkers = true))
+        val before = settings.get()
+        val changed = before.copy(sendTyping = false, sendReadMarkers = true, autoDownloadMaxBytes = 12345uL)
+        settings.set(changed)
+        check(settings.get() == changed) { "settings not stored" }
+        settings.set(before)
     },
     "the README example runs" to {
         readmeExample(Files.createTempDirectory("linnet-readme").toString(), alice.jid, alice.password, MemorySecrets(), server)

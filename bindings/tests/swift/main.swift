@@ -211,6 +211,52 @@ func run() async -> Int32 {
         try check(items.contains { if case .dateSeparator = $0 { return true } else { return false } }, "no date separator")
     }
 
+    await test("files: alice sends a file, bob's timeline shows it downloaded with the same bytes") {
+        let name = "linnet-swift-\(UUID().uuidString).txt"
+        let source = FileManager.default.temporaryDirectory.appendingPathComponent(name)
+        let bytes = Data((0..<50_000).map { UInt8(($0 * 31) % 251) })
+        try bytes.write(to: source)
+        let id = try a.timeline(peer: bob.jid).sendFile(path: source.path)
+        _ = try await first("the upload done and acknowledged", in: try a.timeline(peer: bob.jid).snapshots()) { items in
+            items.compactMap(message).contains {
+                $0.id == id && $0.attachment?.direction == .upload && $0.attachment?.state == .done
+                    && $0.state != .queued
+            }
+        }
+        let items = try await first("the file downloaded at bob", in: try b.timeline(peer: alice.jid).snapshots()) { items in
+            items.compactMap(message).contains { $0.attachment?.fileName == name && $0.attachment?.state == .done }
+        }
+        guard let file = items.compactMap(message).compactMap(\.attachment).first(where: { $0.fileName == name }) else {
+            throw Failure(description: "no file in \(items)")
+        }
+        try check(file.direction == .download, "direction: \(file)")
+        try check(file.transferred == UInt64(bytes.count) && file.size == UInt64(bytes.count), "sizes: \(file)")
+        guard let local = file.localPath else { throw Failure(description: "no local path: \(file)") }
+        try check(FileManager.default.contents(atPath: local) == bytes, "the downloaded bytes differ")
+    }
+
+    await test("files: a missing file and unknown messages are typed errors") {
+        let timeline = try a.timeline(peer: bob.jid)
+        do {
+            _ = try timeline.sendFile(path: "/nonexistent/linnet/missing.txt")
+            throw Failure(description: "sendFile of a missing file succeeded")
+        } catch ChatError.FileUnreadable(let path, _) {
+            try check(path.hasSuffix("missing.txt"), "path: \(path)")
+        }
+        do {
+            try timeline.download(messageId: 987_654_321)
+            throw Failure(description: "download of an unknown message succeeded")
+        } catch ChatError.NoSuchMessage(let messageId) {
+            try check(messageId == 987_654_321, "id: \(messageId)")
+        }
+        let text = try timeline.send(body: "no file here")
+        do {
+            try timeline.cancelTransfer(messageId: text)
+            throw Failure(description: "cancelTransfer of a text message succeeded")
+        } catch ChatError.NoAttachment {
+        }
+    }
+
     await test("a cancelled subscription gets no more callbacks") {
         let cancelled = RecordingChatListListener()
         let live = RecordingChatListListener()

@@ -24,11 +24,11 @@ pub use diff::{VecDiff, diff_by_key};
 pub use handle::TaskHandle;
 pub use presence::Availability;
 pub use settings::Settings;
-pub use timeline::{Timeline, TimelineItem, TimelineMessage};
+pub use timeline::{Timeline, TimelineAttachment, TimelineItem, TimelineMessage};
 
 pub use linnet_sdk::{
-    Client, ConnectionState, DoctorReport, ErrorKind, LinnetError, MessageState,
-    store::Subscription,
+    Client, ConnectionState, DoctorReport, ErrorKind, LinnetError, MessageState, TransferDirection,
+    TransferFailureKind, TransferState, store::Subscription,
 };
 
 /// A listener for a list: receives a batch of diffs (the first batch is a single `Reset`).

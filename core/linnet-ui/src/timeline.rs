@@ -1,11 +1,16 @@
 //! One conversation's timeline: paged from the store, local echo of outgoing messages with their
-//! outbox state, date separators, receipts and markers applied.
+//! outbox state, date separators, receipts and markers applied, files with their transfer state
+//! and progress.
 
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use chrono::TimeZone as _;
 use linnet_sdk::store::Direction;
-use linnet_sdk::{ChatState, Client, ClientEvent, LinnetError, Message, MessageState};
+use linnet_sdk::{
+    Attachment, ChatState, Client, ClientEvent, LinnetError, Message, MessageState,
+    TransferDirection, TransferFailureKind, TransferState,
+};
 use tokio::sync::watch;
 
 use crate::observe::observe_list;
@@ -28,6 +33,58 @@ pub struct TimelineMessage {
     pub state: MessageState,
     /// Why it failed, when `state` is `Failed`.
     pub failure_reason: Option<String>,
+    /// The file this message carries, if any (boxed: most messages carry none).
+    pub attachment: Option<Box<TimelineAttachment>>,
+}
+
+/// A file attached to a message, with where its transfer stands.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimelineAttachment {
+    pub direction: TransferDirection,
+    pub state: TransferState,
+    /// For display only.
+    pub file_name: String,
+    pub media_type: Option<String>,
+    /// In bytes, when known (a download's size may be unknown until it is fetched).
+    pub size: Option<u64>,
+    /// (width, height) of an image, when known.
+    pub dimensions: Option<(u32, u32)>,
+    /// The file on this device: an upload's source, a finished download.
+    pub local_path: Option<String>,
+    /// Bytes moved so far: live while `Transferring`, the size once `Done`, else 0.
+    pub transferred: u64,
+    /// What `transferred` counts towards, when known.
+    pub total: Option<u64>,
+    /// Why it failed or was cancelled, for a UI to act on, and in words.
+    pub failure_kind: Option<TransferFailureKind>,
+    pub failure_reason: Option<String>,
+}
+
+impl TimelineAttachment {
+    /// The stored attachment, with `progress` (bytes, total) of a running transfer.
+    fn new(a: &Attachment, progress: Option<(u64, Option<u64>)>) -> Self {
+        let (transferred, total) = match (a.state, progress) {
+            (TransferState::Transferring, Some((moved, total))) => (moved, total.or(a.size)),
+            (TransferState::Done, _) => (a.size.unwrap_or(0), a.size),
+            _ => (0, a.size),
+        };
+        Self {
+            direction: a.direction,
+            state: a.state,
+            file_name: a.file_name.clone(),
+            media_type: a.media_type.clone(),
+            size: a.size,
+            dimensions: a.dimensions,
+            local_path: a.local_path.clone(),
+            transferred,
+            total,
+            failure_kind: a
+                .failure_kind
+                .as_deref()
+                .and_then(TransferFailureKind::parse),
+            failure_reason: a.failure_reason.clone(),
+        }
+    }
 }
 
 /// A row of the timeline, oldest first.
@@ -83,7 +140,7 @@ impl Timeline {
     }
 
     /// A `Reset` with the loaded items, then diffs: new messages (incoming, carbons, local echo of
-    /// sends), state changes, older pages.
+    /// sends), state changes, file transfers moving (as `Set`s of their row), older pages.
     pub fn subscribe(
         &self,
         listener: ListListener<TimelineItem>,
@@ -99,6 +156,7 @@ impl Timeline {
                     *peer == ours
                 }
                 ClientEvent::HistoryChanged { peers } => peers.contains(&ours),
+                ClientEvent::Transfer(t) => t.peer == ours,
                 _ => false,
             },
             key,
@@ -154,7 +212,24 @@ impl Timeline {
         self.client.send_message(&self.peer, body)
     }
 
-    /// Sends a failed message again.
+    /// Sends a file: it appears at once as a local echo with its upload `Queued`, then shows the
+    /// upload's progress, then the message's delivery states. Returns the message's id.
+    pub fn send_file(&self, path: &Path) -> Result<i64, LinnetError> {
+        self.client.send_file(&self.peer, path)
+    }
+
+    /// Downloads the file of an incoming message (offered, failed or cancelled).
+    pub fn download(&self, message_id: i64) -> Result<(), LinnetError> {
+        self.client.download(message_id)
+    }
+
+    /// Cancels a transfer that has not finished. A cancelled upload fails its message; `retry`
+    /// queues it again, `download` fetches a cancelled download.
+    pub fn cancel_transfer(&self, message_id: i64) -> Result<(), LinnetError> {
+        self.client.cancel_transfer(message_id)
+    }
+
+    /// Sends a failed message again (a failed or cancelled upload is queued again first).
     pub fn retry(&self, message_id: i64) -> Result<(), LinnetError> {
         self.client.retry(message_id)
     }
@@ -231,7 +306,9 @@ fn load(
             break;
         }
     }
-    Ok(render(messages.iter().rev(), local_day))
+    Ok(render(messages.iter().rev(), local_day, |id| {
+        client.transfer_progress(id)
+    }))
 }
 
 /// The local calendar day of a time stamp (ms), `YYYY-MM-DD`.
@@ -244,9 +321,11 @@ fn local_day(timestamp: i64) -> String {
 }
 
 /// Messages (oldest first) as rows, with a date separator before each day's first message.
+/// `progress` gives the bytes moved by a running transfer.
 fn render<'a>(
     messages: impl Iterator<Item = &'a Message>,
     day: impl Fn(i64) -> String,
+    progress: impl Fn(i64) -> Option<(u64, Option<u64>)>,
 ) -> Vec<TimelineItem> {
     let mut items = Vec::new();
     let mut current: Option<String> = None;
@@ -264,6 +343,13 @@ fn render<'a>(
             timestamp: m.timestamp,
             state: m.state,
             failure_reason: m.failure_reason.clone(),
+            attachment: m.attachment.as_ref().map(|a| {
+                let running = a.state == TransferState::Transferring;
+                Box::new(TimelineAttachment::new(
+                    a,
+                    running.then(|| progress(m.id)).flatten(),
+                ))
+            }),
         }));
     }
     items
@@ -307,6 +393,10 @@ mod tests {
             .to_string()
     }
 
+    fn no_progress(_: i64) -> Option<(u64, Option<u64>)> {
+        None
+    }
+
     /// 2026-11-24 00:00:00 UTC in ms.
     const NOV_24: i64 = 1_795_478_400_000;
     const HOUR: i64 = 3_600_000;
@@ -330,7 +420,7 @@ mod tests {
             message(4, NOV_24 + 24 * HOUR + 1),
             message(5, NOV_24 + 72 * HOUR),
         ];
-        let items = render(messages.iter(), utc_day);
+        let items = render(messages.iter(), utc_day, no_progress);
         assert_eq!(
             shape(&items),
             [
@@ -344,7 +434,7 @@ mod tests {
                 "m5"
             ]
         );
-        assert!(render([].iter(), utc_day).is_empty());
+        assert!(render([].iter(), utc_day, no_progress).is_empty());
     }
 
     #[test]
@@ -366,8 +456,8 @@ mod tests {
             message(3, NOV_24 + 30 * HOUR),
             message(4, NOV_24 + 31 * HOUR),
         ];
-        let old = render(newer.iter(), utc_day);
-        let new = render(all.iter(), utc_day);
+        let old = render(newer.iter(), utc_day, no_progress);
+        let new = render(all.iter(), utc_day, no_progress);
         let diffs = crate::diff::diff_by_key(&old, &new, key);
         assert!(
             diffs
@@ -380,6 +470,66 @@ mod tests {
         assert_eq!(
             shape(&list),
             ["2026-11-24", "m1", "2026-11-25", "m2", "m3", "m4"]
+        );
+    }
+
+    fn with_file(id: i64, state: TransferState, kind: Option<&str>) -> Message {
+        Message {
+            attachment: Some(Attachment {
+                message_id: id,
+                direction: TransferDirection::Upload,
+                url: None,
+                source_path: Some("/tmp/a.png".into()),
+                local_path: Some("/tmp/a.png".into()),
+                file_name: "a.png".into(),
+                media_type: Some("image/png".into()),
+                size: Some(1000),
+                dimensions: Some((64, 32)),
+                state,
+                failure_kind: kind.map(Into::into),
+                failure_reason: kind.map(|k| format!("because {k}")),
+                attempts: 1,
+                next_attempt_at: None,
+            }),
+            ..message(id, NOV_24 + id * HOUR)
+        }
+    }
+
+    #[test]
+    fn attachments_show_their_state_and_the_progress_of_running_transfers() {
+        let messages = [
+            message(1, NOV_24),
+            with_file(2, TransferState::Queued, None),
+            with_file(3, TransferState::Transferring, None),
+            with_file(4, TransferState::Done, None),
+            with_file(5, TransferState::Failed, Some("too_large")),
+            with_file(6, TransferState::Failed, Some("something new")),
+        ];
+        // Progress is known for 2 and 3; only the running one shows it.
+        let items = render(messages.iter(), utc_day, |id| {
+            (id == 2 || id == 3).then_some((400, Some(1000)))
+        });
+        let files: Vec<_> = items
+            .iter()
+            .filter_map(|i| match i {
+                TimelineItem::Message(m) => Some((m.id, m.attachment.clone())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(files[0], (1, None));
+        let a = |n: usize| files[n].1.clone().unwrap();
+        assert_eq!((a(1).transferred, a(1).total), (0, Some(1000)));
+        assert_eq!(a(1).state, TransferState::Queued);
+        assert_eq!((a(2).transferred, a(2).total), (400, Some(1000)));
+        assert_eq!((a(3).transferred, a(3).total), (1000, Some(1000)));
+        assert_eq!(a(3).dimensions, Some((64, 32)));
+        assert_eq!(a(3).local_path.as_deref(), Some("/tmp/a.png"));
+        assert_eq!(a(4).failure_kind, Some(TransferFailureKind::TooLarge));
+        assert_eq!(a(4).failure_reason.as_deref(), Some("because too_large"));
+        assert_eq!(a(5).failure_kind, None, "an unknown kind is left out");
+        assert_eq!(
+            a(5).failure_reason.as_deref(),
+            Some("because something new")
         );
     }
 }
