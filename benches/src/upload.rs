@@ -23,8 +23,9 @@
 //! - curl: a slot is requested through the protocol layer (`linnet_xmpp::upload::request_slot` on
 //!   a session logged in with `linnet_tests::seed::login`, another account), then
 //!   `curl -sS -T FILE -H 'Content-Type: application/octet-stream' [-H 'Authorization: ...']
-//!   --cacert CA PUT_URL -o /dev/null -w '%{time_total} %{http_code}'` is spawned (under
-//!   `/usr/bin/time` for its CPU time and peak RSS); its `time_total` is the figure.
+//!   --cacert CA PUT_URL -o /dev/null -w '%{time_total} %{http_code} %{time_pretransfer}
+//!   %{time_starttransfer}'` is spawned (under `/usr/bin/time` for its CPU time and peak RSS);
+//!   its `time_total` is the figure. `--curl-arg ARG` (repeatable) adds arguments to it.
 //!
 //! Each repetition gets fresh slots. Throughput is the file size (10^6 bytes = 1 MB) over the
 //! time. The file (random bytes) and Linnet's data dir live on tmpfs (`--dir`, default /dev/shm)
