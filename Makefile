@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export CARGO_TERM_COLOR ?= never
 SERVERS := tests/servers/servers.sh
 
-.PHONY: deps servers stop-servers build test test-unit test-integration test-bindings soak toolchains demo bench bench-bindings fuzz fmt clippy lint
+.PHONY: deps servers stop-servers build test test-unit test-integration test-bindings soak toolchains demo bench bench-upload bench-bindings fuzz fmt clippy lint
 
 # System packages (Debian 12) and the local XMPP servers' packages.
 deps:
@@ -58,6 +58,10 @@ demo: servers
 
 bench: servers
 	bash benches/run.sh
+
+# Upload of a 100 MB file beside curl, and peak memory (issue 6): its own private server instance.
+bench-upload:
+	bash benches/upload.sh
 
 # The bindings' figures: FFI call cost (Kotlin, Swift), arrival-to-listener latency, library size.
 bench-bindings: servers
