@@ -814,9 +814,15 @@ async fn timeline_shows_a_file_upload_then_the_download(server: TestServer) {
             .all(|a| a.state != TransferState::Done),
         "{files:#?}"
     );
+    // Acked, or already delivered: a receipt can come in the same update as the ack.
     let acked_at = rows
         .iter()
-        .position(|m| m.state == MessageState::Acked)
+        .position(|m| {
+            matches!(
+                m.state,
+                MessageState::Acked | MessageState::Delivered | MessageState::Displayed
+            )
+        })
         .unwrap();
     assert!(
         rows[acked_at].attachment.as_ref().unwrap().state == TransferState::Done,
