@@ -39,6 +39,8 @@
     clippy::panic
 )]
 
+mod proc_stat;
+
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -50,6 +52,7 @@ use linnet_sdk::{
     MessageState, Secret,
 };
 use linnet_tests::fault_proxy::FaultProxy;
+use proc_stat::cpu_seconds;
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
@@ -152,21 +155,6 @@ fn load_server(name: &str) -> Server {
             .ok()
             .and_then(|p| p.trim().parse().ok()),
     }
-}
-
-/// CPU time (user + system) a process has used so far, in seconds, from /proc.
-fn cpu_seconds(pid: Option<u32>) -> Option<f64> {
-    let path = match pid {
-        Some(p) => format!("/proc/{p}/stat"),
-        None => "/proc/self/stat".to_string(),
-    };
-    let stat = std::fs::read_to_string(path).ok()?;
-    // Fields after the command name (which is in parentheses and may contain spaces).
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let utime: f64 = fields.get(11)?.parse().ok()?;
-    let stime: f64 = fields.get(12)?.parse().ok()?;
-    Some((utime + stime) / 100.0) // USER_HZ is 100 on Linux
 }
 
 /// CPU used by this process and by the server between `start()` and `stop()`.

@@ -46,6 +46,8 @@
     clippy::panic
 )]
 
+mod proc_stat;
+
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -58,6 +60,7 @@ use linnet_tests::TestServer;
 use linnet_tests::seed::{RawSession, login};
 use linnet_xmpp::upload::{self, SlotRequest, UploadService};
 use linnet_xmpp::{BareJid, Jid};
+use proc_stat::cpu_seconds;
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
@@ -151,20 +154,6 @@ fn server_pid(name: &str) -> Option<u32> {
     std::fs::read_to_string(linnet_tests::state_dir().join(format!("{name}.pid")))
         .ok()
         .and_then(|p| p.trim().parse().ok())
-}
-
-/// CPU time (user + system) a process has used so far, in seconds, from /proc.
-fn cpu_seconds(pid: Option<u32>) -> Option<f64> {
-    let path = match pid {
-        Some(p) => format!("/proc/{p}/stat"),
-        None => "/proc/self/stat".to_string(),
-    };
-    let stat = std::fs::read_to_string(path).ok()?;
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let utime: f64 = fields.get(11)?.parse().ok()?;
-    let stime: f64 = fields.get(12)?.parse().ok()?;
-    Some((utime + stime) / 100.0) // USER_HZ is 100 on Linux
 }
 
 /// Waits (up to 60 s) until the server process uses under 2 % of a core over half a second.
