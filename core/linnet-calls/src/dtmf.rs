@@ -1,0 +1,1 @@
+//! Filled in by the calls work (issue 7).
