@@ -21,6 +21,7 @@
 mod accounts;
 mod archive;
 mod attachments;
+mod calls;
 mod kv;
 mod messages;
 mod roster;

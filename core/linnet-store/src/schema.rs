@@ -153,6 +153,27 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     CREATE INDEX attachments_waiting ON attachments(direction, state)
         WHERE state IN ('queued', 'transferring');
     "#,
+    // 4: the call log (issue 7). One row per call session (the JMI / Jingle session id) and
+    // peer. A call still open when the app stopped is ended as `interrupted` at the next start.
+    // `silent`: a call that never rang (a stranger's), shown as a missed call at most.
+    r#"
+    CREATE TABLE calls (
+        id              INTEGER PRIMARY KEY,
+        account_id      INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        session_id      TEXT NOT NULL,
+        peer            TEXT NOT NULL,
+        direction       TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+        phone_number    TEXT,
+        started_at      INTEGER NOT NULL,
+        answered_at     INTEGER,
+        ended_at        INTEGER,
+        end_reason      TEXT,
+        silent          INTEGER NOT NULL DEFAULT 0 CHECK (silent IN (0, 1)),
+        CHECK ((ended_at IS NULL) = (end_reason IS NULL)),
+        UNIQUE (account_id, session_id, peer)
+    ) STRICT;
+    CREATE INDEX calls_by_time ON calls(account_id, started_at);
+    "#,
 ];
 
 /// Schema version this build writes (`PRAGMA user_version`).

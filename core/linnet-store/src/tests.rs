@@ -14,6 +14,7 @@ use crate::*;
 const ME: &str = "me@example.org";
 const ALICE: &str = "alice@example.org";
 const MALLORY: &str = "mallory@evil.example";
+const BOB: &str = "bob@example.org";
 
 fn new_account(jid: &str) -> NewAccount {
     NewAccount {
@@ -1185,4 +1186,74 @@ fn an_attachment_without_its_source_or_url_is_refused() {
         Err(StoreError::Invalid(_))
     ));
     assert!(store.message(1).unwrap().is_none(), "nothing half-stored");
+}
+
+fn new_call(acc: i64, sid: &str, peer: &str, direction: Direction) -> NewCall {
+    NewCall {
+        account_id: acc,
+        session_id: sid.into(),
+        peer: peer.into(),
+        direction,
+        phone_number: None,
+        started_at: 1_000,
+        silent: false,
+    }
+}
+
+#[test]
+fn call_log_records_answer_and_first_end_only() {
+    let (store, acc) = setup();
+    let id = store
+        .insert_call(&new_call(acc, "s1", BOB, Direction::Outgoing))
+        .unwrap();
+    // The same session again (a repeated propose) is the same call.
+    assert_eq!(
+        store
+            .insert_call(&new_call(acc, "s1", BOB, Direction::Outgoing))
+            .unwrap(),
+        id
+    );
+    assert!(store.call_answered(id, 2_000).unwrap());
+    assert!(!store.call_answered(id, 2_500).unwrap());
+    assert!(
+        store
+            .end_call(id, CallEndReason::RemoteHungUp, 3_000)
+            .unwrap()
+    );
+    assert!(!store.end_call(id, CallEndReason::HungUp, 4_000).unwrap());
+    let call = store.call(id).unwrap().unwrap();
+    assert_eq!(call.answered_at, Some(2_000));
+    assert_eq!(
+        (call.ended_at, call.end_reason),
+        (Some(3_000), Some(CallEndReason::RemoteHungUp))
+    );
+    assert!(!call.silent);
+}
+
+#[test]
+fn call_log_is_newest_first_and_interrupted_calls_end() {
+    let (store, acc) = setup();
+    let first = store
+        .insert_call(&new_call(acc, "s1", BOB, Direction::Incoming))
+        .unwrap();
+    let second = store
+        .insert_call(&NewCall {
+            started_at: 5_000,
+            silent: true,
+            ..new_call(acc, "s2", MALLORY, Direction::Incoming)
+        })
+        .unwrap();
+    store
+        .end_call(second, CallEndReason::Stranger, 5_000)
+        .unwrap();
+    let log = store.calls(acc, 10).unwrap();
+    assert_eq!(
+        log.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![second, first]
+    );
+    assert!(log[0].silent);
+    assert_eq!(store.end_interrupted_calls(acc, 9_000).unwrap(), 1);
+    let call = store.call(first).unwrap().unwrap();
+    assert_eq!(call.end_reason, Some(CallEndReason::Interrupted));
+    assert_eq!(store.end_interrupted_calls(acc, 9_500).unwrap(), 0);
 }

@@ -102,6 +102,42 @@ text_enum! {
     }
 }
 
+text_enum! {
+    /// Why a call ended: every end has one.
+    CallEndReason {
+        /// We hung up a connected call.
+        HungUp = "hung_up",
+        /// The other side hung up a connected call.
+        RemoteHungUp = "remote_hung_up",
+        /// We cancelled our call before it was answered.
+        Cancelled = "cancelled",
+        /// We declined an incoming call.
+        Declined = "declined",
+        /// The callee declined our call.
+        RemoteDeclined = "remote_declined",
+        /// The callee was busy (in another call).
+        Busy = "busy",
+        /// Nobody answered our call in time.
+        NoAnswer = "no_answer",
+        /// An incoming call we did not answer (the caller gave up, or it timed out).
+        Missed = "missed",
+        /// Another of our devices answered.
+        AnsweredElsewhere = "answered_elsewhere",
+        /// Another of our devices declined.
+        DeclinedElsewhere = "declined_elsewhere",
+        /// The media never connected (ICE or DTLS failed).
+        ConnectivityFailed = "connectivity_failed",
+        /// The media connection was lost during the call.
+        NetworkLost = "network_lost",
+        /// The peer could not run the call (no common codec, a protocol error).
+        Failed = "failed",
+        /// A call from someone not in the roster: it never rang.
+        Stranger = "stranger",
+        /// The app stopped during the call.
+        Interrupted = "interrupted",
+    }
+}
+
 impl MessageState {
     /// Whether a message travelling in `direction` may be in this state.
     pub fn fits(self, direction: Direction) -> bool {
@@ -400,6 +436,35 @@ pub enum Placement {
     /// An archive page older than everything stored (older history): before them, duplicates
     /// moved along, in the page's order.
     ArchiveOlder,
+}
+
+/// A call to log. `peer` is a bare JID (for a phone call the number's JID at the gateway).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCall {
+    pub account_id: i64,
+    pub session_id: String,
+    pub peer: String,
+    pub direction: Direction,
+    pub phone_number: Option<String>,
+    pub started_at: i64,
+    /// A call that never rang (a stranger's).
+    pub silent: bool,
+}
+
+/// An entry of the call log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallRecord {
+    pub id: i64,
+    pub account_id: i64,
+    pub session_id: String,
+    pub peer: String,
+    pub direction: Direction,
+    pub phone_number: Option<String>,
+    pub started_at: i64,
+    pub answered_at: Option<i64>,
+    pub ended_at: Option<i64>,
+    pub end_reason: Option<CallEndReason>,
+    pub silent: bool,
 }
 
 /// A range of the server archive not fetched yet (exclusive bounds, archive ids).
