@@ -26,6 +26,7 @@ pub mod csi;
 pub mod delay;
 pub mod disco;
 pub mod fast;
+pub mod gateway;
 pub mod mam;
 pub mod markers;
 pub mod oob;

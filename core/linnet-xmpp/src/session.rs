@@ -239,6 +239,17 @@ impl SessionHandle {
         timeout: Duration,
         collect: Option<Collect>,
     ) -> Result<IqAnswer, IqError> {
+        self.queue_request(iq, timeout, collect)?
+            .await
+            .unwrap_or(Err(IqError::Disconnected))
+    }
+
+    fn queue_request(
+        &self,
+        iq: Iq,
+        timeout: Duration,
+        collect: Option<Collect>,
+    ) -> Result<oneshot::Receiver<Result<IqAnswer, IqError>>, IqError> {
         let (id, to) = match &iq {
             Iq::Get { id, to, .. } | Iq::Set { id, to, .. } => (id.clone(), to.clone()),
             Iq::Result { id, to, .. } | Iq::Error { id, to, .. } => (id.clone(), to.clone()),
@@ -253,7 +264,14 @@ impl SessionHandle {
             collect,
             reply,
         })?;
-        answer.await.unwrap_or(Err(IqError::Disconnected))
+        Ok(answer)
+    }
+
+    /// Queues an IQ get/set at once, so that IQs sent by successive calls leave in that order
+    /// (Jingle: the session-initiate before its transport-info), and returns the wait for the
+    /// answer.
+    pub fn send_iq(&self, iq: Iq) -> Result<IqInFlight, IqError> {
+        Ok(IqInFlight(self.queue_request(iq, self.iq_timeout, None)?))
     }
 
     /// Closes the stream politely and waits (briefly) for the session task to finish.
@@ -393,6 +411,16 @@ impl Suspended {
 pub struct Collect {
     pub accepts: Box<dyn Fn(&Message) -> bool + Send>,
     pub limit: usize,
+}
+
+/// An IQ on its way (see [`SessionHandle::send_iq`]).
+pub struct IqInFlight(oneshot::Receiver<Result<IqAnswer, IqError>>);
+
+impl IqInFlight {
+    /// The answer's payload.
+    pub async fn answer(self) -> Result<Option<Element>, IqError> {
+        Ok(self.0.await.unwrap_or(Err(IqError::Disconnected))?.payload)
+    }
 }
 
 /// An IQ result: its payload, and the messages gathered for it (`iq_collecting`).
