@@ -65,6 +65,9 @@ pub enum Command {
     SendFile(SendFileArgs),
     /// Download the file of a received message (its id from 'listen' or 'history --json')
     Download(DownloadArgs),
+    /// Call someone (an address, or a phone number through the account's phone gateway),
+    /// send audio from a WAV file or a tone, record what comes back
+    Call(CallArgs),
     /// List contacts and pending requests, or change the roster
     Roster(RosterArgs),
     /// Connect and report what the server offers and what was negotiated
@@ -147,6 +150,58 @@ pub struct ListenArgs {
     /// Exit after this many seconds (an error if --count messages have not arrived by then)
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: Option<u64>,
+
+    /// Answer calls from contacts (strangers' calls never ring): record each to a WAV file,
+    /// report the DTMF digits the caller presses
+    #[arg(long)]
+    pub answer_calls: bool,
+
+    #[command(flatten)]
+    pub audio: CallAudioArgs,
+
+    /// Where answered calls are recorded, one WAV file per call (<DIR>/<call id>.wav; default
+    /// <data dir>/calls)
+    #[arg(long, value_name = "DIR", requires = "answer_calls")]
+    pub record_dir: Option<PathBuf>,
+}
+
+/// What a call sends: a WAV file, else a tone.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CallAudioArgs {
+    /// Send this WAV file's audio (16-bit PCM, any rate; silence after its end)
+    #[arg(long, value_name = "WAV", conflicts_with = "tone")]
+    pub play: Option<PathBuf>,
+
+    /// Send a sine tone of this frequency (the default when no --play: 440 Hz)
+    #[arg(long, value_name = "HZ", value_parser = clap::value_parser!(u32).range(20..20000))]
+    pub tone: Option<u32>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CallArgs {
+    /// Who to call: an address, or a phone number (+15551234567) with an optional dial string
+    /// after it (',' pauses 2 s, digits are pressed once connected)
+    pub to: String,
+
+    /// Press these keys once connected (0-9, *, #, A-D; ',' pauses 2 s)
+    #[arg(long, value_name = "DIGITS")]
+    pub dtmf: Option<String>,
+
+    #[command(flatten)]
+    pub audio: CallAudioArgs,
+
+    /// Record what the other side sends to this WAV file (48 kHz mono)
+    #[arg(long, value_name = "WAV")]
+    pub record: Option<PathBuf>,
+
+    /// Hang up this many seconds after the call connected (default: stay until the other side
+    /// hangs up or Ctrl-C)
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub hangup_after: Option<u64>,
+
+    /// Give up if the call has not connected within this many seconds
+    #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: u64,
 }
 
 #[derive(Debug, Args)]

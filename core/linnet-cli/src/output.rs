@@ -8,7 +8,8 @@ use chrono::{DateTime, Local, SecondsFormat, Utc};
 use linnet_sdk::doctor::DoctorReport;
 use linnet_sdk::store::{Account, Direction, LastMessage, Subscription, SubscriptionRequest};
 use linnet_sdk::{
-    Attachment, ChatSummary, ClientEvent, ConnectionState, Contact, Message, MessageState,
+    Attachment, CallEndReason, CallMediaEvent, CallState, CallUpdate, ChatSummary, ClientEvent,
+    ConnectionState, Contact, Message, MessageState,
     SyncPhase, SyncProgress, SyncReport, SyncState, TransferDirection, TransferState,
     TransferUpdate,
 };
@@ -529,6 +530,100 @@ pub fn event(ev: &ClientEvent, v: &View) -> Out {
             json!({"type": "history", "peers": peers}),
         ),
         ClientEvent::Transfer(t) => transfer(t, &at),
+        ClientEvent::Call(update) => call_update(update, &at),
+        ClientEvent::CallMedia { id, event } => call_media(id, event, &at),
+    }
+}
+
+/// Why a call ended, in words.
+pub fn call_end_human(reason: CallEndReason) -> &'static str {
+    match reason {
+        CallEndReason::HungUp => "you hung up",
+        CallEndReason::RemoteHungUp => "they hung up",
+        CallEndReason::Cancelled => "cancelled",
+        CallEndReason::Declined => "you declined",
+        CallEndReason::RemoteDeclined => "declined",
+        CallEndReason::Busy => "busy",
+        CallEndReason::NoAnswer => "no answer",
+        CallEndReason::Missed => "missed",
+        CallEndReason::AnsweredElsewhere => "answered on another device",
+        CallEndReason::DeclinedElsewhere => "declined on another device",
+        CallEndReason::ConnectivityFailed => "could not connect the audio",
+        CallEndReason::NetworkLost => "the connection was lost",
+        CallEndReason::Failed => "failed",
+        CallEndReason::Stranger => "from a stranger (did not ring)",
+        CallEndReason::Interrupted => "interrupted",
+    }
+}
+
+fn call_state_word(state: &CallState) -> &'static str {
+    match state {
+        CallState::Calling => "calling",
+        CallState::Ringing => "ringing",
+        CallState::Incoming => "incoming",
+        CallState::Connecting => "connecting",
+        CallState::Connected { .. } => "connected",
+        CallState::Ended { .. } => "ended",
+    }
+}
+
+/// A call's new state.
+pub fn call_update(u: &CallUpdate, at: &str) -> Out {
+    let who = clean(u.phone_number.as_deref().unwrap_or(&u.peer));
+    let human = match &u.state {
+        CallState::Calling => format!("{at} calling {who}"),
+        CallState::Ringing => format!("{at} {who} is ringing"),
+        CallState::Incoming => format!("{at} call from {who} (call {})", u.id),
+        CallState::Connecting => format!("{at} call with {who}: connecting"),
+        CallState::Connected { .. } if !u.digits_sent.is_empty() => {
+            format!("{at} call with {who}: digits sent {}", u.digits_sent)
+        }
+        CallState::Connected { .. } if u.muted => format!("{at} call with {who}: muted"),
+        CallState::Connected { .. } => format!("{at} call with {who}: connected"),
+        CallState::Ended { reason } => {
+            format!("{at} call with {who} ended: {}", call_end_human(*reason))
+        }
+    };
+    let reason = match &u.state {
+        CallState::Ended { reason } => Some(reason.as_str()),
+        _ => None,
+    };
+    Out::one(
+        human,
+        json!({
+            "type": "call",
+            "id": u.id,
+            "peer": u.peer,
+            "phone_number": u.phone_number,
+            "direction": u.direction.as_str(),
+            "state": call_state_word(&u.state),
+            "reason": reason,
+            "muted": u.muted,
+            "digits_sent": u.digits_sent,
+        }),
+    )
+}
+
+/// `listen --answer-calls` answered a call.
+pub fn call_answered(id: &str, recording: &std::path::Path, v: &View) -> Out {
+    let at = format!("[{}]", stamp(v.now_ms, v));
+    Out::one(
+        format!("{at} answered call {id}, recording to {}", recording.display()),
+        json!({"type": "call_answered", "id": id, "recording": recording.display().to_string()}),
+    )
+}
+
+/// Audio heard, or a key the peer pressed.
+pub fn call_media(id: &str, event: &CallMediaEvent, at: &str) -> Out {
+    match event {
+        CallMediaEvent::FirstAudio => Out::one(
+            format!("{at} call {id}: audio from the other side"),
+            json!({"type": "call_audio", "id": id}),
+        ),
+        CallMediaEvent::Dtmf(digit) => Out::one(
+            format!("{at} call {id}: the other side pressed {digit}"),
+            json!({"type": "dtmf", "id": id, "digit": digit.to_string()}),
+        ),
     }
 }
 

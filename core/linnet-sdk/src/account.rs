@@ -89,6 +89,11 @@ impl Linnet {
         &self.store
     }
 
+    /// The data directory, when opened from one.
+    pub fn data_dir(&self) -> Option<&Path> {
+        self.data_dir.as_deref()
+    }
+
     /// Adds an account (the password goes to the secret store, never the database).
     pub fn add_account(
         &self,

@@ -29,16 +29,19 @@ use crate::live::{COMPOSING_EXPIRES, ChatStates, PresenceCache, PresenceInfo};
 use crate::secrets::SecretStore;
 
 mod archive;
+mod calls;
 mod files;
 mod supervisor;
 
 pub use archive::{ArchiveConfig, OlderPage, SyncPhase, SyncProgress, SyncReport, SyncState};
+pub use calls::{AudioIo, CallMediaEvent, CallState, CallUpdate, CallsConfig};
 pub use files::{FilesConfig, TransferFailureKind, TransferUpdate};
 
 /// The `session_state` keys the preferences are stored under.
 const PREF_SEND_TYPING: &str = "pref.send_typing";
 const PREF_SEND_READ_MARKERS: &str = "pref.send_read_markers";
 const PREF_AUTO_DOWNLOAD_MAX: &str = "pref.auto_download_max_bytes";
+const PREF_RELAY_ONLY_CALLS: &str = "pref.relay_only_calls";
 /// Since when (Unix ms) messages sent to us may be missing: a session was lost unresumed.
 const HISTORY_GAP_SINCE: &str = "history_gap_since";
 
@@ -55,6 +58,8 @@ pub struct ClientConfig {
     pub archive: ArchiveConfig,
     /// File transfer (XEP-0363 uploads, downloads of links).
     pub files: FilesConfig,
+    /// Voice calls (Jingle).
+    pub calls: CallsConfig,
 }
 
 impl Default for ClientConfig {
@@ -65,6 +70,7 @@ impl Default for ClientConfig {
             resume_sessions: true,
             archive: ArchiveConfig::default(),
             files: FilesConfig::default(),
+            calls: CallsConfig::default(),
         }
     }
 }
@@ -79,6 +85,9 @@ pub struct Preferences {
     /// Files linked in messages from contacts are downloaded by themselves up to this size
     /// (0: never). Never from strangers: fetching a link tells its server our address.
     pub auto_download_max_bytes: u64,
+    /// Calls go through the server's TURN relay only: peers, contacts too, never learn this
+    /// device's addresses (at some cost in latency).
+    pub relay_only_calls: bool,
 }
 
 impl Default for Preferences {
@@ -87,6 +96,7 @@ impl Default for Preferences {
             send_typing: true,
             send_read_markers: true,
             auto_download_max_bytes: 10 * 1024 * 1024,
+            relay_only_calls: false,
         }
     }
 }
@@ -162,6 +172,10 @@ pub enum ClientEvent {
     /// A file transfer moved on: a new state, or (at most every `progress_interval`) more
     /// bytes.
     Transfer(TransferUpdate),
+    /// A call moved on (its whole state; `Ended` once, with the reason).
+    Call(CallUpdate),
+    /// Something happened in a call's media: the first audio heard, a key the peer pressed.
+    CallMedia { id: String, event: CallMediaEvent },
 }
 
 /// How the connections of a client went, since it was created.
@@ -224,6 +238,7 @@ struct Inner {
     sync_state: Mutex<SyncState>,
     unannounced: Mutex<archive::Unannounced>,
     transfers: Mutex<files::Transfers>,
+    calls: Mutex<calls::Calls>,
 }
 
 #[derive(Clone)]
@@ -253,7 +268,7 @@ impl Client {
     ) -> Result<Client, LinnetError> {
         let own = normalise_jid(&account.jid)?;
         let (events, _) = broadcast::channel(4096);
-        Ok(Client {
+        let client = Client {
             inner: Arc::new(Inner {
                 store,
                 secrets,
@@ -279,8 +294,11 @@ impl Client {
                 sync_state: Mutex::new(SyncState::Idle),
                 unannounced: Mutex::new(archive::Unannounced::default()),
                 transfers: Mutex::new(files::Transfers::default()),
+                calls: Mutex::new(calls::Calls::default()),
             }),
-        })
+        };
+        client.end_interrupted_calls();
+        Ok(client)
     }
 
     pub fn account(&self) -> &Account {
@@ -354,6 +372,7 @@ impl Client {
                 .get_state(account, PREF_AUTO_DOWNLOAD_MAX)?
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(defaults.auto_download_max_bytes),
+            relay_only_calls: flag(PREF_RELAY_ONLY_CALLS, defaults.relay_only_calls)?,
         })
     }
 
@@ -374,6 +393,11 @@ impl Client {
             account,
             PREF_AUTO_DOWNLOAD_MAX,
             &preferences.auto_download_max_bytes.to_string(),
+        )?;
+        store.set_state(
+            account,
+            PREF_RELAY_ONLY_CALLS,
+            &preferences.relay_only_calls.to_string(),
         )?;
         Ok(())
     }
@@ -1102,6 +1126,9 @@ impl Client {
             }
             return Ok(());
         }
+        if let Some(call_message) = event.jingle_message.clone() {
+            return self.on_jingle_message(handle, &event, call_message);
+        }
         self.apply_receipts_and_markers(&event)?;
         if event.direction == chat::Direction::Incoming {
             if let Some(state) = event.chat_state
@@ -1340,6 +1367,11 @@ impl Client {
             }
         }
         let answer = match &iq {
+            Iq::Set {
+                from, id, payload, ..
+            } if payload.is("jingle", ns::JINGLE) => {
+                self.on_jingle_iq(handle, from.clone(), id.clone(), payload)?
+            }
             Iq::Get {
                 from, id, payload, ..
             } if payload.is("query", ns::DISCO_INFO) => Iq::Result {

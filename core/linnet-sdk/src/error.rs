@@ -58,6 +58,22 @@ pub enum LinnetError {
     NoSuchMessage { message_id: i64 },
     #[error("message {message_id} carries no file")]
     NoAttachment { message_id: i64 },
+    #[error("no call {id}")]
+    NoSuchCall { id: String },
+    #[error("call {id} is not ringing")]
+    CallNotRinging { id: String },
+    #[error("call {id} has no media yet")]
+    CallNotConnected { id: String },
+    #[error("another call is in progress")]
+    CallInProgress,
+    #[error("no phone gateway: the server lists none and none is in the roster")]
+    NoPhoneGateway,
+    #[error("relay-only calls need a TURN server, and the server offers none")]
+    NoTurnServer,
+    #[error("call media failed: {reason}")]
+    CallMedia { reason: String },
+    #[error("invalid DTMF digits: {reason}")]
+    InvalidDigits { reason: String },
 }
 
 /// Broad classes, for exit codes and UI decisions.
@@ -92,7 +108,14 @@ impl LinnetError {
             | FileUnreadable { .. }
             | FileTooLarge { .. }
             | NoSuchMessage { .. }
-            | NoAttachment { .. } => ErrorKind::Usage,
+            | NoAttachment { .. }
+            | NoSuchCall { .. }
+            | CallNotRinging { .. }
+            | CallNotConnected { .. }
+            | CallInProgress
+            | InvalidDigits { .. } => ErrorKind::Usage,
+            NoPhoneGateway | NoTurnServer => ErrorKind::Server,
+            CallMedia { .. } => ErrorKind::Local,
             Storage { .. } | SecretStore { .. } => ErrorKind::Local,
         }
     }

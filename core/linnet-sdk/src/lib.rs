@@ -13,14 +13,17 @@ pub mod secrets;
 
 pub use account::{AccountSettings, Linnet, normalise_jid};
 pub use client::{
-    ArchiveConfig, Client, ClientConfig, ClientEvent, ConnectionState, ConnectionStats,
-    FilesConfig, OlderPage, Preferences, SyncPhase, SyncProgress, SyncReport, SyncState,
-    TransferFailureKind, TransferUpdate,
+    ArchiveConfig, AudioIo, CallMediaEvent, CallState, CallUpdate, CallsConfig, Client,
+    ClientConfig, ClientEvent, ConnectionState, ConnectionStats, FilesConfig, OlderPage,
+    Preferences, SyncPhase, SyncProgress, SyncReport, SyncState, TransferFailureKind,
+    TransferUpdate,
 };
+/// Audio devices, DTMF and codecs of calls.
+pub use linnet_calls::{audio, dtmf};
 pub use doctor::DoctorReport;
 pub use error::{ErrorKind, LinnetError};
 pub use linnet_store::{
-    self as store, Attachment, ChatSummary, Contact, Message, MessageState, TransferDirection,
+    self as store, Attachment, CallEndReason, CallRecord, ChatSummary, Contact, Message, MessageState, TransferDirection,
     TransferState,
 };
 pub use linnet_xmpp::chatstates::ChatState;

@@ -5,6 +5,7 @@
 //! inside one) and returns a [`TaskHandle`]: cancelling or dropping it stops the callbacks.
 //! Listeners are never called while a lock is held.
 
+pub mod call_screen;
 pub mod chat_list;
 pub mod connection;
 pub mod contacts;
@@ -16,6 +17,7 @@ pub mod presence;
 pub mod settings;
 pub mod timeline;
 
+pub use call_screen::{CallPhase, CallScreen, CallScreenState};
 pub use chat_list::{ChatList, ChatListItem, Preview, SyncStatus};
 pub use connection::ConnectionService;
 pub use contacts::{ContactItem, Contacts};
@@ -43,6 +45,14 @@ pub(crate) fn display_name(name: Option<&str>, jid: &str) -> String {
         Some((local, _)) if !local.is_empty() => local.to_string(),
         _ => jid.to_string(),
     }
+}
+
+/// Now, in Unix milliseconds.
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
 }
 
 /// Locks a mutex, recovering from poisoning (the data here is always left whole).

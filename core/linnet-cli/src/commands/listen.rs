@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use linnet_sdk::store::Direction;
 use linnet_sdk::{
-    Client, ClientEvent, ConnectionState, ErrorKind, Linnet, LinnetError, TransferDirection,
-    TransferState,
+    AudioIo, CallState, Client, ClientEvent, ConnectionState, ErrorKind, Linnet, LinnetError,
+    TransferDirection, TransferState,
 };
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
@@ -33,7 +33,12 @@ pub async fn run(
 ) -> Result<(), CliError> {
     let client = linnet.client(account)?;
     let mut events = client.subscribe();
+    let record_dir = args
+        .record_dir
+        .clone()
+        .or_else(|| linnet.data_dir().map(|d| d.join("calls")));
     let mut listener = Listener {
+        record_dir,
         view: super::view_for(&client),
         client: client.clone(),
         printer,
@@ -62,6 +67,8 @@ enum Flow {
 }
 
 struct Listener {
+    /// Where answered calls are recorded.
+    record_dir: Option<std::path::PathBuf>,
     client: Client,
     printer: Printer,
     view: View,
@@ -201,6 +208,11 @@ impl Listener {
                     return Ok(Flow::Done);
                 }
             }
+            ClientEvent::Call(update)
+                if self.args.answer_calls && update.state == CallState::Incoming =>
+            {
+                self.answer(&update.id)?;
+            }
             ClientEvent::Connection(ConnectionState::Disconnected { error: Some(e), .. })
                 if is_fatal_drop(&e) =>
             {
@@ -222,6 +234,41 @@ impl Listener {
             _ => {}
         }
         Ok(Flow::Continue)
+    }
+
+    /// Answers a call (only contacts' calls ring), recording it to `<record dir>/<id>.wav`.
+    fn answer(&mut self, id: &str) -> Result<(), CliError> {
+        let Some(dir) = self.record_dir.clone() else {
+            return Err(CliError::usage(
+                "cannot tell where to record calls: use --record-dir",
+            ));
+        };
+        std::fs::create_dir_all(&dir).map_err(|e| {
+            CliError::new(
+                crate::error::Kind::Local,
+                format!("cannot create {}: {e}", dir.display()),
+            )
+        })?;
+        let file_name: String = id
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+            .collect();
+        let path = dir.join(format!("{file_name}.wav"));
+        let audio = AudioIo {
+            source: super::call::audio_source(&self.args.audio)?,
+            sink: super::call::audio_sink(Some(&path))?,
+        };
+        match self.client.answer_call(id, audio) {
+            Ok(()) => {
+                self.view.tick();
+                self.printer
+                    .print(&output::call_answered(id, &path, &self.view))?;
+            }
+            // Ended meanwhile (answered elsewhere, the caller gave up): its event says so.
+            Err(LinnetError::NoSuchCall { .. } | LinnetError::CallNotRinging { .. }) => {}
+            Err(e) => self.printer.warn(&format!("cannot answer call {id}: {e}")),
+        }
+        Ok(())
     }
 
     /// Handles the events already waiting, without blocking.

@@ -1,6 +1,7 @@
 //! One module per command. Each takes the opened `Linnet`, its arguments and the printer.
 
 mod account;
+mod call;
 mod doctor;
 mod files;
 mod listen;
@@ -49,6 +50,7 @@ pub async fn run(cli: Cli, printer: Printer) -> Result<(), CliError> {
         Command::Sync(args) => sync::run(&linnet, account, args, printer).await,
         Command::SendFile(args) => files::send(&linnet, account, args, printer).await,
         Command::Download(args) => files::download(&linnet, account, args, printer).await,
+        Command::Call(args) => call::run(&linnet, account, args, printer).await,
         Command::Roster(args) => roster::run(&linnet, account, args, printer).await,
         Command::Doctor => doctor::run(&linnet, account, printer).await,
     }
