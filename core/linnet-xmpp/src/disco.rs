@@ -87,6 +87,16 @@ pub const CLIENT_FEATURES: &[&str] = &[
     ns::PING,
     ns::CARBONS,
     ns::OOB,
+    // Voice calls (issue 7): Jingle RTP audio over ICE-UDP with DTLS-SRTP, BUNDLE, RTCP feedback,
+    // started by Jingle Message Initiation.
+    ns::JINGLE,
+    ns::JINGLE_RTP,
+    ns::JINGLE_RTP_AUDIO,
+    ns::JINGLE_ICE_UDP,
+    ns::JINGLE_DTLS,
+    ns::JINGLE_GROUPING,
+    ns::JINGLE_RTCP_FB,
+    ns::JINGLE_MESSAGE,
 ];
 
 /// Our own disco#info answer.
