@@ -583,7 +583,11 @@ fn parse_rtcp_fb(rest: &str) -> Option<RtcpFb> {
     Some(RtcpFb { kind, subtype })
 }
 
-fn description_of(media: &SdpMedia, role: SdpRole) -> Result<RtpDescription, SdpError> {
+fn description_of(
+    media: &SdpMedia,
+    session: &SdpSession,
+    role: SdpRole,
+) -> Result<RtpDescription, SdpError> {
     let attrs = &media.attributes;
     let mut description = RtpDescription::new(&media.kind);
     for format in &media.formats {
@@ -653,7 +657,9 @@ fn description_of(media: &SdpMedia, role: SdpRole) -> Result<RtpDescription, Sdp
         }
     }
     description.rtcp_mux = has(attrs, "rtcp-mux");
-    description.extmap_allow_mixed = has(attrs, "extmap-allow-mixed");
+    // webrtc writes it at session level, browsers at media level.
+    description.extmap_allow_mixed =
+        has(attrs, "extmap-allow-mixed") || has(&session.attributes, "extmap-allow-mixed");
     for value in values(attrs, "extmap") {
         let Some((id, uri)) = split_pt(value) else {
             continue;
@@ -792,7 +798,7 @@ pub fn sdp_to_jingle(sdp: &str, role: SdpRole) -> Result<(Vec<Content>, Option<G
             creator: Creator::Initiator,
             name,
             senders: senders_of(direction, role),
-            description: Some(description_of(media, role)?),
+            description: Some(description_of(media, &session, role)?),
             transport: Some(transport_of(media, &session)?),
         });
     }

@@ -116,3 +116,28 @@ pub fn client_info() -> Element {
     }
     query.build()
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+    use super::*;
+
+    #[test]
+    fn client_info_advertises_calls() {
+        let info = parse_info(Some(&client_info()));
+        for feature in [
+            "urn:xmpp:jingle:1",
+            "urn:xmpp:jingle:apps:rtp:1",
+            "urn:xmpp:jingle:apps:rtp:audio",
+            "urn:xmpp:jingle:transports:ice-udp:1",
+            "urn:xmpp:jingle:apps:dtls:0",
+            "urn:xmpp:jingle:apps:grouping:0",
+            "urn:xmpp:jingle:apps:rtp:rtcp-fb:0",
+            "urn:xmpp:jingle-message:0",
+            "urn:xmpp:receipts",
+        ] {
+            assert!(info.has(feature), "{feature}");
+        }
+        assert_eq!(info.features.len(), CLIENT_FEATURES.len());
+    }
+}

@@ -132,3 +132,106 @@ pub fn service_element(service: &ExternalService) -> Element {
         .attr(n!("restricted").into(), service.restricted.then_some("1"))
         .build()
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+    use super::*;
+
+    fn parse_xml(xml: &str) -> Result<Vec<ExternalService>, ExternalServicesError> {
+        parse(&xml.parse::<Element>().unwrap())
+    }
+
+    #[test]
+    fn request_payload() {
+        assert_eq!(
+            String::from(&request("prosody.test")),
+            "<services xmlns='urn:xmpp:extdisco:2'/>"
+        );
+    }
+
+    #[test]
+    fn prosody_and_ejabberd_answers() {
+        // Prosody (mod_turn_external): restricted='1'.
+        let prosody = parse_xml(
+            "<services xmlns='urn:xmpp:extdisco:2'>\
+             <service type='stun' host='turn.prosody.test' port='3478' transport='udp'/>\
+             <service type='turn' host='turn.prosody.test' port='3478' transport='udp' username='1764150000:alice' password='c2VjcmV0' expires='2026-11-27T09:00:00Z' restricted='1'/>\
+             </services>",
+        )
+        .unwrap();
+        assert_eq!(prosody.len(), 2);
+        assert!(!prosody[0].restricted);
+        assert!(prosody[1].restricted);
+        assert_eq!(prosody[1].username.as_deref(), Some("1764150000:alice"));
+        assert_eq!(
+            ice_url(&prosody[0]).as_deref(),
+            Some("stun:turn.prosody.test:3478")
+        );
+        assert_eq!(
+            ice_url(&prosody[1]).as_deref(),
+            Some("turn:turn.prosody.test:3478?transport=udp")
+        );
+        // ejabberd (mod_stun_disco): restricted='true', IPv6 addresses, a name attribute.
+        let ejabberd = parse_xml(
+            "<services xmlns='urn:xmpp:extdisco:2'>\
+             <service type='turns' host='::1' port='5349' transport='tcp' restricted='true' username='u' password='p' name='ejabberd'/>\
+             <service type='ftp' host='x.example'/>\
+             </services>",
+        )
+        .unwrap();
+        assert!(ejabberd[0].restricted);
+        assert_eq!(
+            ice_url(&ejabberd[0]).as_deref(),
+            Some("turns:[::1]:5349?transport=tcp")
+        );
+        assert_eq!(ice_url(&ejabberd[1]), None);
+        assert_eq!(
+            parse_xml(
+                &String::from(&service_element(&ejabberd[0]))
+                    .replace(
+                        "<service ",
+                        "<services xmlns='urn:xmpp:extdisco:2'><service "
+                    )
+                    .replace("/>", "/></services>")
+            )
+            .unwrap()[0],
+            ExternalService {
+                restricted: true,
+                ..ejabberd[0].clone()
+            }
+        );
+    }
+
+    #[test]
+    fn malformed_services_are_skipped() {
+        let long = "h".repeat(MAX_VALUE_LEN + 1);
+        let services = parse_xml(&format!(
+            "<services xmlns='urn:xmpp:extdisco:2'>\
+             <service host='no-type.example'/>\
+             <service type='stun'/>\
+             <service type='stun' host='a.example' port='0'/>\
+             <service type='stun' host='a.example' port='99999'/>\
+             <service type='stun' host='{long}'/>\
+             <service type='turn' host='a.example' username='a&#10;b'/>\
+             <service type='stun' host='ok.example'/>\
+             </services>"
+        ))
+        .unwrap();
+        assert_eq!(services.len(), 1);
+        assert_eq!(ice_url(&services[0]).as_deref(), Some("stun:ok.example"));
+        assert_eq!(
+            parse_xml("<query xmlns='urn:xmpp:extdisco:2'/>"),
+            Err(ExternalServicesError::NotServices)
+        );
+        let many = "<service type='stun' host='a.example'/>".repeat(MAX_SERVICES + 5);
+        assert_eq!(
+            parse_xml(&format!(
+                "<services xmlns='urn:xmpp:extdisco:2'>{many}</services>"
+            ))
+            .unwrap()
+            .len(),
+            MAX_SERVICES
+        );
+    }
+}

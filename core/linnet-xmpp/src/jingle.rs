@@ -585,3 +585,464 @@ impl Jingle {
         b.build()
     }
 }
+
+/// Real stanzas (hand-written after the XEP examples and what Conversations, Dino, Monal, Movim
+/// and Asterisk send) and hostile ones.
+#[cfg(test)]
+mod examples {
+    #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+    use super::*;
+    use crate::jingle_dtls::Setup;
+    use crate::jingle_ice_udp::CandidateType;
+
+    // Realistic stanzas, hand-written after what each client sends (shapes learned from reading their
+    // sources and the XEP examples; ids, keys and addresses are made up).
+
+    /// Conversations (Android WebRTC): content "0", opus with transport-cc, red with a nameless
+    /// parameter, many codecs, two telephone-events, hdrext, ssrc with msid, BUNDLE group.
+    pub const CONVERSATIONS_INITIATE: &str = r#"<jingle xmlns="urn:xmpp:jingle:1" action="session-initiate" sid="9Rk2vHbWc0Ew" initiator="romeo@montague.example/Conversations.x7Tq">
+     <content creator="initiator" name="0" senders="both">
+      <description xmlns="urn:xmpp:jingle:apps:rtp:1" media="audio">
+       <payload-type id="111" name="opus" clockrate="48000" channels="2">
+        <parameter name="minptime" value="10"/>
+        <parameter name="useinbandfec" value="1"/>
+        <rtcp-fb xmlns="urn:xmpp:jingle:apps:rtp:rtcp-fb:0" type="transport-cc"/>
+       </payload-type>
+       <payload-type id="63" name="red" clockrate="48000" channels="2"><parameter value="111/111"/></payload-type>
+       <payload-type id="9" name="G722" clockrate="8000"/>
+       <payload-type id="102" name="ILBC" clockrate="8000"/>
+       <payload-type id="0" name="PCMU" clockrate="8000"/>
+       <payload-type id="8" name="PCMA" clockrate="8000"/>
+       <payload-type id="13" name="CN" clockrate="8000"/>
+       <payload-type id="110" name="telephone-event" clockrate="48000"/>
+       <payload-type id="126" name="telephone-event" clockrate="8000"/>
+       <rtp-hdrext xmlns="urn:xmpp:jingle:apps:rtp:rtp-hdrext:0" id="1" uri="urn:ietf:params:rtp-hdrext:ssrc-audio-level"/>
+       <rtp-hdrext xmlns="urn:xmpp:jingle:apps:rtp:rtp-hdrext:0" id="2" uri="http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"/>
+       <rtp-hdrext xmlns="urn:xmpp:jingle:apps:rtp:rtp-hdrext:0" id="3" uri="http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"/>
+       <extmap-allow-mixed xmlns="urn:xmpp:jingle:apps:rtp:rtp-hdrext:0"/>
+       <source xmlns="urn:xmpp:jingle:apps:rtp:ssma:0" ssrc="2385123401">
+        <parameter name="cname" value="Xh3vLkR9q2Zb"/>
+        <parameter name="msid" value="my-media-stream my-audio-track"/>
+       </source>
+       <rtcp-mux/>
+      </description>
+      <transport xmlns="urn:xmpp:jingle:transports:ice-udp:1" ufrag="Yf3v" pwd="q1Jm5a8mLqVn0cQp3sK7dZxw">
+       <fingerprint xmlns="urn:xmpp:jingle:apps:dtls:0" hash="sha-256" setup="actpass">5B:1A:3C:0E:7F:92:44:D1:8B:6A:2E:90:C3:5D:71:0F:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99</fingerprint>
+      </transport>
+     </content>
+     <group xmlns="urn:xmpp:jingle:apps:grouping:0" semantics="BUNDLE"><content name="0"/></group>
+    </jingle>"#;
+
+    /// Dino (libnice + GStreamer): content "audio", description ssrc, candidates in the initiate,
+    /// telephone-event at 48000 only, no group.
+    pub const DINO_INITIATE: &str = r#"<jingle xmlns="urn:xmpp:jingle:1" action="session-initiate" sid="c3a8f2" initiator="juliet@capulet.example/dino.1a2b">
+     <content creator="initiator" name="audio">
+      <description xmlns="urn:xmpp:jingle:apps:rtp:1" media="audio" ssrc="912345678">
+       <payload-type id="99" name="opus" clockrate="48000" channels="2"><parameter name="useinbandfec" value="1"/></payload-type>
+       <payload-type id="100" name="speex" clockrate="32000"/>
+       <payload-type id="0" name="PCMU" clockrate="8000"/>
+       <payload-type id="101" name="telephone-event" clockrate="48000"/>
+       <rtcp-fb xmlns="urn:xmpp:jingle:apps:rtp:rtcp-fb:0" type="nack"/>
+       <rtp-hdrext xmlns="urn:xmpp:jingle:apps:rtp:rtp-hdrext:0" id="1" uri="urn:ietf:params:rtp-hdrext:ssrc-audio-level"/>
+       <rtcp-mux/>
+      </description>
+      <transport xmlns="urn:xmpp:jingle:transports:ice-udp:1" ufrag="Kq8z" pwd="9dYbPzWq3hTnV0aLmRcE2s">
+       <fingerprint xmlns="urn:xmpp:jingle:apps:dtls:0" hash="sha-256" setup="actpass">0A:1B:2C:3D:4E:5F:60:71:82:93:A4:B5:C6:D7:E8:F9:0A:1B:2C:3D:4E:5F:60:71:82:93:A4:B5:C6:D7:E8:F9</fingerprint>
+       <candidate component="1" foundation="1" generation="0" id="c1" ip="192.168.1.20" network="0" port="48123" priority="2013266431" protocol="udp" type="host"/>
+       <candidate component="2" foundation="1" generation="0" id="c2" ip="192.168.1.20" network="0" port="48124" priority="2013266430" protocol="udp" type="host"/>
+       <candidate component="1" foundation="2" generation="0" id="c3" ip="203.0.113.7" network="0" port="48123" priority="1677721855" protocol="udp" type="srflx" rel-addr="192.168.1.20" rel-port="48123"/>
+       <candidate component="1" foundation="3" generation="0" id="c4" ip="2001:db8::20" network="0" port="48125" priority="2013266175" protocol="udp" type="host"/>
+      </transport>
+     </content>
+    </jingle>"#;
+
+    /// Monal (iOS WebRTC): telephone-event with a misspelled parameter name, G722 first.
+    pub const MONAL_INITIATE: &str = r#"<jingle xmlns="urn:xmpp:jingle:1" action="session-initiate" sid="3F2B9C1E-77A0-4D6B-8E21-5C0D9A4B1F00" initiator="mercutio@verona.example/Monal-iOS.5c1f">
+     <content creator="initiator" name="0" senders="both">
+      <description xmlns="urn:xmpp:jingle:apps:rtp:1" media="audio">
+       <payload-type id="9" name="G722" clockrate="8000" channels="1"/>
+       <payload-type id="111" name="opus" clockrate="48000" channels="2"><parameter name="minptime" value="10"/><parameter name="useinbandfec" value="1"/></payload-type>
+       <payload-type id="126" name="telephone-event" clockrate="8000" channels="1"><parameter name="evnets" value="0-15"/></payload-type>
+       <payload-type id="110" name="telephone-event" clockrate="48000" channels="1"/>
+       <rtcp-mux/>
+      </description>
+      <transport xmlns="urn:xmpp:jingle:transports:ice-udp:1" ufrag="m0nL" pwd="Rk2vHbWc0EwJm5a8mLqVn0c">
+       <fingerprint xmlns="urn:xmpp:jingle:apps:dtls:0" hash="sha-256" setup="actpass">11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00</fingerprint>
+      </transport>
+     </content>
+     <group xmlns="urn:xmpp:jingle:apps:grouping:0" semantics="BUNDLE"><content name="0"/></group>
+    </jingle>"#;
+
+    /// A browser (Movim, Chrome's SDP translated in JavaScript): mDNS host candidate, network 1,
+    /// rtcp-fb at payload level, a video content too.
+    pub const MOVIM_INITIATE: &str = r#"<jingle xmlns="urn:xmpp:jingle:1" action="session-initiate" sid="movim5f3a" initiator="tybalt@capulet.example/movim8a1">
+     <content creator="initiator" name="0" senders="both">
+      <description xmlns="urn:xmpp:jingle:apps:rtp:1" media="audio">
+       <payload-type id="111" name="opus" clockrate="48000" channels="2"><parameter name="minptime" value="10"/><parameter name="useinbandfec" value="1"/><rtcp-fb xmlns="urn:xmpp:jingle:apps:rtp:rtcp-fb:0" type="transport-cc"/></payload-type>
+       <payload-type id="0" name="PCMU" clockrate="8000"/>
+       <payload-type id="126" name="telephone-event" clockrate="8000"/>
+       <payload-type id="110" name="telephone-event" clockrate="48000"/>
+       <source xmlns="urn:xmpp:jingle:apps:rtp:ssma:0" ssrc="1111"><parameter name="cname" value="br0wser"/></source>
+       <rtcp-mux/>
+      </description>
+      <transport xmlns="urn:xmpp:jingle:transports:ice-udp:1" ufrag="Bw5x" pwd="Q9kR2mVn7XcLp0aZ3sTb8yWd">
+       <fingerprint xmlns="urn:xmpp:jingle:apps:dtls:0" hash="sha-256" setup="actpass">AA:00:BB:11:CC:22:DD:33:EE:44:FF:55:00:66:11:77:22:88:33:99:44:AA:55:BB:66:CC:77:DD:88:EE:99:FF</fingerprint>
+       <candidate component="1" foundation="2871653990" generation="0" id="b1" ip="7d1c9f2e-3b4a-4c5d-8e6f-0a1b2c3d4e5f.local" network="1" port="54400" priority="2122260223" protocol="udp" type="host"/>
+      </transport>
+     </content>
+     <content creator="initiator" name="1" senders="both">
+      <description xmlns="urn:xmpp:jingle:apps:rtp:1" media="video">
+       <payload-type id="96" name="VP8" clockrate="90000"/>
+       <rtcp-mux/>
+      </description>
+      <transport xmlns="urn:xmpp:jingle:transports:ice-udp:1" ufrag="Bw5x" pwd="Q9kR2mVn7XcLp0aZ3sTb8yWd">
+       <fingerprint xmlns="urn:xmpp:jingle:apps:dtls:0" hash="sha-256" setup="actpass">AA:00:BB:11:CC:22:DD:33:EE:44:FF:55:00:66:11:77:22:88:33:99:44:AA:55:BB:66:CC:77:DD:88:EE:99:FF</fingerprint>
+      </transport>
+     </content>
+     <group xmlns="urn:xmpp:jingle:apps:grouping:0" semantics="BUNDLE"><content name="0"/><content name="1"/></group>
+    </jingle>"#;
+
+    /// Asterisk (chan_motif behind cheogram-sip) answering our offer: PCMU, G722, telephone-event/8000
+    /// with an empty parameter name, channels="1" written out, no setup, no rtcp-mux.
+    pub const ASTERISK_ACCEPT: &str = r#"<jingle xmlns="urn:xmpp:jingle:1" action="session-accept" sid="ourSid42" responder="+15551234567@cheogram.example/sip">
+     <content creator="initiator" name="0" senders="both">
+      <description xmlns="urn:xmpp:jingle:apps:rtp:1" media="audio">
+       <payload-type id="0" name="PCMU" clockrate="8000" channels="1"/>
+       <payload-type id="9" name="G722" clockrate="8000" channels="1"/>
+       <payload-type id="101" name="telephone-event" clockrate="8000" channels="1"><parameter name="" value="0-16"/></payload-type>
+      </description>
+      <transport xmlns="urn:xmpp:jingle:transports:ice-udp:1" ufrag="7b2f1e0c" pwd="4a9c8d7e6f5a4b3c2d1e0f9a">
+       <fingerprint xmlns="urn:xmpp:jingle:apps:dtls:0" hash="sha-256">C0:FF:EE:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC</fingerprint>
+       <candidate component="1" foundation="1a2b3c" generation="0" id="ast1" ip="198.51.100.10" network="0" port="14232" priority="2130706431" protocol="udp" type="host"/>
+       <candidate component="2" foundation="1a2b3c" generation="0" id="ast2" ip="198.51.100.10" network="0" port="14233" priority="2130706430" protocol="udp" type="host"/>
+      </transport>
+     </content>
+    </jingle>"#;
+
+    fn parse(xml: &str) -> Result<Jingle, JingleError> {
+        Jingle::parse(&xml.parse::<Element>().unwrap())
+    }
+
+    fn round_trip(jingle: &Jingle) {
+        let xml = String::from(&jingle.to_element());
+        assert_eq!(&parse(&xml).unwrap(), jingle, "{xml}");
+    }
+
+    #[test]
+    fn conversations_session_initiate() {
+        let j = parse(CONVERSATIONS_INITIATE).unwrap();
+        assert_eq!(j.action, Action::SessionInitiate);
+        assert_eq!(j.sid, "9Rk2vHbWc0Ew");
+        assert_eq!(
+            j.initiator.as_deref(),
+            Some("romeo@montague.example/Conversations.x7Tq")
+        );
+        assert_eq!(j.group, Some(Group::bundle(vec!["0".into()])));
+        let content = &j.contents[0];
+        assert_eq!(
+            (content.creator, content.senders),
+            (Creator::Initiator, Senders::Both)
+        );
+        let d = content.description.as_ref().unwrap();
+        assert_eq!(d.media, "audio");
+        assert!(d.rtcp_mux && d.extmap_allow_mixed);
+        assert_eq!(d.payload_types.len(), 9);
+        let opus = &d.payload_types[0];
+        assert_eq!(
+            (opus.id, opus.name.as_deref(), opus.clockrate, opus.channels),
+            (111, Some("opus"), Some(48000), Some(2))
+        );
+        assert_eq!(opus.parameters[1].name.as_deref(), Some("useinbandfec"));
+        assert_eq!(opus.rtcp_fb[0].kind, "transport-cc");
+        // red's parameter has no name.
+        assert_eq!(d.payload_types[1].parameters[0].name, None);
+        assert_eq!(d.payload_types[1].parameters[0].value, "111/111");
+        assert_eq!(d.hdrexts.len(), 3);
+        assert_eq!(d.hdrexts[0].senders, Senders::Both);
+        assert_eq!(d.sources[0].ssrc, 2385123401);
+        assert_eq!(
+            d.sources[0].parameters[1],
+            ("msid".into(), Some("my-media-stream my-audio-track".into()))
+        );
+        let t = content.transport.as_ref().unwrap();
+        assert_eq!(t.ufrag.as_deref(), Some("Yf3v"));
+        let fp = t.fingerprint.as_ref().unwrap();
+        assert_eq!(
+            (fp.hash.as_str(), fp.setup),
+            ("sha-256", Some(Setup::Actpass))
+        );
+        assert!(fp.value.starts_with("5B:1A:"));
+        round_trip(&j);
+    }
+
+    #[test]
+    fn every_sample_parses_and_round_trips() {
+        for xml in [
+            CONVERSATIONS_INITIATE,
+            DINO_INITIATE,
+            MONAL_INITIATE,
+            MOVIM_INITIATE,
+            ASTERISK_ACCEPT,
+        ] {
+            round_trip(&parse(xml).unwrap());
+        }
+    }
+
+    #[test]
+    fn dino_candidates_and_defaults() {
+        let j = parse(DINO_INITIATE).unwrap();
+        assert_eq!(j.group, None);
+        let c = &j.contents[0];
+        // No senders attribute means both.
+        assert_eq!(c.senders, Senders::Both);
+        assert_eq!(c.description.as_ref().unwrap().ssrc, Some(912345678));
+        let candidates = &c.transport.as_ref().unwrap().candidates;
+        assert_eq!(candidates.len(), 4);
+        let srflx = &candidates[2];
+        assert_eq!(srflx.kind, CandidateType::Srflx);
+        assert_eq!(srflx.rel_addr.as_deref(), Some("192.168.1.20"));
+        assert_eq!(srflx.rel_port, Some(48123));
+        assert_eq!(candidates[3].ip, "2001:db8::20");
+    }
+
+    #[test]
+    fn mdns_candidates_and_video_contents_are_read() {
+        let j = parse(MOVIM_INITIATE).unwrap();
+        assert_eq!(j.contents.len(), 2);
+        let c = &j.contents[0].transport.as_ref().unwrap().candidates[0];
+        assert!(c.ip.ends_with(".local"));
+        assert_eq!(c.network, 1);
+        assert_eq!(j.contents[1].description.as_ref().unwrap().media, "video");
+    }
+
+    #[test]
+    fn asterisk_accept_without_setup_and_with_an_empty_parameter_name() {
+        let j = parse(ASTERISK_ACCEPT).unwrap();
+        assert_eq!(j.action, Action::SessionAccept);
+        let d = j.contents[0].description.as_ref().unwrap();
+        assert!(!d.rtcp_mux);
+        assert_eq!(d.payload_types[2].parameters[0].name, None);
+        let t = j.contents[0].transport.as_ref().unwrap();
+        assert_eq!(t.fingerprint.as_ref().unwrap().setup, None);
+    }
+
+    #[test]
+    fn terminate_with_reason_and_session_info() {
+        let j = parse(
+            "<jingle xmlns='urn:xmpp:jingle:1' action='session-terminate' sid='a'>\
+             <reason><decline/><text>not now</text></reason></jingle>",
+        )
+        .unwrap();
+        assert_eq!(
+            j.reason,
+            Some(Reason {
+                kind: ReasonKind::Decline,
+                text: Some("not now".into())
+            })
+        );
+        round_trip(&j);
+        let j = parse(
+            "<jingle xmlns='urn:xmpp:jingle:1' action='session-info' sid='a'>\
+             <ringing xmlns='urn:xmpp:jingle:apps:rtp:info:1'/></jingle>",
+        )
+        .unwrap();
+        assert_eq!(j.info, Some(SessionInfo::Ringing));
+        round_trip(&j);
+        let j = parse(
+            "<jingle xmlns='urn:xmpp:jingle:1' action='session-info' sid='a'>\
+             <unknown xmlns='urn:xmpp:jingle:apps:rtp:info:1'/>\
+             <mute xmlns='urn:xmpp:jingle:apps:rtp:info:1' creator='initiator' name='0'/></jingle>",
+        )
+        .unwrap();
+        assert_eq!(
+            j.info,
+            Some(SessionInfo::Mute {
+                name: Some("0".into())
+            })
+        );
+        // A session-info without payload is a ping.
+        let j = parse("<jingle xmlns='urn:xmpp:jingle:1' action='session-info' sid='a'/>").unwrap();
+        assert_eq!(j.info, None);
+        // Every reason condition round-trips; a reason without a known condition is an error.
+        for (kind, name) in ReasonKind::ALL {
+            let mut j = Jingle::new(Action::SessionTerminate, "s");
+            j.reason = Some(Reason::new(kind));
+            assert!(String::from(&j.to_element()).contains(name));
+            round_trip(&j);
+        }
+        assert!(matches!(
+            parse(
+                "<jingle xmlns='urn:xmpp:jingle:1' action='session-terminate' sid='a'><reason><nope/></reason></jingle>"
+            ),
+            Err(JingleError::MissingChild { .. })
+        ));
+    }
+
+    #[test]
+    fn unknown_children_and_attributes_are_ignored() {
+        let j = parse(
+            "<jingle xmlns='urn:xmpp:jingle:1' action='transport-info' sid='a' extra='x'>\
+             <future xmlns='urn:example'/>\
+             <content creator='initiator' name='0' odd='1'>\
+              <transport xmlns='urn:xmpp:jingle:transports:ice-udp:1' ufrag='u' pwd='p'>\
+               <web-socket/><remote-candidate component='1' ip='1.2.3.4' port='5'/>\
+               <candidate component='1' foundation='f' ip='10.0.0.1' port='5000' priority='100' protocol='UDP' type='relay' rel-addr='1.2.3.4' rel-port='9' color='blue'/>\
+              </transport></content></jingle>",
+        )
+        .unwrap();
+        let c = &j.contents[0].transport.as_ref().unwrap().candidates[0];
+        // generation, id and network are defaulted; protocol is lower-cased.
+        assert_eq!((c.generation, c.id.as_str(), c.network), (0, "", 0));
+        assert_eq!(c.protocol, "udp");
+        assert_eq!(j.contents[0].description, None);
+    }
+
+    #[test]
+    fn hostile_and_broken_stanzas_are_errors() {
+        let candidate = |attrs: &str| {
+            parse(&format!(
+                "<jingle xmlns='urn:xmpp:jingle:1' action='transport-info' sid='a'>\
+                 <content creator='initiator' name='0'>\
+                 <transport xmlns='urn:xmpp:jingle:transports:ice-udp:1'>\
+                 <candidate {attrs}/></transport></content></jingle>"
+            ))
+        };
+        let ok = "component='1' foundation='1' generation='0' id='x' ip='1.2.3.4' port='9' priority='1' protocol='udp' type='host'";
+        assert!(candidate(ok).is_ok());
+        for bad in [
+            ok.replace("port='9'", "port='0'"),
+            ok.replace("port='9'", "port='70000'"),
+            ok.replace("priority='1'", "priority='0'"),
+            ok.replace("priority='1'", "priority='2147483648'"),
+            ok.replace("priority='1'", "priority='99999999999999999999'"),
+            ok.replace("component='1'", "component='0'"),
+            ok.replace("type='host'", "type='nat'"),
+            ok.replace(" ip='1.2.3.4'", ""),
+            ok.replace("ip='1.2.3.4'", "ip='1.2.3.4&#10;a=evil'"),
+            ok.replace("foundation='1'", "foundation='a b'"),
+        ] {
+            assert!(candidate(&bad).is_err(), "{bad}");
+        }
+        // Missing sid or action, unknown action, wrong element.
+        for xml in [
+            "<jingle xmlns='urn:xmpp:jingle:1' action='session-initiate'/>",
+            "<jingle xmlns='urn:xmpp:jingle:1' sid='a'/>",
+            "<jingle xmlns='urn:xmpp:jingle:1' action='dance' sid='a'/>",
+            "<jingle xmlns='urn:xmpp:jingle:0' action='session-initiate' sid='a'/>",
+            "<jingle xmlns='urn:xmpp:jingle:1' action='session-initiate' sid='a'><content name='0'/></jingle>",
+            "<jingle xmlns='urn:xmpp:jingle:1' action='session-initiate' sid='a'><content creator='initiator' name='0' senders='all'/></jingle>",
+        ] {
+            assert!(parse(xml).is_err(), "{xml}");
+        }
+        // Caps.
+        let contents = "<content creator='initiator' name='0'/>".repeat(MAX_CONTENTS + 1);
+        assert_eq!(
+            parse(&format!(
+                "<jingle xmlns='urn:xmpp:jingle:1' action='session-initiate' sid='a'>{contents}</jingle>"
+            )),
+            Err(JingleError::TooMany {
+                what: "contents",
+                max: MAX_CONTENTS
+            })
+        );
+        let pts = "<payload-type id='0'/>".repeat(crate::jingle_rtp::MAX_PAYLOAD_TYPES + 1);
+        assert!(matches!(
+            parse(&format!(
+                "<jingle xmlns='urn:xmpp:jingle:1' action='session-initiate' sid='a'><content creator='initiator' name='0'><description xmlns='urn:xmpp:jingle:apps:rtp:1' media='audio'>{pts}</description></content></jingle>"
+            )),
+            Err(JingleError::TooMany { .. })
+        ));
+        let cands = format!("<candidate {ok}/>").repeat(crate::jingle_ice_udp::MAX_CANDIDATES + 1);
+        assert!(matches!(
+            parse(&format!(
+                "<jingle xmlns='urn:xmpp:jingle:1' action='transport-info' sid='a'><content creator='initiator' name='0'><transport xmlns='urn:xmpp:jingle:transports:ice-udp:1'>{cands}</transport></content></jingle>"
+            )),
+            Err(JingleError::TooMany { .. })
+        ));
+        let long = "x".repeat(MAX_STRING_LEN + 1);
+        assert!(matches!(
+            parse(&format!(
+                "<jingle xmlns='urn:xmpp:jingle:1' action='session-initiate' sid='{long}'/>"
+            )),
+            Err(JingleError::TooLong { .. })
+        ));
+        // Payload type problems: id over 127, parameter without value, fingerprint without text.
+        let description = |inner: &str| {
+            parse(&format!(
+                "<jingle xmlns='urn:xmpp:jingle:1' action='session-initiate' sid='a'><content creator='initiator' name='0'><description xmlns='urn:xmpp:jingle:apps:rtp:1' media='audio'>{inner}</description></content></jingle>"
+            ))
+        };
+        assert!(description("<payload-type id='128'/>").is_err());
+        assert!(description("<payload-type id='1'><parameter name='a'/></payload-type>").is_err());
+        assert!(
+            description("<payload-type id='1'><parameter name='a' value='1;b=2'/></payload-type>")
+                .is_err()
+        );
+        assert!(description("<payload-type id='1' clockrate='-1'/>").is_err());
+        assert!(
+            description("<payload-type id='1'><parameter value='0-15'/></payload-type>").is_ok()
+        );
+        assert!(
+            parse("<jingle xmlns='urn:xmpp:jingle:1' action='session-initiate' sid='a'><content creator='initiator' name='0'><transport xmlns='urn:xmpp:jingle:transports:ice-udp:1'><fingerprint xmlns='urn:xmpp:jingle:apps:dtls:0' hash='sha-256' setup='actpass'> </fingerprint></transport></content></jingle>")
+                .is_err()
+        );
+        assert!(
+            parse("<jingle xmlns='urn:xmpp:jingle:1' action='session-initiate' sid='a'><content creator='initiator' name='0'><transport xmlns='urn:xmpp:jingle:transports:ice-udp:1'><fingerprint xmlns='urn:xmpp:jingle:apps:dtls:0' hash='sha-256' setup='holdconn'>AA</fingerprint></transport></content></jingle>")
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn built_session_initiate_has_the_expected_shape() {
+        use crate::jingle_dtls::Fingerprint;
+        use crate::jingle_ice_udp::{Candidate, IceUdpTransport};
+        use crate::jingle_rtp::{Parameter, PayloadType, RtpDescription};
+        let mut description = RtpDescription::new("audio");
+        description.rtcp_mux = true;
+        let mut te = PayloadType::new(101, "telephone-event", 48000, None);
+        te.parameters.push(Parameter::new(None, "0-15"));
+        description.payload_types = vec![PayloadType::new(111, "opus", 48000, Some(2)), te];
+        let mut content = Content::new(Creator::Initiator, "0");
+        content.description = Some(description);
+        content.transport = Some(IceUdpTransport {
+            ufrag: Some("u".into()),
+            pwd: Some("p".into()),
+            fingerprint: Some(Fingerprint {
+                hash: "sha-256".into(),
+                setup: Some(Setup::Actpass),
+                value: "AA:BB".into(),
+            }),
+            candidates: vec![Candidate {
+                component: 1,
+                foundation: "1".into(),
+                generation: 0,
+                id: "id1".into(),
+                ip: "10.0.0.2".into(),
+                port: 4000,
+                priority: 2130706431,
+                protocol: "udp".into(),
+                kind: CandidateType::Host,
+                network: 0,
+                rel_addr: None,
+                rel_port: None,
+            }],
+        });
+        let mut j = Jingle::new(Action::SessionInitiate, "sid1");
+        j.initiator = Some("me@example.org/linnet".into());
+        j.contents = vec![content];
+        j.group = Some(Group::bundle(vec!["0".into()]));
+        let xml = String::from(&j.to_element());
+        for part in [
+            "action='session-initiate'",
+            "<payload-type channels='2' clockrate='48000' id='111' name='opus'/>",
+            "<parameter value='0-15'/>",
+            "<rtcp-mux/>",
+            "<fingerprint xmlns='urn:xmpp:jingle:apps:dtls:0' hash='sha-256' setup='actpass'>AA:BB</fingerprint>",
+            "component='1' foundation='1' generation='0' id='id1' ip='10.0.0.2' network='0' port='4000' priority='2130706431' protocol='udp' type='host'",
+            "<group xmlns='urn:xmpp:jingle:apps:grouping:0' semantics='BUNDLE'><content name='0'/></group>",
+        ] {
+            assert!(xml.contains(part), "{part} not in {xml}");
+        }
+        round_trip(&j);
+    }
+}

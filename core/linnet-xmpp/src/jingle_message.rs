@@ -199,3 +199,151 @@ impl JingleMessage {
             .build()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+    use super::*;
+    use crate::jingle::ReasonKind;
+
+    fn find(xml: &str) -> Option<Result<JingleMessage, JingleError>> {
+        JingleMessage::find(&xml.parse::<Element>().unwrap())
+    }
+
+    #[test]
+    fn xep_examples_parse() {
+        // XEP-0353 example 1, as Conversations and Monal send it.
+        let m = find(
+            "<message xmlns='jabber:client' from='romeo@montague.example/orchard' to='juliet@capulet.example' type='chat'>\
+             <propose xmlns='urn:xmpp:jingle-message:0' id='ca3cf894-5325-482f-a412-a6e9f832298d'>\
+              <description xmlns='urn:xmpp:jingle:apps:rtp:1' media='audio'/>\
+              <description xmlns='urn:xmpp:jingle:apps:rtp:1' media='video'/>\
+             </propose><store xmlns='urn:xmpp:hints'/></message>",
+        );
+        assert_eq!(
+            m,
+            Some(Ok(JingleMessage::Propose {
+                id: "ca3cf894-5325-482f-a412-a6e9f832298d".into(),
+                media: vec!["audio".into(), "video".into()]
+            }))
+        );
+        let m = find(
+            "<message xmlns='jabber:client'><body>x</body>\
+             <reject xmlns='urn:xmpp:jingle-message:0' id='a'>\
+              <reason xmlns='urn:xmpp:jingle:1'><expired/><text>Tie-Break</text></reason><tie-break/>\
+             </reject></message>",
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            m,
+            JingleMessage::Reject {
+                id: "a".into(),
+                reason: Some(Reason {
+                    kind: ReasonKind::Expired,
+                    text: Some("Tie-Break".into())
+                }),
+                tie_break: true
+            }
+        );
+        let m = find(
+            "<message xmlns='jabber:client'><finish xmlns='urn:xmpp:jingle-message:0' id='old'>\
+             <reason xmlns='urn:xmpp:jingle:1'><expired/></reason><migrated to='new'/></finish></message>",
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            m,
+            JingleMessage::Finish {
+                id: "old".into(),
+                reason: Some(Reason::new(ReasonKind::Expired)),
+                migrated: Some("new".into())
+            }
+        );
+        for (xml, expected) in [
+            ("ringing", JingleMessage::Ringing { id: "r".into() }),
+            ("proceed", JingleMessage::Proceed { id: "r".into() }),
+            ("accept", JingleMessage::Accept { id: "r".into() }),
+        ] {
+            let got = find(&format!(
+                "<message xmlns='jabber:client'><{xml} xmlns='urn:xmpp:jingle-message:0' id='r'/></message>"
+            ));
+            assert_eq!(got, Some(Ok(expected)));
+        }
+    }
+
+    #[test]
+    fn no_jmi_child_or_a_broken_one() {
+        assert_eq!(
+            find("<message xmlns='jabber:client'><body>hi</body></message>"),
+            None
+        );
+        // The old namespace (urn:xmpp:jingle-message:1 never existed; :0 is current) is not ours.
+        assert_eq!(
+            find(
+                "<message xmlns='jabber:client'><propose xmlns='urn:xmpp:jingle-message:1' id='a'/></message>"
+            ),
+            None
+        );
+        assert!(matches!(
+            find(
+                "<message xmlns='jabber:client'><propose xmlns='urn:xmpp:jingle-message:0'/></message>"
+            ),
+            Some(Err(JingleError::MissingAttribute { .. }))
+        ));
+        assert!(matches!(
+            find(
+                "<message xmlns='jabber:client'><retract xmlns='urn:xmpp:jingle-message:0' id='a'><reason xmlns='urn:xmpp:jingle:1'/></retract></message>"
+            ),
+            Some(Err(JingleError::MissingChild { .. }))
+        ));
+    }
+
+    #[test]
+    fn every_action_round_trips_through_a_message() {
+        let to: Jid = "juliet@capulet.example".parse().unwrap();
+        for m in [
+            JingleMessage::Propose {
+                id: "p".into(),
+                media: vec!["audio".into()],
+            },
+            JingleMessage::Ringing { id: "p".into() },
+            JingleMessage::Proceed { id: "p".into() },
+            JingleMessage::Accept { id: "p".into() },
+            JingleMessage::Reject {
+                id: "p".into(),
+                reason: Some(Reason::new(ReasonKind::Busy)),
+                tie_break: false,
+            },
+            JingleMessage::Retract {
+                id: "p".into(),
+                reason: Some(Reason::new(ReasonKind::Expired)),
+                tie_break: true,
+            },
+            JingleMessage::Finish {
+                id: "p".into(),
+                reason: Some(Reason::new(ReasonKind::Success)),
+                migrated: None,
+            },
+        ] {
+            let message = m.to_message(&to, "stanza1");
+            assert_eq!(message.attr("type"), Some("chat"));
+            assert_eq!(message.attr("to"), Some("juliet@capulet.example"));
+            assert_eq!(message.attr("id"), Some("stanza1"));
+            assert!(message.get_child("store", ns::HINTS).is_some());
+            assert_eq!(JingleMessage::find(&message), Some(Ok(m.clone())));
+            assert_eq!(m.id(), "p");
+        }
+        let xml = String::from(
+            &JingleMessage::Propose {
+                id: "p".into(),
+                media: vec!["audio".into()],
+            }
+            .to_element(),
+        );
+        assert_eq!(
+            xml,
+            "<propose xmlns='urn:xmpp:jingle-message:0' id='p'><description xmlns='urn:xmpp:jingle:apps:rtp:1' media='audio'/></propose>"
+        );
+    }
+}
