@@ -206,6 +206,34 @@ a=candidate:2693830880 2 udp 2130706431 127.0.0.1 46779 typ host\r\n\
 a=end-of-candidates\r\n\
 ";
 
+/// webrtc 0.21.1 offer of an audio transceiver without a track (recvonly): every registered
+/// codec is listed, unlike an offer with an opus track, which lists only opus.
+const WEBRTC_OFFER_ALL_CODECS: &str = "\
+v=0\r\n\
+o=- 9176599398503128778 173384194 IN IP4 0.0.0.0\r\n\
+s=-\r\n\
+t=0 0\r\n\
+a=fingerprint:sha-256 DB:0B:FC:47:28:3F:F2:48:9D:98:18:88:8C:E3:36:07:39:33:2A:6E:CD:49:66:FD:62:2B:9A:8B:81:CF:63:FF\r\n\
+a=extmap-allow-mixed\r\n\
+a=group:BUNDLE 0\r\n\
+m=audio 9 UDP/TLS/RTP/SAVPF 111 9 0 8 101\r\n\
+c=IN IP4 0.0.0.0\r\n\
+a=setup:actpass\r\n\
+a=mid:0\r\n\
+a=ice-ufrag:HrTKtDlZwTOQQjZv\r\n\
+a=ice-pwd:EDfZNpwkHzGeifGEasMYfUkYoScemPTn\r\n\
+a=rtcp-mux\r\n\
+a=rtcp-rsize\r\n\
+a=rtpmap:111 opus/48000/2\r\n\
+a=fmtp:111 minptime=10;useinbandfec=1\r\n\
+a=rtpmap:9 G722/8000\r\n\
+a=rtpmap:0 PCMU/8000\r\n\
+a=rtpmap:8 PCMA/8000\r\n\
+a=rtpmap:101 telephone-event/48000\r\n\
+a=fmtp:101 0-15\r\n\
+a=recvonly\r\n\
+";
+
 fn jingle(xml: &str) -> Jingle {
     Jingle::parse(&xml.parse::<Element>().unwrap()).unwrap()
 }
@@ -672,6 +700,38 @@ fn webrtc_offer_to_jingle() {
 }
 
 #[test]
+fn webrtc_offer_with_every_codec() {
+    let (contents, _) = sdp_to_jingle(WEBRTC_OFFER_ALL_CODECS, SdpRole::Offer).unwrap();
+    let d = contents[0].description.as_ref().unwrap();
+    let codecs: Vec<(u8, &str, u32)> = d
+        .payload_types
+        .iter()
+        .map(|pt| (pt.id, pt.name.as_deref().unwrap(), pt.clockrate.unwrap()))
+        .collect();
+    assert_eq!(
+        codecs,
+        vec![
+            (111, "opus", 48000),
+            (9, "G722", 8000),
+            (0, "PCMU", 8000),
+            (8, "PCMA", 8000),
+            (101, "telephone-event", 48000)
+        ]
+    );
+    // Our own offer is not filtered; the nameless events survive.
+    assert_eq!(
+        d.payload_types[4].parameters,
+        vec![Parameter::new(None, "0-15")]
+    );
+    // recvonly in our offer: the responder sends.
+    assert_eq!(contents[0].senders, Senders::Responder);
+    // The peer's view of it, as a remote offer: PCMA dropped.
+    let sdp = jingle_to_sdp(&contents, None, SdpRole::Offer, false).unwrap();
+    assert_has(&sdp, "m=audio 9 UDP/TLS/RTP/SAVPF 111 9 0 101");
+    assert_has(&sdp, "a=recvonly");
+}
+
+#[test]
 fn webrtc_answer_to_jingle() {
     let (contents, _) = sdp_to_jingle(WEBRTC_ANSWER, SdpRole::Answer).unwrap();
     let fp = contents[0]
@@ -701,6 +761,7 @@ fn without_candidate_ids(mut contents: Vec<Content>) -> Vec<Content> {
 fn webrtc_sdp_to_jingle_to_sdp_is_equivalent() {
     for (sdp, role, we_are_initiator) in [
         (WEBRTC_OFFER, SdpRole::Offer, false),
+        // (WEBRTC_OFFER_ALL_CODECS would lose PCMA: see webrtc_offer_with_every_codec.)
         (WEBRTC_ANSWER, SdpRole::Answer, true),
     ] {
         let (contents, group) = sdp_to_jingle(sdp, role).unwrap();
