@@ -162,17 +162,23 @@ fn is_supported(name: &str, clockrate: u32) -> bool {
 fn keep_codecs(
     payload_types: &[PayloadType],
 ) -> Result<Vec<(&PayloadType, String, u32)>, SdpError> {
-    let mut kept: Vec<(&PayloadType, String, u32)> = payload_types
-        .iter()
-        .filter_map(|pt| codec_of(pt).map(|(name, rate)| (pt, name, rate)))
-        .filter(|(_, name, rate)| is_supported(name, *rate))
-        .collect();
+    let mut kept: Vec<(&PayloadType, String, u32)> = Vec::new();
+    for pt in payload_types {
+        // A repeated payload type number would give two rtpmaps for one number: first wins.
+        if kept.iter().any(|(k, _, _)| k.id == pt.id) {
+            continue;
+        }
+        if let Some((name, rate)) = codec_of(pt).filter(|(n, r)| is_supported(n, *r)) {
+            kept.push((pt, name, rate));
+        }
+    }
     let Some(first_rate) = kept.first().map(|(_, _, rate)| *rate) else {
         return Err(SdpError::NoCommonCodec);
     };
     let telephone_event = payload_types
         .iter()
         .filter_map(|pt| codec_of(pt).map(|(name, rate)| (pt, name, rate)))
+        .filter(|(pt, _, _)| !kept.iter().any(|(k, _, _)| k.id == pt.id))
         .find(|(_, name, rate)| name.eq_ignore_ascii_case(TELEPHONE_EVENT) && *rate == first_rate);
     kept.extend(telephone_event);
     Ok(kept)
@@ -384,6 +390,12 @@ pub fn jingle_to_sdp(
                 })?;
         if !description.media.eq_ignore_ascii_case("audio") {
             continue;
+        }
+        if mids.contains(&content.name.as_str()) {
+            return Err(SdpError::InvalidValue {
+                what: "content name (repeated)",
+                value: shorten(&content.name),
+            });
         }
         sections.push(media_section(content, description, role, we_are_initiator)?);
         mids.push(content.name.as_str());

@@ -632,6 +632,26 @@ fn incomplete_or_hostile_jingle_is_refused() {
         assert!(check(c).is_err());
     }
 
+    // Two contents with one name; a payload type number used twice (first wins).
+    assert!(matches!(
+        jingle_to_sdp(&[good.clone(), good.clone()], None, SdpRole::Offer, false),
+        Err(SdpError::InvalidValue { .. })
+    ));
+    let sdp = jingle_to_sdp(
+        &[audio_content(vec![
+            pt(111, "opus", 48000),
+            pt(111, "PCMU", 8000),
+            pt(101, "telephone-event", 48000),
+            pt(101, "telephone-event", 48000),
+        ])],
+        None,
+        SdpRole::Offer,
+        false,
+    )
+    .unwrap();
+    assert_has(&sdp, "m=audio 9 UDP/TLS/RTP/SAVPF 111 101");
+    assert_eq!(sdp.matches("a=rtpmap:111").count(), 1);
+
     // Too many contents.
     let many = vec![good; MAX_MEDIA + 1];
     assert!(matches!(
