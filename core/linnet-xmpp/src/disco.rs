@@ -87,6 +87,16 @@ pub const CLIENT_FEATURES: &[&str] = &[
     ns::PING,
     ns::CARBONS,
     ns::OOB,
+    // Voice calls (issue 7): Jingle RTP audio over ICE-UDP with DTLS-SRTP, BUNDLE, RTCP feedback,
+    // started by Jingle Message Initiation.
+    ns::JINGLE,
+    ns::JINGLE_RTP,
+    ns::JINGLE_RTP_AUDIO,
+    ns::JINGLE_ICE_UDP,
+    ns::JINGLE_DTLS,
+    ns::JINGLE_GROUPING,
+    ns::JINGLE_RTCP_FB,
+    ns::JINGLE_MESSAGE,
 ];
 
 /// Our own disco#info answer.
@@ -105,4 +115,29 @@ pub fn client_info() -> Element {
         );
     }
     query.build()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+    use super::*;
+
+    #[test]
+    fn client_info_advertises_calls() {
+        let info = parse_info(Some(&client_info()));
+        for feature in [
+            "urn:xmpp:jingle:1",
+            "urn:xmpp:jingle:apps:rtp:1",
+            "urn:xmpp:jingle:apps:rtp:audio",
+            "urn:xmpp:jingle:transports:ice-udp:1",
+            "urn:xmpp:jingle:apps:dtls:0",
+            "urn:xmpp:jingle:apps:grouping:0",
+            "urn:xmpp:jingle:apps:rtp:rtcp-fb:0",
+            "urn:xmpp:jingle-message:0",
+            "urn:xmpp:receipts",
+        ] {
+            assert!(info.has(feature), "{feature}");
+        }
+        assert_eq!(info.features.len(), CLIENT_FEATURES.len());
+    }
 }
