@@ -82,18 +82,19 @@ pub struct WavSource {
 
 impl WavSource {
     pub fn open(path: impl AsRef<Path>) -> Result<Self, AudioError> {
-        let reader = hound::WavReader::open(path.as_ref()).map_err(|error| AudioError::WavRead {
-            reason: format!("{}: {error}", path.as_ref().display()),
-        })?;
+        let reader =
+            hound::WavReader::open(path.as_ref()).map_err(|error| AudioError::WavRead {
+                reason: format!("{}: {error}", path.as_ref().display()),
+            })?;
         let spec = reader.spec();
         let channels = usize::from(spec.channels.max(1));
         let interleaved: Vec<f32> = match (spec.sample_format, spec.bits_per_sample) {
-            (hound::SampleFormat::Int, 16) => collect_samples(reader.into_samples::<i16>(), |s| {
-                f32::from(s)
-            })?,
-            (hound::SampleFormat::Int, 8) => collect_samples(reader.into_samples::<i8>(), |s| {
-                f32::from(s) * 256.0
-            })?,
+            (hound::SampleFormat::Int, 16) => {
+                collect_samples(reader.into_samples::<i16>(), |s| f32::from(s))?
+            }
+            (hound::SampleFormat::Int, 8) => {
+                collect_samples(reader.into_samples::<i8>(), |s| f32::from(s) * 256.0)?
+            }
             (hound::SampleFormat::Int, 24) => {
                 collect_samples(reader.into_samples::<i32>(), |s| s as f32 / 256.0)?
             }
@@ -160,10 +161,11 @@ impl WavSink {
             bits_per_sample: 16,
             sample_format: hound::SampleFormat::Int,
         };
-        let writer =
-            hound::WavWriter::create(path.as_ref(), spec).map_err(|error| AudioError::WavWrite {
+        let writer = hound::WavWriter::create(path.as_ref(), spec).map_err(|error| {
+            AudioError::WavWrite {
                 reason: format!("{}: {error}", path.as_ref().display()),
-            })?;
+            }
+        })?;
         Ok(Self {
             writer: Some(writer),
         })
@@ -231,7 +233,11 @@ impl RecordingSink {
 
     /// The samples recorded from `start` on (an index into [`RecordingSink::samples`]).
     pub fn samples_since(&self, start: usize) -> Vec<i16> {
-        self.lock().samples.get(start..).map(<[i16]>::to_vec).unwrap_or_default()
+        self.lock()
+            .samples
+            .get(start..)
+            .map(<[i16]>::to_vec)
+            .unwrap_or_default()
     }
 
     pub fn len(&self) -> usize {
@@ -244,7 +250,9 @@ impl RecordingSink {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Recording> {
         // A panic while holding this lock leaves plain data behind: keep using it.
-        self.recording.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.recording
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -347,7 +355,9 @@ fn goertzel_power(samples: &[f32], freq: f32, sample_rate: u32) -> f64 {
 }
 
 pub(crate) fn clamp_i16(value: f32) -> i16 {
-    value.round().clamp(f32::from(i16::MIN), f32::from(i16::MAX)) as i16
+    value
+        .round()
+        .clamp(f32::from(i16::MIN), f32::from(i16::MAX)) as i16
 }
 
 /// Zero crossings of the windowed sinc on each side of the centre, at the lower of the two
@@ -545,7 +555,10 @@ mod tests {
             assert!((freq - expected).abs() < 2.0, "{expected}: {freq}");
             let samples = tone(expected.min(3900.0), 8000, 4000);
             let freq = dominant_frequency(&samples, 8000).unwrap_or_default();
-            assert!((freq - expected.min(3900.0)).abs() < 3.0, "{expected} at 8k: {freq}");
+            assert!(
+                (freq - expected.min(3900.0)).abs() < 3.0,
+                "{expected} at 8k: {freq}"
+            );
         }
         assert_eq!(dominant_frequency(&vec![0; 24_000], SAMPLE_RATE), None);
         assert_eq!(dominant_frequency(&vec![5; 24_000], SAMPLE_RATE), None);
@@ -554,13 +567,22 @@ mod tests {
 
     #[test]
     fn resampler_keeps_frame_sizes_and_tones() {
-        for (from, to, frame) in [(48_000, 8000, 960), (8000, 48_000, 160), (48_000, 16_000, 960), (16_000, 48_000, 320)] {
+        for (from, to, frame) in [
+            (48_000, 8000, 960),
+            (8000, 48_000, 160),
+            (48_000, 16_000, 960),
+            (16_000, 48_000, 320),
+        ] {
             let mut resampler = Resampler::new(from, to);
             let input = tone(440.0, from, frame * 50);
             let mut output = Vec::new();
             for chunk in input.chunks(frame) {
                 let out = resampler.process(chunk);
-                assert_eq!(out.len(), frame * to as usize / from as usize, "{from}->{to}");
+                assert_eq!(
+                    out.len(),
+                    frame * to as usize / from as usize,
+                    "{from}->{to}"
+                );
                 output.extend(out);
             }
             let steady = &output[output.len() / 2..];
@@ -586,7 +608,11 @@ mod tests {
     fn resampler_handles_odd_ratios() {
         let input = tone(1000.0, 44_100, 44_100);
         let output = resample_all(&input, 44_100, 48_000);
-        assert!((output.len() as i64 - 48_000).abs() <= 2, "{}", output.len());
+        assert!(
+            (output.len() as i64 - 48_000).abs() <= 2,
+            "{}",
+            output.len()
+        );
         let freq = dominant_frequency(&output[8000..40_000], 48_000).unwrap_or_default();
         assert!((freq - 1000.0).abs() < 2.0, "{freq}");
     }
@@ -652,7 +678,11 @@ mod tests {
     fn tee_and_recording_sinks() {
         let first = RecordingSink::new();
         let second = RecordingSink::new();
-        let mut tee = TeeSink::new(vec![Box::new(first.clone()), Box::new(second.clone()), Box::new(NullSink)]);
+        let mut tee = TeeSink::new(vec![
+            Box::new(first.clone()),
+            Box::new(second.clone()),
+            Box::new(NullSink),
+        ]);
         tee.write_frame(&[1; FRAME_SAMPLES]);
         tee.write_frame(&[2; FRAME_SAMPLES]);
         assert_eq!(first.frames_written(), 2);

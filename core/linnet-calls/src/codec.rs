@@ -121,15 +121,12 @@ impl Encoder {
     pub fn new(codec: Codec) -> Result<Self, CodecError> {
         let inner = match codec {
             Codec::Opus => {
-                let mut encoder = opus_rs::OpusEncoder::new(
-                    SAMPLE_RATE as i32,
-                    1,
-                    opus_rs::Application::Voip,
-                )
-                .map_err(|reason| CodecError::Setup {
-                    codec,
-                    reason: reason.to_owned(),
-                })?;
+                let mut encoder =
+                    opus_rs::OpusEncoder::new(SAMPLE_RATE as i32, 1, opus_rs::Application::Voip)
+                        .map_err(|reason| CodecError::Setup {
+                            codec,
+                            reason: reason.to_owned(),
+                        })?;
                 encoder.bitrate_bps = OPUS_BITRATE;
                 EncoderKind::Opus(Box::new(encoder))
             }
@@ -179,7 +176,9 @@ impl Encoder {
                 .into_iter()
                 .map(linear_to_ulaw)
                 .collect()),
-            EncoderKind::G722(resampler, encoder) => Ok(encoder.encode(&resampler.process(frame48k))),
+            EncoderKind::G722(resampler, encoder) => {
+                Ok(encoder.encode(&resampler.process(frame48k)))
+            }
         }
     }
 }
@@ -327,7 +326,10 @@ mod tests {
                 let output = round_trip(codec, freq);
                 let heard = dominant_frequency(&output[24_000..], SAMPLE_RATE).unwrap_or_default();
                 assert!((heard - freq).abs() < 3.0, "{codec} {freq}: {heard}");
-                let rms = (output[24_000..].iter().map(|&s| f64::from(s).powi(2)).sum::<f64>()
+                let rms = (output[24_000..]
+                    .iter()
+                    .map(|&s| f64::from(s).powi(2))
+                    .sum::<f64>()
                     / 24_000.0)
                     .sqrt();
                 // A sine of amplitude 8000 has an RMS of about 5657.
@@ -347,7 +349,10 @@ mod tests {
         assert!(opus.encode(&frame).map(|p| p.len()).unwrap_or(0) > 0);
         assert!(matches!(
             opus.encode(&frame[..100]),
-            Err(CodecError::FrameSize { expected: 960, actual: 100 })
+            Err(CodecError::FrameSize {
+                expected: 960,
+                actual: 100
+            })
         ));
     }
 

@@ -183,7 +183,11 @@ impl DtmfReceiver {
     }
 
     /// One received telephone-event packet; the digit when it starts a new event.
-    pub fn on_packet(&mut self, rtp_timestamp: u32, payload: &[u8]) -> Result<Option<char>, DtmfError> {
+    pub fn on_packet(
+        &mut self,
+        rtp_timestamp: u32,
+        payload: &[u8],
+    ) -> Result<Option<char>, DtmfError> {
         let packet = TelephoneEvent::parse(payload)?;
         let digit = digit_for_event(packet.event).ok_or(DtmfError::NotADigit {
             event: packet.event,
@@ -217,8 +221,14 @@ mod tests {
             ])
         );
         assert_eq!(parse_digits(""), Ok(vec![]));
-        assert_eq!(parse_digits("12x"), Err(DtmfError::InvalidDigit { character: 'x' }));
-        assert_eq!(parse_digits("E"), Err(DtmfError::InvalidDigit { character: 'E' }));
+        assert_eq!(
+            parse_digits("12x"),
+            Err(DtmfError::InvalidDigit { character: 'x' })
+        );
+        assert_eq!(
+            parse_digits("E"),
+            Err(DtmfError::InvalidDigit { character: 'E' })
+        );
         let all = parse_digits("0123456789*#ABCD").unwrap_or_default();
         assert_eq!(all.len(), 16);
     }
@@ -284,7 +294,10 @@ mod tests {
         );
         // The reserved bit is ignored.
         assert!(TelephoneEvent::parse(&[1, 0x4A, 0, 160]).is_ok_and(|p| p.volume == 10 && !p.end));
-        assert_eq!(TelephoneEvent::parse(&[1, 2, 3]), Err(DtmfError::ShortPayload { len: 3 }));
+        assert_eq!(
+            TelephoneEvent::parse(&[1, 2, 3]),
+            Err(DtmfError::ShortPayload { len: 3 })
+        );
     }
 
     #[test]
@@ -297,7 +310,11 @@ mod tests {
         assert_eq!(packets[0].payload.duration, 160);
         assert_eq!(packets[4].payload.duration, 800);
         assert!(packets[..5].iter().all(|p| !p.payload.end));
-        assert!(packets[5..].iter().all(|p| p.payload.end && p.payload.duration == 960));
+        assert!(
+            packets[5..]
+                .iter()
+                .all(|p| p.payload.end && p.payload.duration == 960)
+        );
         let packets = digit_packets('#', Duration::from_millis(120), 48_000).unwrap_or_default();
         assert_eq!(packets[7].payload.duration, 5760);
         assert_eq!(packets[7].payload.event, 11);
@@ -310,7 +327,8 @@ mod tests {
         let mut heard = Vec::new();
         // Two digits, all packets including the repeated end packets.
         for (timestamp, digit) in [(1000_u32, '1'), (3000, '2')] {
-            for packet in digit_packets(digit, Duration::from_millis(120), 8000).unwrap_or_default() {
+            for packet in digit_packets(digit, Duration::from_millis(120), 8000).unwrap_or_default()
+            {
                 if let Ok(Some(d)) = receiver.on_packet(timestamp, &packet.payload.to_bytes()) {
                     heard.push(d);
                 }
@@ -332,7 +350,13 @@ mod tests {
         // A late duplicate of the first event is still dropped.
         assert_eq!(receiver.on_packet(1000, &[1, 0x8A, 3, 0xC0]), Ok(None));
         assert_eq!(heard, vec!['1', '2', '2', '2']);
-        assert_eq!(receiver.on_packet(9000, &[1, 2]), Err(DtmfError::ShortPayload { len: 2 }));
-        assert_eq!(receiver.on_packet(9000, &[40, 0, 0, 0]), Err(DtmfError::NotADigit { event: 40 }));
+        assert_eq!(
+            receiver.on_packet(9000, &[1, 2]),
+            Err(DtmfError::ShortPayload { len: 2 })
+        );
+        assert_eq!(
+            receiver.on_packet(9000, &[40, 0, 0, 0]),
+            Err(DtmfError::NotADigit { event: 40 })
+        );
     }
 }
