@@ -35,7 +35,8 @@ use webrtc::peer_connection::{
     MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler,
     RTCConfigurationBuilder, RTCIceCandidateInit, RTCIceCandidateType, RTCIceGatheringState,
     RTCIceServer, RTCIceTransportPolicy, RTCPeerConnectionIceEvent, RTCPeerConnectionState,
-    RTCSessionDescription, Registry, register_default_interceptors,
+    RTCSessionDescription, Registry, SettingEngine, SettingEngineBuilder,
+    register_default_interceptors,
 };
 use webrtc::rtp_transceiver::RtpSender;
 
@@ -50,6 +51,8 @@ const TELEPHONE_EVENT_FMTP: &str = "0-15";
 const OPUS_PAYLOAD_TYPE: u8 = 111;
 const TELEPHONE_EVENT_PAYLOAD_TYPE: u8 = 101;
 const FRAME_INTERVAL: Duration = Duration::from_millis(20);
+const ICE_CHECK_INTERVAL: Duration = Duration::from_millis(50);
+const ICE_MAX_BINDING_REQUESTS: u16 = 28;
 
 /// A STUN or TURN server (XEP-0215 gives these, TURN with short-lived credentials).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -217,6 +220,9 @@ impl PeerConnectionEventHandler for Handler {
             return;
         }
         let line = match candidate.to_json() {
+            // A relay candidate's related address is our own (server-reflexive) address:
+            // relay-only exists to hide it.
+            Ok(init) if self.relay_only => hide_related_address(&init.candidate),
             Ok(init) => init.candidate,
             Err(error) => {
                 tracing::debug!(%error, "local candidate not reportable");
@@ -263,6 +269,35 @@ impl PeerConnectionEventHandler for Handler {
     async fn on_track(&self, track: Arc<dyn TrackRemote>) {
         let _ = self.tracks.send(track);
     }
+}
+
+/// ICE pacing. Checks every 50 ms (RFC 8445's Ta) rather than webrtc's 200 ms, for the
+/// same 1.4 s of attempts per pair: the first check and the DTLS start both wait for this
+/// tick. With relay only, a relay pair is nominated at once: nothing better can come (webrtc
+/// otherwise waits 2 s for one).
+fn setting_engine(relay_only: bool) -> SettingEngine {
+    let builder = SettingEngineBuilder::new()
+        .with_ice_connection_attempts(Some(ICE_CHECK_INTERVAL), Some(ICE_MAX_BINDING_REQUESTS));
+    let builder = if relay_only {
+        builder.with_relay_acceptance_min_wait(Some(Duration::ZERO))
+    } else {
+        builder
+    };
+    builder.build()
+}
+
+/// Replaces the `raddr`/`rport` of a candidate line with 0.0.0.0 and 0 (RFC 8445 allows
+/// any value there; browsers do the same for privacy).
+fn hide_related_address(candidate: &str) -> String {
+    let mut fields: Vec<&str> = candidate.split_whitespace().collect();
+    for (name, hidden) in [("raddr", "0.0.0.0"), ("rport", "0")] {
+        if let Some(index) = fields.iter().position(|field| *field == name)
+            && let Some(value) = fields.get_mut(index + 1)
+        {
+            *value = hidden;
+        }
+    }
+    fields.join(" ")
 }
 
 /// A codec as registered with webrtc's media engine and offered in SDP.
@@ -713,6 +748,7 @@ impl MediaSession {
         let handler = Arc::new(handler);
         let pc = PeerConnectionBuilder::new()
             .with_configuration(configuration)
+            .with_setting_engine(setting_engine(config.relay_only))
             .with_media_engine(media_engine)
             .with_interceptor_registry(registry)
             .with_handler(handler.clone() as Arc<dyn PeerConnectionEventHandler>)

@@ -1,5 +1,10 @@
 //! DTMF, mute, WAV files and bad input through real media sessions on loopback.
-#![allow(clippy::indexing_slicing, clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used
+)]
 
 mod common;
 
@@ -20,7 +25,10 @@ fn config(profile: CodecProfile) -> MediaConfig {
     }
 }
 
-async fn tone_call(profile: CodecProfile, heard_by_b: RecordingSink) -> Result<Call, Box<dyn std::error::Error>> {
+async fn tone_call(
+    profile: CodecProfile,
+    heard_by_b: RecordingSink,
+) -> Result<Call, Box<dyn std::error::Error>> {
     call(
         config(profile),
         config(profile),
@@ -34,9 +42,15 @@ async fn tone_call(profile: CodecProfile, heard_by_b: RecordingSink) -> Result<C
 }
 
 /// A dials `digits`; returns what B received (in order) and when, once A reports DialDone.
-async fn dial(call: &mut Call, digits: &str) -> Result<Vec<(char, Instant)>, Box<dyn std::error::Error>> {
+async fn dial(
+    call: &mut Call,
+    digits: &str,
+) -> Result<Vec<(char, Instant)>, Box<dyn std::error::Error>> {
     let steps = parse_digits(digits)?;
-    let expected = steps.iter().filter(|s| matches!(s, DialStep::Digit(_))).count();
+    let expected = steps
+        .iter()
+        .filter(|s| matches!(s, DialStep::Digit(_)))
+        .count();
     call.a.session.send_dtmf(steps)?;
     // Both streams at once, so each digit's arrival time is when B reported it.
     let mut sent = Vec::new();
@@ -61,10 +75,14 @@ async fn dial(call: &mut Call, digits: &str) -> Result<Vec<(char, Instant)>, Box
     let wanted: String = digits.chars().filter(|c| *c != ',').collect();
     assert_eq!(sent.iter().collect::<String>(), wanted, "DtmfSent");
     // Nothing more arrives: every digit is reported once.
-    let extra = wait_event(&mut call.b.events, Duration::from_millis(500), |event| match event {
-        MediaEvent::DtmfReceived(digit) => Some(*digit),
-        _ => None,
-    })
+    let extra = wait_event(
+        &mut call.b.events,
+        Duration::from_millis(500),
+        |event| match event {
+            MediaEvent::DtmfReceived(digit) => Some(*digit),
+            _ => None,
+        },
+    )
     .await;
     assert!(extra.is_err(), "an extra digit arrived: {extra:?}");
     Ok(received)
@@ -101,14 +119,20 @@ async fn dtmf_to_a_gateway() -> TestResult {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dtmf_queued_before_connecting_is_played_once_connected() -> TestResult {
     let config_a = config(CodecProfile::Xmpp);
-    let (a, offer, mut a_events) = MediaSession::offer(config_a, Box::new(SilenceSource), Box::new(NullSink)).await?;
+    let (a, offer, mut a_events) =
+        MediaSession::offer(config_a, Box::new(SilenceSource), Box::new(NullSink)).await?;
     a.send_dtmf(parse_digits("#5")?)?;
     assert!(matches!(
         a.send_dtmf(vec![DialStep::Digit('x')]),
         Err(MediaError::Dtmf(_))
     ));
-    let (b, answer, mut b_events) =
-        MediaSession::answer(config(CodecProfile::Xmpp), &offer, Box::new(SilenceSource), Box::new(NullSink)).await?;
+    let (b, answer, mut b_events) = MediaSession::answer(
+        config(CodecProfile::Xmpp),
+        &offer,
+        Box::new(SilenceSource),
+        Box::new(NullSink),
+    )
+    .await?;
     a.set_remote_answer(&answer).await?;
     // Trickle by hand here: candidates from the two event streams.
     let mut received = String::new();
@@ -138,16 +162,28 @@ async fn muted_sends_silence() -> TestResult {
     let mut call = tone_call(CodecProfile::Xmpp, heard_by_b.clone()).await?;
     first_audio(&mut call.b).await?;
     let skip = Duration::from_millis(200);
-    assert_near(heard_frequency(&heard_by_b, skip).await?, 440.0, "before muting");
+    assert_near(
+        heard_frequency(&heard_by_b, skip).await?,
+        440.0,
+        "before muting",
+    );
     call.a.session.set_muted(true);
     assert!(call.a.session.is_muted());
-    assert_eq!(heard_frequency(&heard_by_b, skip).await?, None, "while muted");
+    assert_eq!(
+        heard_frequency(&heard_by_b, skip).await?,
+        None,
+        "while muted"
+    );
     // RTP keeps flowing while muted.
     let frames = heard_by_b.frames_written();
     record_after(&heard_by_b, heard_by_b.len(), SAMPLE_RATE as usize / 5).await?;
     assert!(heard_by_b.frames_written() >= frames + 10);
     call.a.session.set_muted(false);
-    assert_near(heard_frequency(&heard_by_b, skip).await?, 440.0, "after unmuting");
+    assert_near(
+        heard_frequency(&heard_by_b, skip).await?,
+        440.0,
+        "after unmuting",
+    );
     hang_up(&call).await;
     Ok(())
 }
@@ -167,14 +203,18 @@ async fn wav_file_in_wav_file_out() -> TestResult {
     };
     let mut writer = hound::WavWriter::create(&input, spec)?;
     for i in 0..88_200 {
-        let sample = ((2.0 * std::f32::consts::PI * 660.0 * i as f32 / 44_100.0).sin() * 9000.0) as i16;
+        let sample =
+            ((2.0 * std::f32::consts::PI * 660.0 * i as f32 / 44_100.0).sin() * 9000.0) as i16;
         writer.write_sample(sample)?;
         writer.write_sample(sample)?;
     }
     writer.finalize()?;
 
     let progress = RecordingSink::new();
-    let sink = TeeSink::new(vec![Box::new(WavSink::create(&output)?), Box::new(progress.clone())]);
+    let sink = TeeSink::new(vec![
+        Box::new(WavSink::create(&output)?),
+        Box::new(progress.clone()),
+    ]);
     let mut call = call(
         config(CodecProfile::Xmpp),
         config(CodecProfile::Xmpp),
@@ -195,7 +235,11 @@ async fn wav_file_in_wav_file_out() -> TestResult {
     assert_eq!(reader.spec().sample_rate, 48_000);
     assert_eq!(reader.spec().channels, 1);
     let samples: Vec<i16> = reader.into_samples::<i16>().collect::<Result<_, _>>()?;
-    assert!(samples.len() >= SAMPLE_RATE as usize, "{} samples", samples.len());
+    assert!(
+        samples.len() >= SAMPLE_RATE as usize,
+        "{} samples",
+        samples.len()
+    );
     let stretch = &samples[9600..9600 + 24_000];
     let heard = dominant_frequency(stretch, SAMPLE_RATE);
     assert_near(heard, 660.0, "the recorded file");
@@ -206,12 +250,23 @@ async fn wav_file_in_wav_file_out() -> TestResult {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_sdp_is_a_typed_error() -> TestResult {
     let answer = |sdp: &'static str| async move {
-        MediaSession::answer(config(CodecProfile::Xmpp), sdp, Box::new(SilenceSource), Box::new(NullSink))
-            .await
-            .map(|_| ())
+        MediaSession::answer(
+            config(CodecProfile::Xmpp),
+            sdp,
+            Box::new(SilenceSource),
+            Box::new(NullSink),
+        )
+        .await
+        .map(|_| ())
     };
-    assert!(matches!(answer("").await, Err(MediaError::InvalidSdp { .. })));
-    assert!(matches!(answer("garbage\r\n").await, Err(MediaError::InvalidSdp { .. })));
+    assert!(matches!(
+        answer("").await,
+        Err(MediaError::InvalidSdp { .. })
+    ));
+    assert!(matches!(
+        answer("garbage\r\n").await,
+        Err(MediaError::InvalidSdp { .. })
+    ));
     assert!(matches!(
         answer("v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF x\r\n").await,
         Err(MediaError::InvalidSdp { .. })
@@ -224,19 +279,33 @@ async fn bad_sdp_is_a_typed_error() -> TestResult {
     let broken = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\nc=IN IP4 0.0.0.0\r\na=rtpmap:0 PCMU/8000\r\n";
     assert!(answer(broken).await.is_err());
 
-    let (a, _offer, _events) =
-        MediaSession::offer(config(CodecProfile::Phone), Box::new(SilenceSource), Box::new(NullSink)).await?;
-    assert!(matches!(a.set_remote_answer("nonsense").await, Err(MediaError::InvalidSdp { .. })));
+    let (a, _offer, _events) = MediaSession::offer(
+        config(CodecProfile::Phone),
+        Box::new(SilenceSource),
+        Box::new(NullSink),
+    )
+    .await?;
+    assert!(matches!(
+        a.set_remote_answer("nonsense").await,
+        Err(MediaError::InvalidSdp { .. })
+    ));
     assert!(matches!(
         a.add_remote_candidate("0", "not a candidate").await,
         Err(MediaError::InvalidCandidate { .. })
     ));
     // Buffered until the remote description is set: accepted now.
-    a.add_remote_candidate("0", "a=candidate:1 1 udp 2130706431 127.0.0.1 40000 typ host").await?;
+    a.add_remote_candidate(
+        "0",
+        "a=candidate:1 1 udp 2130706431 127.0.0.1 40000 typ host",
+    )
+    .await?;
     assert_eq!(a.codec(), None);
     a.close().await;
     a.close().await;
     assert!(matches!(a.send_dtmf(vec![]), Err(MediaError::Closed)));
-    assert!(matches!(a.set_remote_answer("v=0").await, Err(MediaError::Closed)));
+    assert!(matches!(
+        a.set_remote_answer("v=0").await,
+        Err(MediaError::Closed)
+    ));
     Ok(())
 }

@@ -51,8 +51,8 @@ pub async fn call(
         println!("OFFER:\n{offer}\nANSWER:\n{answer}");
     }
     a.set_remote_answer(&answer).await?;
-    let a_side = forward(a.clone(), a_events, b.clone());
-    let b_side = forward(b.clone(), b_events, a.clone());
+    let a_side = forward(a.clone(), a_events, b.clone(), "A", started);
+    let b_side = forward(b.clone(), b_events, a.clone(), "B", started);
     Ok(Call {
         a: a_side,
         b: b_side,
@@ -64,12 +64,19 @@ fn forward(
     session: Arc<MediaSession>,
     mut events: mpsc::UnboundedReceiver<MediaEvent>,
     peer: Arc<MediaSession>,
+    name: &'static str,
+    started: Instant,
 ) -> Side {
+    // LINNET_TRACE_EVENTS=1 prints each event with the time since offer().
+    let trace = std::env::var_os("LINNET_TRACE_EVENTS").is_some();
     let (tx, rx) = mpsc::unbounded_channel();
     let candidates = Arc::new(std::sync::Mutex::new(Vec::new()));
     let seen = candidates.clone();
     tokio::spawn(async move {
         while let Some(event) = events.recv().await {
+            if trace {
+                println!("{:>6} ms {name}: {event:?}", started.elapsed().as_millis());
+            }
             match event {
                 MediaEvent::LocalCandidate { mid, candidate } => {
                     seen.lock().unwrap().push(candidate.clone());
