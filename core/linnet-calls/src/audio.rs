@@ -90,7 +90,7 @@ impl WavSource {
         let channels = usize::from(spec.channels.max(1));
         let interleaved: Vec<f32> = match (spec.sample_format, spec.bits_per_sample) {
             (hound::SampleFormat::Int, 16) => {
-                collect_samples(reader.into_samples::<i16>(), |s| f32::from(s))?
+                collect_samples(reader.into_samples::<i16>(), f32::from)?
             }
             (hound::SampleFormat::Int, 8) => {
                 collect_samples(reader.into_samples::<i8>(), |s| f32::from(s) * 256.0)?
