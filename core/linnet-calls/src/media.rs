@@ -1223,3 +1223,129 @@ impl AudioReceiver {
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::panic, clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    const GATEWAY_OFFER: &str = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n\
+        m=audio 9 UDP/TLS/RTP/SAVPF 0 9 101 96\r\n\
+        a=rtpmap:0 PCMU/8000\r\na=rtpmap:9 G722/8000\r\n\
+        a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\n\
+        a=rtpmap:96 telephone-event/48000\r\n\
+        m=video 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\n";
+
+    #[test]
+    fn session_is_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<MediaSession>();
+    }
+
+    #[test]
+    fn answer_prefers_g722_then_pcmu_with_the_matching_telephone_event() {
+        let codecs = answer_codecs(GATEWAY_OFFER).unwrap();
+        assert_eq!(codecs.len(), 2);
+        assert_eq!(
+            (codecs[0].name.as_str(), codecs[0].payload_type),
+            ("G722", 9)
+        );
+        assert_eq!(
+            (
+                codecs[1].payload_type,
+                codecs[1].clock_rate,
+                codecs[1].fmtp.as_str()
+            ),
+            (101, 8000, "0-16")
+        );
+        // Without G.722: PCMU. Static payload types need no rtpmap.
+        let pcmu_only = "v=0\r\nm=audio 9 RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\n";
+        let codecs = answer_codecs(pcmu_only).unwrap();
+        assert_eq!(
+            (codecs[0].name.as_str(), codecs[0].payload_type),
+            ("PCMU", 0)
+        );
+        assert_eq!(codecs[1].payload_type, 101);
+        // Opus wins when offered, with the 48 kHz telephone-event only.
+        let xmpp = "m=audio 9 UDP/TLS/RTP/SAVPF 0 120 110 126\r\na=rtpmap:120 OPUS/48000/2\r\n\
+            a=fmtp:120 useinbandfec=1\r\na=rtpmap:110 telephone-event/8000\r\n\
+            a=rtpmap:126 telephone-event/48000\r\n";
+        let codecs = answer_codecs(xmpp).unwrap();
+        assert_eq!(codecs.len(), 2);
+        assert_eq!(
+            (
+                codecs[0].payload_type,
+                codecs[0].channels,
+                codecs[0].fmtp.as_str()
+            ),
+            (120, 2, "useinbandfec=1")
+        );
+        assert_eq!(
+            (codecs[1].payload_type, codecs[1].clock_rate),
+            (126, 48_000)
+        );
+        // No telephone-event at the codec's rate: none at all.
+        let codecs =
+            answer_codecs("m=audio 9 RTP/AVP 0 96\r\na=rtpmap:96 telephone-event/48000\r\n")
+                .unwrap();
+        assert_eq!(codecs.len(), 1);
+    }
+
+    #[test]
+    fn bad_offers_are_typed_errors() {
+        assert!(matches!(
+            answer_codecs(""),
+            Err(MediaError::InvalidSdp { .. })
+        ));
+        assert!(matches!(
+            answer_codecs("m=audio 9 RTP/AVP\r\n"),
+            Err(MediaError::InvalidSdp { .. })
+        ));
+        assert!(matches!(
+            answer_codecs("m=audio 9 RTP/AVP 300\r\n"),
+            Err(MediaError::InvalidSdp { .. })
+        ));
+        assert!(matches!(
+            answer_codecs("m=audio 9 RTP/AVP 96\r\na=rtpmap:96 opus\r\n"),
+            Err(MediaError::InvalidSdp { .. })
+        ));
+        assert!(matches!(
+            answer_codecs("m=audio 9 RTP/AVP 8 96\r\na=rtpmap:96 speex/16000\r\n"),
+            Err(MediaError::NoCommonCodec)
+        ));
+    }
+
+    #[test]
+    fn relay_candidates_hide_the_related_address() {
+        assert_eq!(
+            hide_related_address(
+                "candidate:1 1 udp 16777215 198.51.100.7 50000 typ relay raddr 192.0.2.2 rport 44005"
+            ),
+            "candidate:1 1 udp 16777215 198.51.100.7 50000 typ relay raddr 0.0.0.0 rport 0"
+        );
+        assert_eq!(
+            hide_related_address("candidate:1 1 udp 1 10.0.0.1 5 typ host"),
+            "candidate:1 1 udp 1 10.0.0.1 5 typ host"
+        );
+    }
+
+    #[test]
+    fn our_offers_carry_one_telephone_event_at_the_codec_rate() {
+        let xmpp = offer_codecs(CodecProfile::Xmpp);
+        assert_eq!(
+            xmpp.iter()
+                .map(|c| (c.name.as_str(), c.clock_rate))
+                .collect::<Vec<_>>(),
+            [("opus", 48_000), ("telephone-event", 48_000)]
+        );
+        let phone = offer_codecs(CodecProfile::Phone);
+        assert_eq!(
+            phone
+                .iter()
+                .map(|c| (c.name.as_str(), c.payload_type))
+                .collect::<Vec<_>>(),
+            [("PCMU", 0), ("G722", 9), ("telephone-event", 101)]
+        );
+        assert_eq!(phone[2].clock_rate, 8000);
+    }
+}
