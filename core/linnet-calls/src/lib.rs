@@ -14,3 +14,8 @@ pub mod codec;
 pub mod dtmf;
 pub mod media;
 pub mod sdp;
+
+pub use audio::{AudioSink, AudioSource};
+pub use codec::Codec;
+pub use dtmf::DialStep;
+pub use media::{CodecProfile, IceServer, MediaConfig, MediaError, MediaEvent, MediaSession};
