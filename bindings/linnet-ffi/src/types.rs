@@ -460,6 +460,9 @@ pub struct Preferences {
     /// Download files from contacts by themselves up to this size in bytes (0: never). Never
     /// from strangers.
     pub auto_download_max_bytes: u64,
+    /// Calls only through the server's relay: nobody, contacts included, learns this device's
+    /// addresses.
+    pub relay_only_calls: bool,
 }
 
 impl From<linnet_ui::settings::Preferences> for Preferences {
@@ -468,6 +471,7 @@ impl From<linnet_ui::settings::Preferences> for Preferences {
             send_typing: p.send_typing,
             send_read_markers: p.send_read_markers,
             auto_download_max_bytes: p.auto_download_max_bytes,
+            relay_only_calls: p.relay_only_calls,
         }
     }
 }
@@ -478,6 +482,7 @@ impl From<Preferences> for linnet_ui::settings::Preferences {
             send_typing: p.send_typing,
             send_read_markers: p.send_read_markers,
             auto_download_max_bytes: p.auto_download_max_bytes,
+            relay_only_calls: p.relay_only_calls,
         }
     }
 }

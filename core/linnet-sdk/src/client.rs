@@ -175,7 +175,10 @@ pub enum ClientEvent {
     /// A call moved on (its whole state; `Ended` once, with the reason).
     Call(CallUpdate),
     /// Something happened in a call's media: the first audio heard, a key the peer pressed.
-    CallMedia { id: String, event: CallMediaEvent },
+    CallMedia {
+        id: String,
+        event: CallMediaEvent,
+    },
 }
 
 /// How the connections of a client went, since it was created.

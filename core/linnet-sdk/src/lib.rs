@@ -18,13 +18,13 @@ pub use client::{
     Preferences, SyncPhase, SyncProgress, SyncReport, SyncState, TransferFailureKind,
     TransferUpdate,
 };
-/// Audio devices, DTMF and codecs of calls.
-pub use linnet_calls::{audio, dtmf};
 pub use doctor::DoctorReport;
 pub use error::{ErrorKind, LinnetError};
+/// Audio devices, DTMF and codecs of calls.
+pub use linnet_calls::{audio, dtmf};
 pub use linnet_store::{
-    self as store, Attachment, CallEndReason, CallRecord, ChatSummary, Contact, Message, MessageState, TransferDirection,
-    TransferState,
+    self as store, Attachment, CallEndReason, CallRecord, ChatSummary, Contact, Message,
+    MessageState, TransferDirection, TransferState,
 };
 pub use linnet_xmpp::chatstates::ChatState;
 pub use linnet_xmpp::secret::Secret;

@@ -6,6 +6,7 @@ use jid::{BareJid, FullJid, Jid};
 use minidom::Element;
 use xmpp_parsers::message::{Message, MessageType};
 
+use crate::jingle_message::JingleMessage;
 use crate::carbons::{self, CarbonError, CarbonKind};
 use crate::chatstates::{self, ChatState};
 use crate::{markers, ns, oob, receipts, stanza_id};
@@ -45,6 +46,8 @@ pub struct ChatEvent {
     /// The attached file's URL (XEP-0066 `jabber:x:oob`), only when it is downloadable
     /// (`oob::is_downloadable`: https with a host). Fetching it is a separate decision.
     pub oob_url: Option<String>,
+    /// A call signal (XEP-0353 Jingle Message Initiation). A malformed one is dropped (logged).
+    pub jingle_message: Option<JingleMessage>,
 }
 
 /// Why a message was dropped.
@@ -151,6 +154,11 @@ fn event_of(
         displayed_for: markers::displayed_id(inner),
         chat_state: chatstates::of(inner),
         carbon: false,
+        jingle_message: if error.is_some() {
+            None
+        } else {
+            jingle_message_of(inner)
+        },
         oob_url: if error.is_some() {
             None
         } else {
@@ -435,5 +443,20 @@ mod tests {
             classify(&forged, &own(), true),
             Err(DropReason::StrayArchiveResult)
         );
+    }
+}
+
+/// The message's JMI element, if it carries a well-formed one.
+fn jingle_message_of(message: &Message) -> Option<JingleMessage> {
+    let child = message
+        .payloads
+        .iter()
+        .find(|p| p.ns() == ns::JINGLE_MESSAGE)?;
+    match JingleMessage::parse(child) {
+        Ok(m) => Some(m),
+        Err(e) => {
+            tracing::debug!(error = %e, "malformed call signal dropped");
+            None
+        }
     }
 }

@@ -82,8 +82,12 @@ pub enum CallState {
     /// Answered; the media is being set up.
     Connecting,
     /// Media flows since `since_ms` (Unix ms).
-    Connected { since_ms: i64 },
-    Ended { reason: CallEndReason },
+    Connected {
+        since_ms: i64,
+    },
+    Ended {
+        reason: CallEndReason,
+    },
 }
 
 impl CallState {
@@ -319,7 +323,9 @@ impl Client {
             if !calls.map.is_empty() {
                 drop(calls);
                 Self::discard_media(call.media);
-                self.inner.store.end_call(record_id, CallEndReason::Failed, now_ms())?;
+                self.inner
+                    .store
+                    .end_call(record_id, CallEndReason::Failed, now_ms())?;
                 return Err(LinnetError::CallInProgress);
             }
             calls.map.insert(id.clone(), call);
@@ -517,9 +523,12 @@ impl Client {
             .filter_map(|c| BareJid::new(&c.jid).ok())
             .filter(|j| j.node().is_none())
             .collect();
-        let found =
-            gateway::discover(handle, Jid::from(self.inner.own.domain().to_owned()), &services)
-                .await?;
+        let found = gateway::discover(
+            handle,
+            Jid::from(self.inner.own.domain().to_owned()),
+            &services,
+        )
+        .await?;
         if let Some(found) = &found {
             lock(&self.inner.calls).gateway = Some(found.clone());
         }
@@ -560,7 +569,8 @@ impl Client {
         let peer = normalise_jid(to)?;
         let via_gateway = self.is_gateway_address(&peer);
         Ok(CallTarget {
-            phone_number: via_gateway.then(|| peer.node().unwrap_or_default().to_string()),
+            phone_number: via_gateway
+                .then(|| peer.node().map(|n| n.to_string()).unwrap_or_default()),
             profile: if via_gateway {
                 CodecProfile::Phone
             } else {
@@ -799,13 +809,15 @@ impl Client {
             session_id: id.to_string(),
             peer: peer.to_string(),
             direction: Direction::Incoming,
-            phone_number: via_gateway.then(|| peer.node().unwrap_or_default().to_string()),
+            phone_number: via_gateway
+                .then(|| peer.node().map(|n| n.to_string()).unwrap_or_default()),
             started_at: now_ms(),
             silent: false,
         })?;
         let call = Call {
             record_id,
-            phone_number: via_gateway.then(|| peer.node().unwrap_or_default().to_string()),
+            phone_number: via_gateway
+                .then(|| peer.node().map(|n| n.to_string()).unwrap_or_default()),
             peer,
             device: Some(from),
             direction: Direction::Incoming,
@@ -877,7 +889,7 @@ impl Client {
                 || call.direction != Direction::Outgoing
                 || call.device.is_some()
                 || call.state.is_ended()
-                || !matches!(from, Jid::Full(_))
+                || from.resource().is_none()
             {
                 return Ok(());
             }
@@ -896,7 +908,10 @@ impl Client {
             jingle.initiator = Some(handle.info().bound_jid.to_string());
             jingle.contents = contents;
             jingle.group = group;
-            add_candidates(&mut jingle.contents, std::mem::take(&mut call.unsent_candidates));
+            add_candidates(
+                &mut jingle.contents,
+                std::mem::take(&mut call.unsent_candidates),
+            );
             (jingle, call.update(id))
         };
         self.emit(ClientEvent::Call(update));
@@ -1189,8 +1204,9 @@ impl Client {
                 std::mem::take(&mut call.early_candidates),
             )
         };
-        let remote = sdp::jingle_to_sdp(&offer.contents, offer.group.as_ref(), SdpRole::Offer, false)
-            .map_err(media_error)?;
+        let remote =
+            sdp::jingle_to_sdp(&offer.contents, offer.group.as_ref(), SdpRole::Offer, false)
+                .map_err(media_error)?;
         let ice_servers = self.ice_servers(&handle, relay_only).await?;
         let config = MediaConfig {
             ice_servers,
@@ -1202,24 +1218,29 @@ impl Client {
                 .await
                 .map_err(media_error)?;
         let media = Arc::new(media);
-        let (contents, group) = sdp::sdp_to_jingle(&answer, SdpRole::Answer).map_err(media_error)?;
-        let (accept, device) = {
+        let (contents, group) =
+            sdp::sdp_to_jingle(&answer, SdpRole::Answer).map_err(media_error)?;
+        let signalled = {
             let mut calls = lock(&self.inner.calls);
-            let Some(call) = calls.map.get_mut(id) else {
-                // Ended while the media started.
-                drop(calls);
-                media.close().await;
-                return Ok(());
-            };
-            call.media = Some(media.clone());
-            call.local_credentials = credentials_of(&contents);
-            call.signalled = true;
-            let mut jingle = Jingle::new(Action::SessionAccept, id.to_string());
-            jingle.responder = Some(handle.info().bound_jid.to_string());
-            jingle.contents = contents;
-            jingle.group = group;
-            add_candidates(&mut jingle.contents, std::mem::take(&mut call.unsent_candidates));
-            (jingle, call.device.clone())
+            calls.map.get_mut(id).map(|call| {
+                call.media = Some(media.clone());
+                call.local_credentials = credentials_of(&contents);
+                call.signalled = true;
+                let mut jingle = Jingle::new(Action::SessionAccept, id.to_string());
+                jingle.responder = Some(handle.info().bound_jid.to_string());
+                jingle.contents = contents;
+                jingle.group = group;
+                add_candidates(
+                    &mut jingle.contents,
+                    std::mem::take(&mut call.unsent_candidates),
+                );
+                (jingle, call.device.clone())
+            })
+        };
+        let Some((accept, device)) = signalled else {
+            // Ended while the media started.
+            media.close().await;
+            return Ok(());
         };
         self.spawn_media_events(id, events);
         let device = device.ok_or_else(|| no_such_call(id))?;
@@ -1253,7 +1274,9 @@ impl Client {
 
     fn on_media_event(&self, id: &str, event: MediaEvent) {
         match event {
-            MediaEvent::LocalCandidate { mid, candidate } => self.on_local_candidate(id, mid, &candidate),
+            MediaEvent::LocalCandidate { mid, candidate } => {
+                self.on_local_candidate(id, mid, &candidate)
+            }
             MediaEvent::Connected => {
                 let (dial, media, update) = {
                     let mut calls = lock(&self.inner.calls);
@@ -1265,7 +1288,11 @@ impl Client {
                         return;
                     }
                     call.state = CallState::Connected { since_ms: now_ms() };
-                    (std::mem::take(&mut call.dial), call.media.clone(), call.update(id))
+                    (
+                        std::mem::take(&mut call.dial),
+                        call.media.clone(),
+                        call.update(id),
+                    )
                 };
                 self.emit(ClientEvent::Call(update));
                 if let (false, Some(media)) = (dial.is_empty(), media)
@@ -1284,9 +1311,11 @@ impl Client {
                     call.is_connected()
                 };
                 if connected {
-                    self.after(self.inner.config.calls.media_loss_grace, id, |client, id| {
-                        client.media_loss_timed_out(id)
-                    });
+                    self.after(
+                        self.inner.config.calls.media_loss_grace,
+                        id,
+                        |client, id| client.media_loss_timed_out(id),
+                    );
                 }
             }
             MediaEvent::Failed { reason } => {
