@@ -9,9 +9,8 @@ use linnet_sdk::doctor::DoctorReport;
 use linnet_sdk::store::{Account, Direction, LastMessage, Subscription, SubscriptionRequest};
 use linnet_sdk::{
     Attachment, CallEndReason, CallMediaEvent, CallState, CallUpdate, ChatSummary, ClientEvent,
-    ConnectionState, Contact, Message, MessageState,
-    SyncPhase, SyncProgress, SyncReport, SyncState, TransferDirection, TransferState,
-    TransferUpdate,
+    ConnectionState, Contact, Message, MessageState, SyncPhase, SyncProgress, SyncReport,
+    SyncState, TransferDirection, TransferState, TransferUpdate,
 };
 use serde_json::{Value, json};
 
@@ -608,7 +607,10 @@ pub fn call_update(u: &CallUpdate, at: &str) -> Out {
 pub fn call_answered(id: &str, recording: &std::path::Path, v: &View) -> Out {
     let at = format!("[{}]", stamp(v.now_ms, v));
     Out::one(
-        format!("{at} answered call {id}, recording to {}", recording.display()),
+        format!(
+            "{at} answered call {id}, recording to {}",
+            recording.display()
+        ),
         json!({"type": "call_answered", "id": id, "recording": recording.display().to_string()}),
     )
 }

@@ -34,7 +34,7 @@ mod files;
 mod supervisor;
 
 pub use archive::{ArchiveConfig, OlderPage, SyncPhase, SyncProgress, SyncReport, SyncState};
-pub use calls::{AudioIo, CallMediaEvent, CallState, CallUpdate, CallsConfig};
+pub use calls::{AudioIo, CallDiagnostics, CallMediaEvent, CallState, CallUpdate, CallsConfig};
 pub use files::{FilesConfig, TransferFailureKind, TransferUpdate};
 
 /// The `session_state` keys the preferences are stored under.

@@ -13,8 +13,8 @@ pub mod secrets;
 
 pub use account::{AccountSettings, Linnet, normalise_jid};
 pub use client::{
-    ArchiveConfig, AudioIo, CallMediaEvent, CallState, CallUpdate, CallsConfig, Client,
-    ClientConfig, ClientEvent, ConnectionState, ConnectionStats, FilesConfig, OlderPage,
+    ArchiveConfig, AudioIo, CallDiagnostics, CallMediaEvent, CallState, CallUpdate, CallsConfig,
+    Client, ClientConfig, ClientEvent, ConnectionState, ConnectionStats, FilesConfig, OlderPage,
     Preferences, SyncPhase, SyncProgress, SyncReport, SyncState, TransferFailureKind,
     TransferUpdate,
 };

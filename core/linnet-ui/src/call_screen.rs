@@ -5,7 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use linnet_sdk::store::{CallEndReason, Direction};
-use linnet_sdk::{AudioIo, CallMediaEvent, CallState, CallUpdate, Client, ClientEvent, LinnetError};
+use linnet_sdk::{
+    AudioIo, CallMediaEvent, CallState, CallUpdate, Client, ClientEvent, LinnetError,
+};
 use tokio::sync::watch;
 
 use crate::observe::{self, Observed};

@@ -6,9 +6,9 @@ use jid::{BareJid, FullJid, Jid};
 use minidom::Element;
 use xmpp_parsers::message::{Message, MessageType};
 
-use crate::jingle_message::JingleMessage;
 use crate::carbons::{self, CarbonError, CarbonKind};
 use crate::chatstates::{self, ChatState};
+use crate::jingle_message::JingleMessage;
 use crate::{markers, ns, oob, receipts, stanza_id};
 
 /// Who sent the message relative to us.

@@ -113,7 +113,9 @@ async fn follow(
         let event = match event {
             Ok(event) => event,
             Err(broadcast::error::RecvError::Lagged(_)) => continue,
-            Err(broadcast::error::RecvError::Closed) => return Err(LinnetError::NotConnected.into()),
+            Err(broadcast::error::RecvError::Closed) => {
+                return Err(LinnetError::NotConnected.into());
+            }
         };
         let ours = match &event {
             ClientEvent::Call(u) => u.id == id,

@@ -122,10 +122,23 @@ pub enum CallMediaEvent {
     Dtmf(char),
 }
 
+/// What a call negotiated, for testers' diagnostics (no addresses: only kinds).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallDiagnostics {
+    /// The audio codec in use, once the media connected.
+    pub codec: Option<String>,
+    /// The kinds (`host`, `srflx`, `relay`, ...) of the candidates we sent, in order.
+    pub local_candidates: Vec<String>,
+    /// The kinds of the candidates the peer sent.
+    pub remote_candidates: Vec<String>,
+}
+
 /// The calls of a client, by id.
 #[derive(Default)]
 pub(super) struct Calls {
     map: HashMap<String, Call>,
+    /// The diagnostics of the call that ended last.
+    last_ended: Option<(String, CallDiagnostics)>,
     ice_servers: Option<(Vec<IceServer>, Instant)>,
     /// The phone gateway, once discovered.
     gateway: Option<BareJid>,
@@ -168,6 +181,7 @@ struct Call {
     dial: Vec<DialStep>,
     /// Media lost since then (a connected call ends after the grace period).
     media_lost_at: Option<Instant>,
+    diagnostics: CallDiagnostics,
 }
 
 impl Call {
@@ -251,6 +265,19 @@ impl Client {
         calls.map.iter().map(|(id, c)| c.update(id)).collect()
     }
 
+    /// What call `id` negotiated (while it runs, and for the call that ended last).
+    pub fn call_diagnostics(&self, id: &str) -> Option<CallDiagnostics> {
+        let calls = lock(&self.inner.calls);
+        if let Some(call) = calls.map.get(id) {
+            return Some(call.diagnostics.clone());
+        }
+        calls
+            .last_ended
+            .as_ref()
+            .filter(|(ended, _)| ended == id)
+            .map(|(_, d)| d.clone())
+    }
+
     /// The newest `limit` entries of the call log, newest first.
     pub fn call_log(&self, limit: u32) -> Result<Vec<CallRecord>, LinnetError> {
         Ok(self.inner.store.calls(self.inner.account.id, limit)?)
@@ -316,6 +343,7 @@ impl Client {
             accepted: false,
             dial: target.dial,
             media_lost_at: None,
+            diagnostics: CallDiagnostics::default(),
         };
         let update = call.update(&id);
         {
@@ -842,8 +870,14 @@ impl Client {
             accepted: false,
             dial: Vec::new(),
             media_lost_at: None,
+            diagnostics: CallDiagnostics::default(),
         };
         let update = call.update(id);
+        let mut call = call;
+        if let Some(offer) = &call.offer {
+            let contents = offer.contents.clone();
+            note_remote_candidates(&mut call, &contents);
+        }
         lock(&self.inner.calls).map.insert(id.to_string(), call);
         self.emit(ClientEvent::Call(update));
         self.after(self.inner.config.calls.ring_timeout, id, |client, id| {
@@ -1008,6 +1042,7 @@ impl Client {
                     if call.direction != Direction::Incoming || call.offer.is_some() {
                         return Ok(bad_request(from, iq_id, "unexpected session-initiate"));
                     }
+                    note_remote_candidates(call, &jingle.contents);
                     call.offer = Some(jingle);
                     call.state == CallState::Connecting
                 };
@@ -1098,6 +1133,7 @@ impl Client {
             if call.direction != Direction::Outgoing || call.accepted {
                 return;
             }
+            note_remote_candidates(call, &jingle.contents);
             call.accepted = true;
             if !call.is_connected() {
                 call.state = CallState::Connecting;
@@ -1152,6 +1188,7 @@ impl Client {
             let Some(call) = calls.map.get_mut(id) else {
                 return;
             };
+            note_remote_candidates(call, &jingle.contents);
             match &call.media {
                 Some(media) => media.clone(),
                 None => {
@@ -1288,6 +1325,11 @@ impl Client {
                         return;
                     }
                     call.state = CallState::Connected { since_ms: now_ms() };
+                    call.diagnostics.codec = call
+                        .media
+                        .as_ref()
+                        .and_then(|m| m.codec())
+                        .map(|c| c.to_string());
                     (
                         std::mem::take(&mut call.dial),
                         call.media.clone(),
@@ -1367,6 +1409,9 @@ impl Client {
             if call.phone_number.is_some() && !sdp::candidate_fits_gateway(&candidate) {
                 return;
             }
+            call.diagnostics
+                .local_candidates
+                .push(candidate.kind.as_str().to_string());
             if !call.signalled {
                 call.unsent_candidates.push((mid, candidate));
                 return;
@@ -1487,7 +1532,14 @@ impl Client {
 
     /// Ends a call here: the log gets its end and reason, the media stops, observers hear.
     fn end_call(&self, id: &str, reason: CallEndReason) {
-        let Some(mut call) = lock(&self.inner.calls).map.remove(id) else {
+        let Some(mut call) = ({
+            let mut calls = lock(&self.inner.calls);
+            let call = calls.map.remove(id);
+            if let Some(call) = &call {
+                calls.last_ended = Some((id.to_string(), call.diagnostics.clone()));
+            }
+            call
+        }) else {
             return;
         };
         if let Err(e) = self.inner.store.end_call(call.record_id, reason, now_ms()) {
@@ -1568,6 +1620,14 @@ fn remote_candidates(contents: &[Content]) -> Vec<(String, String)> {
                 .map(|c| (content.name.clone(), sdp::candidate_to_sdp(c)))
         })
         .collect()
+}
+
+fn note_remote_candidates(call: &mut Call, contents: &[Content]) {
+    let kinds = contents
+        .iter()
+        .flat_map(|c| c.transport.iter().flat_map(|t| t.candidates.iter()))
+        .map(|c| c.kind.as_str().to_string());
+    call.diagnostics.remote_candidates.extend(kinds);
 }
 
 fn add_candidates(contents: &mut [Content], candidates: Vec<(String, Candidate)>) {

@@ -1,0 +1,186 @@
+//! Voice calls between two Linnet clients through the real servers (issue 7): JMI and Jingle
+//! signalling, ICE/DTLS-SRTP media, tones both ways, DTMF, hang-up, the call log, relay-only
+//! calls through coturn, several devices, and what strangers cannot do.
+
+use std::time::Duration;
+
+use linnet_sdk::audio::{RecordingSink, ToneSource, dominant_frequency};
+use linnet_sdk::store::{CallEndReason, Direction};
+use linnet_sdk::{AudioIo, CallMediaEvent, CallState, CallUpdate, ClientEvent, Preferences};
+use linnet_tests::{TestClient, befriend, connected, on_both_servers};
+
+const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A tone to send and a recorder of what comes back.
+fn audio(tone_hz: f32) -> (AudioIo, RecordingSink) {
+    let recording = RecordingSink::new();
+    (
+        AudioIo {
+            source: Box::new(ToneSource::new(tone_hz, 8_000)),
+            sink: Box::new(recording.clone()),
+        },
+        recording,
+    )
+}
+
+/// The next update of a call that satisfies `pred`.
+async fn call_update(
+    c: &mut TestClient,
+    what: &str,
+    mut pred: impl FnMut(&CallUpdate) -> bool,
+) -> CallUpdate {
+    let deadline = tokio::time::Instant::now() + CALL_TIMEOUT;
+    loop {
+        let event = tokio::time::timeout_at(deadline, c.events.recv())
+            .await
+            .unwrap_or_else(|_| panic!("{}: timed out waiting for {what}", c.jid));
+        match event {
+            Ok(ClientEvent::Call(u)) if pred(&u) => return u,
+            Ok(_) => {}
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+            Err(e) => panic!("{}: events ended waiting for {what}: {e}", c.jid),
+        }
+    }
+}
+
+async fn connected_state(c: &mut TestClient, id: &str) -> CallUpdate {
+    let id = id.to_string();
+    call_update(c, "connected", |u| {
+        assert!(
+            !matches!(u.state, CallState::Ended { .. }),
+            "the call ended: {u:?}"
+        );
+        u.id == id && matches!(u.state, CallState::Connected { .. })
+    })
+    .await
+}
+
+async fn ended(c: &mut TestClient, id: &str) -> CallEndReason {
+    let id = id.to_string();
+    let u = call_update(c, "the end of the call", |u| {
+        u.id == id && matches!(u.state, CallState::Ended { .. })
+    })
+    .await;
+    match u.state {
+        CallState::Ended { reason } => reason,
+        _ => unreachable!(),
+    }
+}
+
+/// Waits for the DTMF digits of call `id` until `count` arrived (or the time is up).
+async fn dtmf_digits(c: &mut TestClient, id: &str, count: usize) -> String {
+    let mut digits = String::new();
+    let deadline = tokio::time::Instant::now() + CALL_TIMEOUT;
+    while digits.len() < count {
+        let Ok(event) = tokio::time::timeout_at(deadline, c.events.recv()).await else {
+            break;
+        };
+        if let Ok(ClientEvent::CallMedia {
+            id: of,
+            event: CallMediaEvent::Dtmf(d),
+        }) = event
+            && of == id
+        {
+            digits.push(d);
+        }
+    }
+    digits
+}
+
+/// The dominant frequency of the last `seconds` of a recording.
+fn heard(recording: &RecordingSink, seconds: f32) -> Option<f32> {
+    let samples = recording.samples();
+    let take = (48_000.0 * seconds) as usize;
+    let tail = &samples[samples.len().saturating_sub(take)..];
+    dominant_frequency(tail, 48_000)
+}
+
+fn assert_near(found: Option<f32>, expected: f32, who: &str) {
+    let found = found.unwrap_or_else(|| panic!("{who} heard silence"));
+    assert!(
+        (found - expected).abs() <= 10.0,
+        "{who} heard {found} Hz, expected {expected} Hz"
+    );
+}
+
+/// Alice calls Bob, Bob answers: tones both ways, DTMF from Alice, Alice hangs up.
+async fn call_with_tones_and_dtmf(alice: &mut TestClient, bob: &mut TestClient) -> String {
+    let (alice_audio, alice_heard) = audio(440.0);
+    let id = alice
+        .client
+        .place_call(&bob.jid, alice_audio)
+        .await
+        .unwrap();
+    let ringing = call_update(bob, "an incoming call", |u| u.state == CallState::Incoming).await;
+    assert_eq!(ringing.id, id);
+    assert_eq!(ringing.peer, alice.jid);
+    let (bob_audio, bob_heard) = audio(660.0);
+    bob.client.answer_call(&id, bob_audio).unwrap();
+    connected_state(alice, &id).await;
+    connected_state(bob, &id).await;
+
+    alice.client.send_dtmf(&id, "0123456789*#").unwrap();
+    assert_eq!(dtmf_digits(bob, &id, 12).await, "0123456789*#");
+    // Audio flows again after the digits; let a second of it arrive.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_near(heard(&alice_heard, 0.5), 660.0, "alice");
+    assert_near(heard(&bob_heard, 0.5), 440.0, "bob");
+
+    let sent = call_update(alice, "the digits sent", |u| u.digits_sent.len() == 12).await;
+    assert_eq!(sent.digits_sent, "0123456789*#");
+    alice.client.hang_up(&id).unwrap();
+    assert_eq!(ended(alice, &id).await, CallEndReason::HungUp);
+    assert_eq!(ended(bob, &id).await, CallEndReason::RemoteHungUp);
+
+    for (c, direction) in [(&*alice, Direction::Outgoing), (&*bob, Direction::Incoming)] {
+        let log = c.client.call_log(10).unwrap();
+        let entry = log.iter().find(|e| e.session_id == id).expect("logged");
+        assert_eq!(entry.direction, direction);
+        assert!(entry.answered_at.is_some(), "{entry:?}");
+        assert!(entry.ended_at.is_some(), "{entry:?}");
+        assert!(!entry.silent);
+    }
+    id
+}
+
+async fn two_clients_call(server: linnet_tests::TestServer) {
+    let mut alice = connected(&server, "alice").await;
+    let mut bob = connected(&server, "bob").await;
+    befriend(&mut alice, &mut bob).await;
+    call_with_tones_and_dtmf(&mut alice, &mut bob).await;
+}
+on_both_servers!(two_clients_call);
+
+/// Relay-only on both sides: the call still connects, through coturn, and neither side ever
+/// sends a candidate other than a relay one.
+async fn relay_only_call(server: linnet_tests::TestServer) {
+    let mut alice = connected(&server, "alice").await;
+    let mut bob = connected(&server, "bob").await;
+    befriend(&mut alice, &mut bob).await;
+    for c in [&alice, &bob] {
+        c.client
+            .set_preferences(Preferences {
+                relay_only_calls: true,
+                ..c.client.preferences().unwrap()
+            })
+            .unwrap();
+    }
+    let id = call_with_tones_and_dtmf(&mut alice, &mut bob).await;
+    for c in [&alice, &bob] {
+        let diagnostics = c.client.call_diagnostics(&id).expect("diagnostics");
+        let sent = &diagnostics.local_candidates;
+        assert!(!sent.is_empty(), "{}: no candidates were sent", c.jid);
+        assert!(
+            sent.iter().all(|k| k == "relay"),
+            "{}: sent {sent:?}",
+            c.jid
+        );
+        assert!(
+            diagnostics.remote_candidates.iter().all(|k| k == "relay"),
+            "{}: received {:?}",
+            c.jid,
+            diagnostics.remote_candidates
+        );
+    }
+}
+on_both_servers!(relay_only_call);
