@@ -28,6 +28,7 @@ import av
 import numpy
 from aiortc import (
     RTCConfiguration,
+    RTCIceParameters,
     RTCPeerConnection,
     RTCRtpCodecParameters,
     RTCSessionDescription,
@@ -437,6 +438,7 @@ class Session:
         self.jmi = False
         self.ended = False
         self.telephone_event = None  # (payload type, clock rate) once negotiated
+        self.early_ice = False  # caller: ICE started from a transport-info before session-accept
 
 
 class JinglePeer:
@@ -445,6 +447,7 @@ class JinglePeer:
         self.done = asyncio.Event()
         self.session = None
         self.proceeded = {}  # JMI id -> full JID that proceeded (call mode)
+        self.jmi_id = None  # the JMI id of our call (proposed or answered): others are stale
         self.proceed_event = asyncio.Event()
         self.listener = Listener()
         self.dtmf_sender = None
@@ -550,6 +553,34 @@ class JinglePeer:
         emit("ready", jid=self.own_jid())
         if self.args.mode == "call":
             asyncio.ensure_future(self.call())
+        elif self.args.mode == "disco":
+            asyncio.ensure_future(self.disco())
+
+    async def disco(self):
+        """Disco mode: what the server lists (disco#items) and what each item is (disco#info)."""
+        try:
+            domain = self.xmpp.boundjid.domain
+            items = await self.query(domain, NS_DISCO_ITEMS)
+            jids = [i.get("jid") for i in items.findall(q(NS_DISCO_ITEMS, "item"))]
+            emit("disco-items", jid=domain, items=jids)
+            for jid in jids:
+                try:
+                    info = await self.query(jid, NS_DISCO_INFO)
+                except Exception as e:
+                    emit("disco-info", jid=jid, error=str(e))
+                    continue
+                identities = [{"category": i.get("category"), "type": i.get("type")} for i in info.findall(q(NS_DISCO_INFO, "identity"))]
+                features = [f.get("var") for f in info.findall(q(NS_DISCO_INFO, "feature"))]
+                emit("disco-info", jid=jid, identities=identities, features=features)
+        except Exception as e:
+            emit("error", message=f"disco: {e}")
+        self.finish()
+
+    async def query(self, to, ns):
+        iq = self.xmpp.make_iq_get(ito=to)
+        iq.append(ET.Element(q(ns, "query")))
+        result = await iq.send(timeout=10)
+        return result.xml.find(q(ns, "query"))
 
     # --- JMI -----------------------------------------------------------------------------------
 
@@ -560,7 +591,11 @@ class JinglePeer:
             name, jmi_id, sender = el.tag.split("}", 1)[1], el.get("id"), str(msg["from"])
             if name == "propose":
                 self.on_propose(msg, jmi_id, sender)
-            elif name == "proceed":
+            if jmi_id != self.jmi_id and name != "propose":
+                # E.g. a <finish/> of an earlier call, kept offline by the server.
+                log.info("ignoring JMI %s for %s (not our call)", name, jmi_id)
+                continue
+            if name == "proceed":
                 emit("proceed", **{"from": sender, "id": jmi_id})
                 self.proceeded[jmi_id] = sender
                 self.proceed_event.set()
@@ -568,7 +603,7 @@ class JinglePeer:
                 emit("ringing", **{"from": sender, "id": jmi_id})
             elif name in ("reject", "retract"):
                 emit(name, **{"from": sender, "id": jmi_id})
-                if self.session is None or self.session.sid == jmi_id:
+                if self.session is None:
                     emit("terminated", reason=name)
                     self.finish()
             elif name == "finish":
@@ -580,6 +615,9 @@ class JinglePeer:
         if not self.allowed(sender):
             emit("ignored", **{"from": sender, "id": jmi_id})
             return
+        if self.jmi_id is not None:
+            return  # one call at a time; the caller's other devices may propose again
+        self.jmi_id = jmi_id
         emit("propose", **{"from": sender, "id": jmi_id})
         to_jid = str(msg["to"])
         if self.args.component:
@@ -721,6 +759,9 @@ class JinglePeer:
             transport = content.find(q(NS_ICE, "transport"))
             if transport is None:
                 continue
+            if not session.remote_ready and session.initiator == self.own_jid() and self.args.early_ice and transport.get("ufrag") and transport.get("pwd"):
+                await self.start_early_ice(session, transport)
+                continue
             for c in transport.findall(q(NS_ICE, "candidate")):
                 emit("remote-candidate", type=c.get("type"), ip=c.get("ip"), port=c.get("port"))
                 line = candidate_to_sdp(c)
@@ -729,6 +770,21 @@ class JinglePeer:
                 else:
                     # Before the remote description aiortc cannot take candidates: keep them.
                     session.pending_candidates.append((content.get("name"), line))
+
+    async def start_early_ice(self, session, transport):
+        """Caller: the callee sent its ICE credentials and candidates before session-accept (a
+        gateway does so while the phone rings): run ICE now, as a client should, instead of
+        waiting for the answer. aiortc's later setRemoteDescription finds ICE started and waits."""
+        ice = session.pc.getTransceivers()[0].sender.transport.transport
+        for c in transport.findall(q(NS_ICE, "candidate")):
+            emit("remote-candidate", type=c.get("type"), ip=c.get("ip"), port=c.get("port"))
+            candidate = candidate_from_sdp(candidate_to_sdp(c).split(":", 1)[1])
+            await ice.addRemoteCandidate(candidate)
+        if not session.early_ice:
+            session.early_ice = True
+            emit("early-ice")
+            params = RTCIceParameters(usernameFragment=transport.get("ufrag"), password=transport.get("pwd"))
+            asyncio.ensure_future(ice.start(params))
 
     async def answer(self, iq, jingle):
         sender, sid = str(iq["from"]), jingle.get("sid")
@@ -782,6 +838,7 @@ class JinglePeer:
     async def call(self):
         to = self.args.to
         sid = secrets.token_hex(8)
+        self.jmi_id = sid
         description = ET.Element(q(NS_RTP, "description"), {"media": "audio"})
         self.send_jmi(bare(to), "propose", sid, child=description)
         emit("propose-sent", id=sid, to=bare(to))
@@ -871,7 +928,7 @@ def main():
     parser.add_argument("--ca", help="the test CA (PEM); the TLS server name is the JID's domain")
     parser.add_argument("--component", metavar="DOMAIN", help="connect as this XEP-0114 component")
     parser.add_argument("--secret", help="the component secret")
-    parser.add_argument("--mode", choices=["answer", "call"], default="answer")
+    parser.add_argument("--mode", choices=["answer", "call", "disco"], default="answer")
     parser.add_argument("--to", help="call mode: whom to call (a bare JID)")
     parser.add_argument("--tone", type=float, default=660.0, help="the sine we send, Hz")
     parser.add_argument("--codecs", choices=["opus", "pcmu"], default="opus")
@@ -881,6 +938,7 @@ def main():
     parser.add_argument("--number-jid", action="store_true", help="component mode: +digits localparts are phones")
     parser.add_argument("--dtmf", help="send these digits (RFC 4733) once connected; ',' pauses 2 s")
     parser.add_argument("--dtmf-delay", type=float, default=1.0, help="seconds after connecting before DTMF")
+    parser.add_argument("--no-early-ice", dest="early_ice", action="store_false", help="call mode: wait for session-accept before ICE even if the callee sent its candidates earlier")
     parser.add_argument("--ring-timeout", type=float, default=30.0, help="call mode: give up without proceed")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args()
