@@ -12,6 +12,7 @@ Events go to stdout, one JSON object per line (see README.md); logs go to stderr
 
 import argparse
 import asyncio
+import fcntl
 import fractions
 import json
 import logging
@@ -466,8 +467,11 @@ class JinglePeer:
         # slixmpp's own "message" event fires only for messages with a <body/>.
         self.xmpp.register_handler(Callback("jmi", MatchXPath(f"{{{ns}}}message"), self.on_message))
         self.xmpp.add_event_handler("session_start", self.on_session_start)
-        self.xmpp.add_event_handler("disconnected", lambda _: self.done.set())
-        self.xmpp.add_event_handler("connection_failed", lambda e: (emit("error", message=f"connection failed: {e}"), self.done.set()))
+        self.ready = False
+        self.connect_attempts = 0
+        self.xmpp.add_event_handler("disconnected", self.on_disconnected)
+        # slixmpp retries by itself; a connection that never comes up is the caller's timeout.
+        self.xmpp.add_event_handler("connection_failed", lambda e: log.warning("connection failed: %s", e))
         self.xmpp.add_event_handler("failed_auth", lambda _: (emit("error", message="authentication failed"), self.done.set()))
 
     # --- plumbing ------------------------------------------------------------------------------
@@ -547,7 +551,18 @@ class JinglePeer:
 
     # --- start ---------------------------------------------------------------------------------
 
+    def on_disconnected(self, _):
+        # A component whose previous connection (another test's) the server has not yet dropped
+        # is refused with a conflict: try again for a while.
+        if self.args.component and not self.ready and not self.done.is_set() and self.connect_attempts < 20:
+            self.connect_attempts += 1
+            log.info("component not accepted (yet): retrying")
+            asyncio.get_running_loop().call_later(0.5, lambda: self.xmpp.connect(self.args.host, self.args.port))
+            return
+        self.done.set()
+
     async def on_session_start(self, _):
+        self.ready = True
         if not self.args.component:
             self.xmpp.send_presence()
         emit("ready", jid=self.own_jid())
@@ -940,6 +955,7 @@ def main():
     parser.add_argument("--dtmf-delay", type=float, default=1.0, help="seconds after connecting before DTMF")
     parser.add_argument("--no-early-ice", dest="early_ice", action="store_false", help="call mode: wait for session-accept before ICE even if the callee sent its candidates earlier")
     parser.add_argument("--ring-timeout", type=float, default=30.0, help="call mode: give up without proceed")
+    parser.add_argument("--lock", help="hold this file locked (flock) while running: one component per domain at a time")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args()
     if args.component:
@@ -955,6 +971,13 @@ def main():
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     for noisy in ("slixmpp", "aioice", "aiortc"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if args.verbose else logging.WARNING)
+    if args.lock:
+        # A server takes one connection per component domain: tests in parallel take turns.
+        # The kernel drops the lock when we exit, however we exit.
+        lock_file = open(args.lock, "a")  # noqa: SIM115 (held until exit)
+        log.info("waiting for %s", args.lock)
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        log.info("holding %s", args.lock)
     configure_codecs(args.codecs)
     # Loopback only: aioice leaves 127.0.0.1 out of its host candidates, and tests must not send
     # traffic to any other address of the machine.
