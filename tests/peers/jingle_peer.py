@@ -260,11 +260,12 @@ def group_element(contents):
     return group
 
 
-def telephone_event_of(jingle):
-    """(payload type, clock rate) of the telephone-event the Jingle description lists, or None."""
+def telephone_event_of(jingle, clock_rate):
+    """(payload type, clock rate) of the telephone-event at `clock_rate` (the one we negotiate:
+    the audio codec's rate) that the Jingle description lists, or None."""
     for p in jingle.iter(q(NS_RTP, "payload-type")):
-        if (p.get("name") or "").lower() == "telephone-event":
-            return int(p.get("id")), int(p.get("clockrate", "8000"))
+        if (p.get("name") or "").lower() == "telephone-event" and int(p.get("clockrate", "8000")) == clock_rate:
+            return int(p.get("id")), clock_rate
     return None
 
 
@@ -749,7 +750,8 @@ class JinglePeer:
         await self.close()
 
     def prepare_receiving(self, session, jingle):
-        session.telephone_event = telephone_event_of(jingle)
+        clock_rate = 8000 if self.args.codecs == "pcmu" else 48000
+        session.telephone_event = telephone_event_of(jingle, clock_rate)
         if session.telephone_event is not None:
             self.listener.dtmf_payload_type = session.telephone_event[0]
         self.listener.watch_receiver(session.pc.getTransceivers()[0].receiver)
@@ -804,7 +806,7 @@ class JinglePeer:
     async def answer(self, iq, jingle):
         sender, sid = str(iq["from"]), jingle.get("sid")
         session = Session(sid, sender, jingle.get("initiator") or sender, str(iq["to"]))
-        session.jmi = True
+        session.jmi = sid == self.jmi_id  # else a direct session-initiate, without JMI
         self.session = session
         emit("session-initiate", **{"from": sender, "sid": sid})
         if not self.allowed(sender):
@@ -853,22 +855,25 @@ class JinglePeer:
     async def call(self):
         to = self.args.to
         sid = secrets.token_hex(8)
-        self.jmi_id = sid
-        description = ET.Element(q(NS_RTP, "description"), {"media": "audio"})
-        self.send_jmi(bare(to), "propose", sid, child=description)
-        emit("propose-sent", id=sid, to=bare(to))
-        try:
-            await asyncio.wait_for(self.proceed_event.wait(), timeout=self.args.ring_timeout)
-        except asyncio.TimeoutError:
-            self.send_jmi(bare(to), "retract", sid)
-            emit("terminated", reason="timeout")
-            self.finish()
-            return
-        if self.done.is_set():
-            return
-        responder = self.proceeded[sid]
+        if self.args.direct:
+            responder = to  # a full JID: Jingle without JMI
+        else:
+            self.jmi_id = sid
+            description = ET.Element(q(NS_RTP, "description"), {"media": "audio"})
+            self.send_jmi(bare(to), "propose", sid, child=description)
+            emit("propose-sent", id=sid, to=bare(to))
+            try:
+                await asyncio.wait_for(self.proceed_event.wait(), timeout=self.args.ring_timeout)
+            except asyncio.TimeoutError:
+                self.send_jmi(bare(to), "retract", sid)
+                emit("terminated", reason="timeout")
+                self.finish()
+                return
+            if self.done.is_set():
+                return
+            responder = self.proceeded[sid]
         session = Session(sid, responder, self.own_jid(), self.own_jid())
-        session.jmi = True
+        session.jmi = not self.args.direct
         self.session = session
         pc = self.new_peer_connection(session)
         await pc.setLocalDescription(await pc.createOffer())
@@ -953,6 +958,7 @@ def main():
     parser.add_argument("--number-jid", action="store_true", help="component mode: +digits localparts are phones")
     parser.add_argument("--dtmf", help="send these digits (RFC 4733) once connected; ',' pauses 2 s")
     parser.add_argument("--dtmf-delay", type=float, default=1.0, help="seconds after connecting before DTMF")
+    parser.add_argument("--direct", action="store_true", help="call mode: no JMI, session-initiate straight to --to (a full JID)")
     parser.add_argument("--no-early-ice", dest="early_ice", action="store_false", help="call mode: wait for session-accept before ICE even if the callee sent its candidates earlier")
     parser.add_argument("--ring-timeout", type=float, default=30.0, help="call mode: give up without proceed")
     parser.add_argument("--lock", help="hold this file locked (flock) while running: one component per domain at a time")

@@ -93,6 +93,8 @@ pub struct PeerArgs {
     pub dtmf_delay: Duration,
     /// Call mode: start ICE from a transport-info that comes before session-accept (default on).
     pub early_ice: bool,
+    /// Call mode: no JMI, session-initiate straight to the `call` JID (a full JID).
+    pub direct: bool,
     /// The server's CA file (client mode).
     pub ca_file: PathBuf,
     /// A name for log lines (defaults to the JID or component).
@@ -195,6 +197,7 @@ impl PeerArgs {
             dtmf: None,
             dtmf_delay: Duration::from_secs(1),
             early_ice: true,
+            direct: false,
             ca_file: test_ca_file(),
             name: name.to_string(),
             extra: Vec::new(),
@@ -250,6 +253,12 @@ impl PeerArgs {
 
     pub fn dtmf_delay(mut self, delay: Duration) -> PeerArgs {
         self.dtmf_delay = delay;
+        self
+    }
+
+    /// Call mode without JMI: `call(to)` with a full JID gets the session-initiate directly.
+    pub fn direct(mut self) -> PeerArgs {
+        self.direct = true;
         self
     }
 
@@ -340,6 +349,9 @@ impl PeerArgs {
         }
         if self.number_jid {
             a.push("--number-jid".into());
+        }
+        if self.direct {
+            a.push("--direct".into());
         }
         if !self.early_ice {
             a.push("--no-early-ice".into());
