@@ -605,7 +605,8 @@ write_ejabberd_config() {
 		  mod_carboncopy: {}
 		  mod_client_state: {}
 		  mod_disco:
-		    # ejabberd lists only its own services; the external gateway component is added here.
+		    # ejabberd lists an external component only while it is connected; Prosody always does.
+		    # Listed here, gateway.<domain> shows on both servers whether or not a test runs it.
 		    extra_domains:
 		      - gateway.$EJABBERD_DOMAIN
 		  mod_http_api: {}
