@@ -172,3 +172,39 @@ async fn pcmu_caller_calls_the_phone_gateway(server: TestServer) {
     assert_eq!(gw.wait_exit(SETUP).await, 0);
 }
 on_both_servers!(pcmu_caller_calls_the_phone_gateway);
+
+/// `accept_from`: a stranger's propose gets no ringing and no proceed, and the stranger gives up.
+async fn the_peer_ignores_a_stranger(server: TestServer) {
+    let (friend, _) = create_account(&server, "peerfriend");
+    let (stranger, stranger_pw) = create_account(&server, "peerstranger");
+    let (bob, bob_pw) = create_account(&server, "peerbob");
+    let mut callee =
+        JinglePeer::spawn(PeerArgs::client(&server, &bob, &bob_pw).accept_from(&friend));
+    callee.wait_for("ready", SETUP).await;
+    let mut caller = JinglePeer::spawn(
+        PeerArgs::client(&server, &stranger, &stranger_pw)
+            .call(&bob)
+            .arg("--ring-timeout")
+            .arg("3"),
+    );
+    let ignored = callee.wait_for("ignored", SETUP).await;
+    assert!(is_from(&ignored, &stranger), "{ignored}");
+    let end = caller.wait_for("terminated", SETUP).await;
+    assert_eq!(end["reason"], "timeout", "{end}");
+    assert_eq!(caller.wait_exit(SETUP).await, 0);
+    for event in ["ringing", "proceed", "session-initiate-sent"] {
+        assert!(
+            caller.position(event).is_none(),
+            "{event}: {:?}",
+            caller.events()
+        );
+    }
+    callee.terminate();
+    assert_eq!(callee.wait_exit(SETUP).await, 0);
+    assert!(
+        callee.position("session-initiate").is_none(),
+        "{:?}",
+        callee.events()
+    );
+}
+on_both_servers!(the_peer_ignores_a_stranger);
