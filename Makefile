@@ -8,6 +8,7 @@ SERVERS := tests/servers/servers.sh
 # System packages (Debian 12) and the local XMPP servers' packages.
 deps:
 	@bash tests/setup-deps.sh
+	@bash tests/peers/setup.sh
 	@bash $(SERVERS) install
 
 servers: deps

@@ -96,6 +96,58 @@ for server in prosody ejabberd; do
 	fi
 done
 
+# The gateway component (XEP-0114): the handshake with the secret succeeds, a wrong one fails.
+# Stdlib only. "conflict" means a test peer holds the component name right now.
+component_handshake() { # PORT DOMAIN SECRET -> prints ok | conflict | refused | error:...
+	"$PY" - "$@" <<-'PYEOF'
+		import hashlib, re, socket, sys
+		port, domain, secret = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+		try:
+		    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+		    s.sendall(f"<stream:stream xmlns='jabber:component:accept' xmlns:stream='http://etherx.jabber.org/streams' to='{domain}'>".encode())
+		    buf = b""
+		    while not re.search(rb"<stream:stream[^>]*>", buf):
+		        chunk = s.recv(4096)
+		        if not chunk:
+		            break
+		        buf += chunk
+		    m = re.search(rb"id=['\"]([^'\"]+)", buf)
+		    if not m:
+		        print("error:no stream id")
+		        sys.exit()
+		    digest = hashlib.sha1(m.group(1) + secret.encode()).hexdigest()
+		    s.sendall(f"<handshake>{digest}</handshake>".encode())
+		    buf = b""
+		    while b"handshake" not in buf and b"error" not in buf:
+		        chunk = s.recv(4096)
+		        if not chunk:
+		            break
+		        buf += chunk
+		    print("ok" if b"<handshake" in buf else "conflict" if b"conflict" in buf else "refused")
+		except OSError as e:
+		    print(f"error:{e}")
+	PYEOF
+}
+if [[ -n $PY ]]; then
+	for server in prosody ejabberd; do
+		port_var=LINNET_${server^^}_GATEWAY_PORT jid_var=LINNET_${server^^}_GATEWAY_JID
+		if [[ -z ${!port_var:-} ]]; then
+			bad "$server: no gateway component in servers.env (restart the servers)"
+			continue
+		fi
+		out=$(component_handshake "${!port_var}" "${!jid_var}" "$LINNET_GATEWAY_SECRET")
+		case $out in
+		ok | conflict) ok "$server: component ${!jid_var} handshake on ${!port_var} ($out)" ;;
+		*) bad "$server: component ${!jid_var} handshake on ${!port_var}: $out" ;;
+		esac
+		out=$(component_handshake "${!port_var}" "${!jid_var}" "wrong$LINNET_GATEWAY_SECRET")
+		case $out in
+		refused | conflict) ok "$server: component handshake with a wrong secret refused" ;;
+		*) bad "$server: component handshake with a wrong secret: $out" ;;
+		esac
+	done
+fi
+
 if command -v turnutils_stunclient >/dev/null; then
 	out=$(timeout 3 turnutils_stunclient -p "$LINNET_TURN_PORT" "$LINNET_TURN_HOST" 2>&1 || true)
 	if grep -q 'reflexive addr: 127.0.0.1' <<<"$out"; then

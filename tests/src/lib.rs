@@ -22,6 +22,7 @@ pub mod cli;
 pub mod delivery;
 pub mod fake_server;
 pub mod fault_proxy;
+pub mod jingle_peer;
 pub mod private_server;
 pub mod seed;
 
