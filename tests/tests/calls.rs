@@ -7,7 +7,9 @@ use std::time::Duration;
 use linnet_sdk::audio::{RecordingSink, ToneSource, dominant_frequency};
 use linnet_sdk::store::{CallEndReason, Direction};
 use linnet_sdk::{AudioIo, CallMediaEvent, CallState, CallUpdate, ClientEvent, Preferences};
-use linnet_tests::{TestClient, befriend, connected, on_both_servers};
+use linnet_tests::{
+    Mode, TestClient, befriend, client_for, connected, create_account, on_both_servers,
+};
 
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -184,3 +186,171 @@ async fn relay_only_call(server: linnet_tests::TestServer) {
     }
 }
 on_both_servers!(relay_only_call);
+
+/// Another device (its own data dir and resource) of an existing account, connected.
+async fn device(server: &linnet_tests::TestServer, jid: &str, password: &str) -> TestClient {
+    let c = client_for(server, jid, password, Mode::StartTls);
+    c.client.connect().await.unwrap();
+    c.client.doctor().await.unwrap();
+    c
+}
+
+/// Several devices of the callee ring; the one that answers takes the call and the others stop
+/// ringing ("answered elsewhere"). Then a second call, declined on one device: the other stops
+/// ringing too ("declined elsewhere") and the caller hears it was declined.
+async fn ringing_stops_on_every_device(server: linnet_tests::TestServer) {
+    let mut alice = connected(&server, "alice").await;
+    let (bob_jid, bob_password) = create_account(&server, "bob");
+    let mut bob = device(&server, &bob_jid, &bob_password).await;
+    befriend(&mut alice, &mut bob).await;
+    let mut bob2 = device(&server, &bob_jid, &bob_password).await;
+
+    let (alice_audio, alice_heard) = audio(440.0);
+    let id = alice
+        .client
+        .place_call(&bob.jid, alice_audio)
+        .await
+        .unwrap();
+    for device in [&mut bob, &mut bob2] {
+        call_update(device, "ringing", |u| {
+            u.id == id && u.state == CallState::Incoming
+        })
+        .await;
+    }
+    let (bob2_audio, _) = audio(660.0);
+    bob2.client.answer_call(&id, bob2_audio).unwrap();
+    assert_eq!(ended(&mut bob, &id).await, CallEndReason::AnsweredElsewhere);
+    connected_state(&mut alice, &id).await;
+    connected_state(&mut bob2, &id).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_near(heard(&alice_heard, 0.4), 660.0, "alice");
+    bob2.client.hang_up(&id).unwrap();
+    assert_eq!(ended(&mut alice, &id).await, CallEndReason::RemoteHungUp);
+    assert_eq!(ended(&mut bob2, &id).await, CallEndReason::HungUp);
+
+    let (alice_audio, _) = audio(440.0);
+    let id = alice
+        .client
+        .place_call(&bob.jid, alice_audio)
+        .await
+        .unwrap();
+    for device in [&mut bob, &mut bob2] {
+        call_update(device, "ringing", |u| {
+            u.id == id && u.state == CallState::Incoming
+        })
+        .await;
+    }
+    bob.client.decline_call(&id).unwrap();
+    assert_eq!(ended(&mut bob, &id).await, CallEndReason::Declined);
+    assert_eq!(
+        ended(&mut bob2, &id).await,
+        CallEndReason::DeclinedElsewhere
+    );
+    assert_eq!(ended(&mut alice, &id).await, CallEndReason::RemoteDeclined);
+}
+on_both_servers!(ringing_stops_on_every_device);
+
+/// The caller gives up while it rings: the callee's ringing stops, as a missed call. Then a
+/// third party calls while the two talk: busy.
+async fn cancelled_missed_and_busy(server: linnet_tests::TestServer) {
+    let mut alice = connected(&server, "alice").await;
+    let mut bob = connected(&server, "bob").await;
+    let mut carol = connected(&server, "carol").await;
+    befriend(&mut alice, &mut bob).await;
+    befriend(&mut carol, &mut bob).await;
+
+    let (alice_audio, _) = audio(440.0);
+    let id = alice
+        .client
+        .place_call(&bob.jid, alice_audio)
+        .await
+        .unwrap();
+    call_update(&mut alice, "ringing", |u| {
+        u.id == id && u.state == CallState::Ringing
+    })
+    .await;
+    call_update(&mut bob, "ringing", |u| {
+        u.id == id && u.state == CallState::Incoming
+    })
+    .await;
+    alice.client.hang_up(&id).unwrap();
+    assert_eq!(ended(&mut alice, &id).await, CallEndReason::Cancelled);
+    assert_eq!(ended(&mut bob, &id).await, CallEndReason::Missed);
+
+    let (alice_audio, _) = audio(440.0);
+    let id = alice
+        .client
+        .place_call(&bob.jid, alice_audio)
+        .await
+        .unwrap();
+    call_update(&mut bob, "ringing", |u| {
+        u.id == id && u.state == CallState::Incoming
+    })
+    .await;
+    let (bob_audio, _) = audio(660.0);
+    bob.client.answer_call(&id, bob_audio).unwrap();
+    connected_state(&mut alice, &id).await;
+    let (carol_audio, _) = audio(550.0);
+    let busy = carol
+        .client
+        .place_call(&bob.jid, carol_audio)
+        .await
+        .unwrap();
+    assert_eq!(ended(&mut carol, &busy).await, CallEndReason::Busy);
+    alice.client.hang_up(&id).unwrap();
+    assert_eq!(ended(&mut bob, &id).await, CallEndReason::RemoteHungUp);
+    let log = bob.client.call_log(10).unwrap();
+    let entry = log
+        .iter()
+        .find(|e| e.session_id == busy)
+        .expect("busy call logged");
+    assert_eq!(entry.end_reason, Some(CallEndReason::Busy));
+}
+on_both_servers!(cancelled_missed_and_busy);
+
+/// Someone not in the roster cannot make Linnet ring: no ringing, nothing sent back, only a
+/// silent entry in the call log.
+async fn strangers_do_not_ring(server: linnet_tests::TestServer) {
+    let mut mallory = connected(&server, "mallory").await;
+    let mut bob = connected(&server, "bob").await;
+    let (audio_out, _) = audio(440.0);
+    let id = mallory
+        .client
+        .place_call(&bob.jid, audio_out)
+        .await
+        .unwrap();
+    // Long enough for a ringing (or anything else) to come back.
+    let quiet = tokio::time::timeout(Duration::from_secs(4), async {
+        loop {
+            match bob.events.recv().await {
+                Ok(ClientEvent::Call(u)) => return Some(u),
+                Ok(_) => {}
+                Err(_) => return None,
+            }
+        }
+    })
+    .await;
+    assert!(quiet.is_err(), "bob's client showed the call: {quiet:?}");
+    let states: Vec<CallState> = std::iter::from_fn(|| mallory.events.try_recv().ok())
+        .filter_map(|e| match e {
+            ClientEvent::Call(u) if u.id == id => Some(u.state),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        states.iter().all(|s| *s == CallState::Calling),
+        "mallory learnt something: {states:?}"
+    );
+    let diagnostics = mallory.client.call_diagnostics(&id).unwrap();
+    assert!(diagnostics.remote_candidates.is_empty(), "{diagnostics:?}");
+    mallory.client.hang_up(&id).unwrap();
+    let log = bob.client.call_log(10).unwrap();
+    let entry = log
+        .iter()
+        .find(|e| e.session_id == id)
+        .expect("a silent entry");
+    assert!(entry.silent);
+    assert_eq!(entry.end_reason, Some(CallEndReason::Stranger));
+    assert_eq!(entry.answered_at, None);
+}
+on_both_servers!(strangers_do_not_ring);
