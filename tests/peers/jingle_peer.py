@@ -186,10 +186,12 @@ def parse_sdp_media(sdp):
         key, _, value = line[2:].partition(":")
         target = current if current is not None else {}
         if key == "fingerprint":
+            # Several hashes may be listed (aiortc: sha-256, sha-384, sha-512): keep the first,
+            # sha-256, the one every stack verifies.
             if current is None:
-                session_fp = value
+                session_fp = session_fp or value
             else:
-                current["fingerprint"] = value
+                current.setdefault("fingerprint", value)
         elif key == "setup":
             if current is None:
                 session_setup = value

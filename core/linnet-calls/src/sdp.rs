@@ -68,6 +68,9 @@ pub enum SdpError {
     MissingIceCredentials { content: String },
     #[error("content {content:?} lacks a DTLS fingerprint")]
     MissingFingerprint { content: String },
+    /// The media stack (webrtc 0.21) verifies sha-256 certificate fingerprints only.
+    #[error("the peer's DTLS fingerprint uses {hash:?}; only sha-256 is supported")]
+    UnsupportedFingerprint { hash: String },
     /// A value that cannot go into an SDP line (empty, whitespace or a line break where not
     /// allowed); the value is shortened.
     #[error("invalid {what}: {value:?}")]
@@ -262,6 +265,11 @@ fn media_section(
         .fingerprint
         .as_ref()
         .ok_or_else(|| SdpError::MissingFingerprint { content: name() })?;
+    if !fingerprint.hash.eq_ignore_ascii_case("sha-256") {
+        return Err(SdpError::UnsupportedFingerprint {
+            hash: shorten(&fingerprint.hash),
+        });
+    }
     let codecs = keep_codecs(&description.payload_types)?;
 
     let pts: Vec<String> = codecs.iter().map(|(pt, _, _)| pt.id.to_string()).collect();

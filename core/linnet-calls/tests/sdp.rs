@@ -1101,3 +1101,30 @@ fn candidates_from_and_to_sdp() {
     srflx_without_base.rel_addr = None;
     assert!(!candidate_fits_gateway(&srflx_without_base));
 }
+
+#[test]
+fn only_sha_256_fingerprints_reach_webrtc() {
+    let mut content = audio_content(vec![pt(111, "opus", 48000)]);
+    if let Some(t) = content.transport.as_mut()
+        && let Some(f) = t.fingerprint.as_mut()
+    {
+        f.hash = "sha-512".into();
+    }
+    let error = jingle_to_sdp(&[content], None, SdpRole::Offer, false).unwrap_err();
+    assert!(
+        matches!(error, linnet_calls::sdp::SdpError::UnsupportedFingerprint { ref hash } if hash == "sha-512"),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn of_several_fingerprints_the_sha_256_one_is_used() {
+    let xml = CONVERSATIONS_INITIATE.replacen(
+        "<fingerprint ",
+        "<fingerprint xmlns='urn:xmpp:jingle:apps:dtls:0' hash='sha-512' setup='actpass'>AB:CD</fingerprint><fingerprint ",
+        1,
+    );
+    let j = jingle(&xml);
+    let transport = j.contents[0].transport.as_ref().unwrap();
+    assert_eq!(transport.fingerprint.as_ref().unwrap().hash, "sha-256");
+}

@@ -179,9 +179,19 @@ impl IceUdpTransport {
         };
         let ufrag = credential("ufrag")?;
         let pwd = credential("pwd")?;
-        let fingerprint = el
-            .get_child("fingerprint", ns::JINGLE_DTLS)
-            .map(Fingerprint::parse)
+        // Several fingerprints (one per hash) may come: sha-256 is the one every stack checks.
+        let fingerprints: Vec<&Element> = el
+            .children()
+            .filter(|c| c.is("fingerprint", ns::JINGLE_DTLS))
+            .collect();
+        let fingerprint = fingerprints
+            .iter()
+            .find(|f| {
+                f.attr("hash")
+                    .is_some_and(|h| h.eq_ignore_ascii_case("sha-256"))
+            })
+            .or(fingerprints.first())
+            .map(|f| Fingerprint::parse(f))
             .transpose()?;
         let mut candidates = Vec::new();
         for child in el
