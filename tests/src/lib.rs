@@ -183,6 +183,19 @@ pub fn client_in(
     client_with(dir, linnet, jid, password, settings(server, mode))
 }
 
+/// Sets up (but does not connect) a client for an existing account with `config` (e.g. short
+/// call timeouts).
+pub fn client_with_config(
+    server: &TestServer,
+    jid: &str,
+    password: &str,
+    config: ClientConfig,
+) -> TestClient {
+    let dir = tempfile::tempdir().unwrap();
+    let linnet = Linnet::open(dir.path()).unwrap().with_config(config);
+    client_with(dir, linnet, jid, password, settings(server, Mode::StartTls))
+}
+
 /// Sets up (but does not connect) a client for an existing account on `server` that connects
 /// (STARTTLS) to `addr` instead, e.g. a `fault_proxy::FaultProxy` in front of the server, with
 /// `config` (e.g. short ping timeouts).

@@ -354,3 +354,30 @@ async fn strangers_do_not_ring(server: linnet_tests::TestServer) {
     assert_eq!(entry.answered_at, None);
 }
 on_both_servers!(strangers_do_not_ring);
+
+/// Nobody answers: after the ring timeout the caller gives up (`no_answer`) and the callee's
+/// ringing stops (`missed`).
+async fn unanswered_calls_time_out(server: linnet_tests::TestServer) {
+    let short = linnet_sdk::ClientConfig {
+        calls: linnet_sdk::CallsConfig {
+            ring_timeout: Duration::from_secs(3),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let (alice_jid, alice_pw) = create_account(&server, "alice");
+    let mut alice = linnet_tests::client_with_config(&server, &alice_jid, &alice_pw, short);
+    alice.client.connect().await.unwrap();
+    alice.client.doctor().await.unwrap();
+    let mut bob = connected(&server, "bob").await;
+    befriend(&mut alice, &mut bob).await;
+    let (out, _) = audio(440.0);
+    let id = alice.client.place_call(&bob.jid, out).await.unwrap();
+    call_update(&mut bob, "ringing", |u| {
+        u.id == id && u.state == CallState::Incoming
+    })
+    .await;
+    assert_eq!(ended(&mut alice, &id).await, CallEndReason::NoAnswer);
+    assert_eq!(ended(&mut bob, &id).await, CallEndReason::Missed);
+}
+on_both_servers!(unanswered_calls_time_out);

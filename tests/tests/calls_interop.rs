@@ -253,3 +253,39 @@ async fn a_strangers_direct_session_initiate_is_refused(server: TestServer) {
     );
 }
 on_both_servers!(a_strangers_direct_session_initiate_is_refused);
+
+/// The peer vanishes mid-call (killed: no session-terminate): the media is lost, and after the
+/// grace period the call ends as `network_lost`.
+async fn a_vanished_peer_ends_the_call_as_network_lost(server: TestServer) {
+    let config = linnet_sdk::ClientConfig {
+        calls: linnet_sdk::CallsConfig {
+            media_loss_grace: Duration::from_secs(2),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let (alice_jid, alice_pw) = create_account(&server, "alice");
+    let mut alice = client_with_config(&server, &alice_jid, &alice_pw, config);
+    alice.client.connect().await.unwrap();
+    alice.client.doctor().await.unwrap();
+    let (peer_jid, peer_pw) = create_account(&server, "aiortc");
+    alice.client.add_contact(&peer_jid, None).await.unwrap();
+    let mut peer =
+        JinglePeer::spawn(PeerArgs::client(&server, &peer_jid, &peer_pw).accept_from(&alice.jid));
+    peer.wait_for("ready", SETUP).await;
+    let (out, _) = audio(440.0);
+    let id = alice.client.place_call(&peer_jid, out).await.unwrap();
+    reaches(&mut alice, &id, "connected", connected).await;
+    drop(peer);
+    let end = call_update(&mut alice, "the end", |u| {
+        u.id == id && matches!(u.state, CallState::Ended { .. })
+    })
+    .await;
+    assert_eq!(
+        end.state,
+        CallState::Ended {
+            reason: CallEndReason::NetworkLost
+        }
+    );
+}
+on_both_servers!(a_vanished_peer_ends_the_call_as_network_lost);
