@@ -2,6 +2,13 @@
 //! signalling, ICE/DTLS-SRTP media, tones both ways, DTMF, hang-up, the call log, relay-only
 //! calls through coturn, several devices, and what strangers cannot do.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::time::Duration;
 
 use linnet_sdk::audio::{RecordingSink, ToneSource, dominant_frequency};

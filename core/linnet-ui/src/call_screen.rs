@@ -82,7 +82,7 @@ impl CallScreen {
             first,
             changes,
             Some(tick_rx),
-            move |state| listener(state),
+            listener,
         ))
     }
 

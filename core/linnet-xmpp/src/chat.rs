@@ -262,6 +262,21 @@ fn store_hint() -> Element {
     Element::builder("store", ns::HINTS).build()
 }
 
+/// The message's JMI element, if it carries a well-formed one.
+fn jingle_message_of(message: &Message) -> Option<JingleMessage> {
+    let child = message
+        .payloads
+        .iter()
+        .find(|p| p.ns() == ns::JINGLE_MESSAGE)?;
+    match JingleMessage::parse(child) {
+        Ok(m) => Some(m),
+        Err(e) => {
+            tracing::debug!(error = %e, "malformed call signal dropped");
+            None
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
@@ -443,20 +458,5 @@ mod tests {
             classify(&forged, &own(), true),
             Err(DropReason::StrayArchiveResult)
         );
-    }
-}
-
-/// The message's JMI element, if it carries a well-formed one.
-fn jingle_message_of(message: &Message) -> Option<JingleMessage> {
-    let child = message
-        .payloads
-        .iter()
-        .find(|p| p.ns() == ns::JINGLE_MESSAGE)?;
-    match JingleMessage::parse(child) {
-        Ok(m) => Some(m),
-        Err(e) => {
-            tracing::debug!(error = %e, "malformed call signal dropped");
-            None
-        }
     }
 }

@@ -99,6 +99,7 @@ pub async fn discover(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -1427,7 +1427,7 @@ impl Client {
         if direction == Direction::Outgoing {
             jingle.initiator = Some(handle.info().bound_jid.to_string());
         }
-        let mut contents = vec![Content {
+        let mut content = Content {
             creator: linnet_xmpp::jingle::Creator::Initiator,
             name: mid,
             senders: linnet_xmpp::jingle::Senders::Both,
@@ -1438,9 +1438,9 @@ impl Client {
                 fingerprint: None,
                 candidates: Vec::new(),
             }),
-        }];
-        add_candidate_to(&mut contents[0], candidate);
-        jingle.contents = contents;
+        };
+        add_candidate_to(&mut content, candidate);
+        jingle.contents = vec![content];
         self.send_jingle(&handle, id, &device, &jingle);
     }
 
@@ -1566,8 +1566,7 @@ impl Client {
 
     /// Changes a call (if `f` says it changed, observers hear).
     fn with_call(&self, id: &str, f: impl FnOnce(&mut Call) -> bool) -> bool {
-        let changed = lock(&self.inner.calls).map.get_mut(id).is_some_and(f);
-        changed
+        lock(&self.inner.calls).map.get_mut(id).is_some_and(f)
     }
 
     /// Like `with_call`, only for a call with `peer`.
