@@ -388,3 +388,50 @@ async fn unanswered_calls_time_out(server: linnet_tests::TestServer) {
     assert_eq!(ended(&mut bob, &id).await, CallEndReason::Missed);
 }
 on_both_servers!(unanswered_calls_time_out);
+
+/// A call proposed while the callee was offline, older than a ring lasts when the callee comes
+/// online: it does not ring, it is logged as missed.
+async fn a_call_proposed_while_offline_does_not_ring_later(server: linnet_tests::TestServer) {
+    let short = || linnet_sdk::ClientConfig {
+        calls: linnet_sdk::CallsConfig {
+            ring_timeout: Duration::from_secs(2),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let mut alice = connected(&server, "alice").await;
+    let (bob_jid, bob_pw) = create_account(&server, "bob");
+    let mut bob = linnet_tests::client_with_config(&server, &bob_jid, &bob_pw, short());
+    bob.client.connect().await.unwrap();
+    bob.client.doctor().await.unwrap();
+    befriend(&mut alice, &mut bob).await;
+    bob.client.disconnect().await;
+
+    // Alice's client crashes while calling: no retract ever follows the proposal.
+    let (out, _) = audio(440.0);
+    let id = alice.client.place_call(&bob.jid, out).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    alice.client.disconnect().await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    bob.client.connect().await.unwrap();
+    bob.client.doctor().await.unwrap();
+    let log = loop {
+        let log = bob.client.call_log(5).unwrap();
+        if !log.is_empty() {
+            break log;
+        }
+        assert!(
+            tokio::time::timeout(Duration::from_secs(10), bob.events.recv())
+                .await
+                .is_ok(),
+            "the proposal never arrived"
+        );
+    };
+    assert_eq!(log[0].session_id, id);
+    assert_eq!(log[0].end_reason, Some(CallEndReason::Missed));
+    let rang = std::iter::from_fn(|| bob.events.try_recv().ok())
+        .any(|e| matches!(e, ClientEvent::Call(_)));
+    assert!(!rang, "an old proposal rang");
+}
+on_both_servers!(a_call_proposed_while_offline_does_not_ring_later);

@@ -730,7 +730,21 @@ impl Client {
         let from = event.sender.clone();
         let peer = event.peer.clone();
         match message {
-            JingleMessage::Propose { id, media } => self.on_propose(handle, from, peer, id, &media),
+            JingleMessage::Propose { id, media } => {
+                // A proposal stored while we were offline, older than a ring lasts: the
+                // caller gave up long ago (its retract may follow). Missed, without ringing.
+                let stale = event.delay_ms.is_some_and(|sent| {
+                    now_ms().saturating_sub(sent)
+                        > self.inner.config.calls.ring_timeout.as_millis() as i64
+                });
+                if stale {
+                    if self.may_ring(&peer)? && !lock(&self.inner.calls).map.contains_key(&id) {
+                        self.log_silent_call(&id, &peer, CallEndReason::Missed)?;
+                    }
+                    return Ok(());
+                }
+                self.on_propose(handle, from, peer, id, &media)
+            }
             JingleMessage::Ringing { id } => {
                 self.with_call_from(&id, &peer, |call| {
                     if call.state == CallState::Calling {
@@ -886,7 +900,8 @@ impl Client {
         Ok(())
     }
 
-    /// A call that never rang (a stranger's, or one while busy): only the log knows.
+    /// A call that never rang (a stranger's, one while busy, one proposed while we were
+    /// offline): only the log knows.
     fn log_silent_call(
         &self,
         id: &str,
