@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make demo`: two Linnet CLI clients, alice and bob, on the local Prosody. They become contacts,
 # exchange messages, and each message is followed through sent -> acknowledged by the server ->
-# delivered (receipt) -> read (marker). Printed as a transcript.
+# delivered (receipt) -> read (marker); a file goes through, and alice calls bob. Printed as a
+# transcript.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck disable=SC1091
@@ -79,4 +80,15 @@ kill "${pids[-1]}"; wait "${pids[-1]}" || true
 sed 's/^/  [bob] /' "$work/bob-files.out"
 saved=$(sed -n 's/.* saved to //p' "$work/bob-files.out" | tail -1)
 cmp "$work/holiday photo.jpg" "$saved" && echo "  the file bob saved is byte for byte the one alice sent"
-say "Done: messages acknowledged, delivered and read; a new device has the same history; a file went through."
+
+say "alice calls bob (Jingle, ICE, DTLS-SRTP, Opus): a 440 Hz tone one way, 660 Hz back, keys pressed"
+"$bin" --data-dir "$work/bob" listen --answer-calls --tone 660 --record-dir "$work/calls" --timeout 60 \
+  >"$work/bob-calls.out" 2>&1 &
+pids+=($!)
+wait_for_line "$work/bob-calls.out" "listening"
+as alice call "$bob" --tone 440 --dtmf 42# --record "$work/alice-heard.wav" --hangup-after 3
+wait_for_line "$work/bob-calls.out" "ended"
+kill "${pids[-1]}"; wait "${pids[-1]}" || true
+sed 's/^/  [bob] /' "$work/bob-calls.out"
+echo "  recorded: alice $(stat -c %s "$work/alice-heard.wav") bytes, bob $(cat "$work"/calls/*.wav | wc -c) bytes of 48 kHz audio"
+say "Done: messages acknowledged, delivered and read; a new device has the same history; a file went through; a call connected."

@@ -422,6 +422,7 @@ impl Client {
             }
             (call.device.clone(), call.via_jmi)
         };
+        self.end_call(id, CallEndReason::Declined);
         if let (Some(handle), Some(device)) = (self.session(), device) {
             if via_jmi {
                 let reject = JingleMessage::Reject {
@@ -434,7 +435,6 @@ impl Client {
                 self.send_terminate(&handle, id, &device, ReasonKind::Decline);
             }
         }
-        self.end_call(id, CallEndReason::Declined);
         Ok(())
     }
 
@@ -471,6 +471,8 @@ impl Client {
             _ if accepted => CallEndReason::HungUp,
             _ => unanswered.unwrap_or(CallEndReason::Cancelled),
         };
+        // Ended here first: the peer's answer (its `finish`) must find nothing left to end.
+        self.end_call(id, reason);
         if let Some(handle) = handle {
             match &device {
                 // Nobody proceeded yet: take the invitation back from every device.
@@ -498,7 +500,6 @@ impl Client {
                 }
             }
         }
-        self.end_call(id, reason);
         Ok(())
     }
 
@@ -1080,17 +1081,22 @@ impl Client {
                 }
             }
             Action::SessionTerminate => {
-                let (connected, direction, accepted) = {
+                let (connected, direction, answered, via_jmi) = {
                     let calls = lock(&self.inner.calls);
                     let Some(call) = calls.map.get(&sid) else {
                         return Ok(ack);
                     };
-                    (call.is_connected(), call.direction, call.accepted)
+                    let answered = call.accepted || call.state == CallState::Connecting;
+                    (call.is_connected(), call.direction, answered, call.via_jmi)
                 };
+                // Both sides say `finish` (XEP-0353 §3.5), so every device's history agrees.
+                if via_jmi && (connected || answered) {
+                    self.send_finish(handle, &sid, &sender, ReasonKind::Success);
+                }
                 let kind = jingle.reason.as_ref().map(|r| r.kind);
                 let end = match (connected, direction, kind) {
                     (true, _, _) => CallEndReason::RemoteHungUp,
-                    (false, Direction::Incoming, _) if accepted => CallEndReason::RemoteHungUp,
+                    (false, Direction::Incoming, _) if answered => CallEndReason::RemoteHungUp,
                     (false, Direction::Incoming, _) => CallEndReason::Missed,
                     (false, Direction::Outgoing, Some(ReasonKind::Busy)) => CallEndReason::Busy,
                     (false, Direction::Outgoing, Some(ReasonKind::Decline)) => {
@@ -1465,13 +1471,13 @@ impl Client {
             .map
             .get(id)
             .and_then(|c| c.device.clone());
-        if let Some(device) = device {
-            self.send_terminate(handle, id, &device, kind);
-        }
         if kind == ReasonKind::ConnectivityError {
             self.end_media_failure(id);
         } else {
             self.end_call(id, CallEndReason::Failed);
+        }
+        if let Some(device) = device {
+            self.send_terminate(handle, id, &device, kind);
         }
     }
 
