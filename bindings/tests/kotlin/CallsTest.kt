@@ -143,8 +143,8 @@ val callCases: List<Pair<String, suspend () -> Unit>> = listOf(
                 waitFor("bob hearing alice's 440 Hz (last: ${bobDevice.heardFrequency()})") {
                     near(bobDevice.heardFrequency(), 440f)
                 }
-                // Half a second heard is what the frequency check above needed.
-                check(bobDevice.captures > 0 && bobDevice.plays >= 25) {
+                // The tone check above is the proof; this says the foreign trait was the path.
+                check(bobDevice.captures > 0 && bobDevice.plays > 0) {
                     "the Kotlin device was called ${bobDevice.captures} / ${bobDevice.plays} times"
                 }
                 aScreen.await("audio heard at alice") { it.id == id && it.audioHeard }
