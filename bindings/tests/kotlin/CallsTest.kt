@@ -63,6 +63,13 @@ class ScreenWatch(scope: CoroutineScope, service: CallService) {
         return seen.first { it != null && predicate(it) }!!
     }
 
+    /** The first state after `previous` (the first state equal to it) that satisfies `predicate`. */
+    suspend fun awaitAfter(what: String, previous: CallScreenState, predicate: (CallScreenState) -> Boolean): CallScreenState {
+        fun found() = seen.drop(seen.indexOf(previous) + 1).firstOrNull { it != null && predicate(it) }
+        waitFor(what) { found() != null }
+        return found()!!
+    }
+
     fun stop() = job.cancel()
 }
 
@@ -150,6 +157,14 @@ val callCases: List<Pair<String, suspend () -> Unit>> = listOf(
                 aScreen.await("audio heard at alice") { it.id == id && it.audioHeard }
                 bScreen.await("audio heard at bob") { it.id == id && it.audioHeard }
 
+                // Mute: the screen says so and Bob hears silence; unmuted, the tone is back.
+                ca.calls().setMuted(id, true)
+                val muted = aScreen.await("alice muted on screen") { it.id == id && it.muted }
+                waitFor("bob hearing silence (last: ${bobDevice.heardFrequency()})") { bobDevice.heardFrequency() == null }
+                ca.calls().setMuted(id, false)
+                aScreen.awaitAfter("alice unmuted on screen", muted) { it.id == id && !it.muted }
+                waitFor("bob hearing alice's 440 Hz again") { near(bobDevice.heardFrequency(), 440f) }
+
                 ca.calls().hangUp(id)
                 val aliceEnd = aScreen.await("the end at alice") { it.id == id && it.phase == CallPhase.ENDED }
                 val bobEnd = bScreen.await("the end at bob") { it.id == id && it.phase == CallPhase.ENDED }
@@ -175,6 +190,40 @@ val callCases: List<Pair<String, suspend () -> Unit>> = listOf(
                 bScreen.stop()
                 // A failed case must not leave its call up for the next one (CallInProgress).
                 placed?.let { runCatching { ca.calls().hangUp(it) } }
+            }
+        }
+    },
+    "relay-only through the preferences: only relay candidates, and the tones still cross" to {
+        for (c in listOf(ca, cb)) c.settings().set(c.settings().get().copy(relayOnlyCalls = true))
+        coroutineScope {
+            val aScreen = ScreenWatch(this, ca.calls())
+            val bScreen = ScreenWatch(this, cb.calls())
+            var placed: String? = null
+            try {
+                waitFor("both call screens subscribed") { aScreen.subscribed && bScreen.subscribed }
+                val aliceTone = ToneAudioDevice(440f)
+                val bobTone = ToneAudioDevice(660f)
+                val id = ca.calls().call(bob.jid, aliceTone.asAudioDevice())
+                placed = id
+                bScreen.await("bob's phone rings") { it.id == id && it.phase == CallPhase.INCOMING }
+                cb.calls().answer(id, bobTone.asAudioDevice())
+                waitFor("alice hearing 660 Hz through the relay", 30_000) { near(aliceTone.dominantFrequency(500u), 660f) }
+                waitFor("bob hearing 440 Hz through the relay", 30_000) { near(bobTone.dominantFrequency(500u), 440f) }
+                for (c in listOf(ca, cb)) {
+                    val d = c.calls().diagnostics(id) ?: error("no diagnostics at ${c.jid()}")
+                    check(d.localCandidates.isNotEmpty() && d.localCandidates.all { it == "relay" }) { "${c.jid()} sent $d" }
+                    check(d.remoteCandidates.all { it == "relay" }) { "${c.jid()} received $d" }
+                    check(d.codec != null) { "no codec at ${c.jid()}: $d" }
+                }
+                cb.calls().hangUp(id)
+                val aliceEnd = aScreen.await("the end at alice") { it.id == id && it.phase == CallPhase.ENDED }
+                check(aliceEnd.endReason == CallEndReason.REMOTE_HUNG_UP) { "alice's end: $aliceEnd" }
+                placed = null
+            } finally {
+                aScreen.stop()
+                bScreen.stop()
+                placed?.let { runCatching { ca.calls().hangUp(it) } }
+                for (c in listOf(ca, cb)) c.settings().set(c.settings().get().copy(relayOnlyCalls = false))
             }
         }
     },
