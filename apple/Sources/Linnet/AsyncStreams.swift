@@ -95,6 +95,12 @@ private final class SyncForwarder: SyncListener {
     func onSync(status: SyncStatus) { forward(status) }
 }
 
+private final class CallScreenForwarder: CallScreenListener {
+    let forward: @Sendable (CallScreenState?) -> Void
+    init(_ forward: @escaping @Sendable (CallScreenState?) -> Void) { self.forward = forward }
+    func onCall(state: CallScreenState?) { forward(state) }
+}
+
 /// A subscription as an AsyncStream: ending the iteration (or cancelling its task) cancels the
 /// subscription. Unbounded buffer: a dropped batch would corrupt the list being rebuilt.
 private func subscriptionStream<Value: Sendable>(
@@ -175,6 +181,17 @@ extension ChatListService {
     public func syncStatuses() throws -> AsyncStream<SyncStatus> {
         try subscriptionStream { emit in
             try subscribeSync(listener: SyncForwarder(emit))
+        }
+    }
+}
+
+extension CallService {
+    /// The call screen: the call on it first (nil: no call), then every change; the duration
+    /// ticks every second while connected. An ended call stays (phase `.ended`, with its
+    /// `endReason`) until the next call starts.
+    public func states() throws -> AsyncStream<CallScreenState?> {
+        try subscriptionStream { emit in
+            try subscribe(listener: CallScreenForwarder(emit))
         }
     }
 }

@@ -120,6 +120,45 @@ pub enum DiagnosticsError {
     Internal { reason: String },
 }
 
+/// Voice calls.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum CallError {
+    #[error("'{input}' is not a valid address")]
+    InvalidAddress { input: String },
+    #[error("not connected")]
+    NotConnected,
+    #[error("no call {id}")]
+    NoSuchCall { id: String },
+    /// `answer` or `decline` of a call that is not ringing here (any more).
+    #[error("call {id} is not ringing")]
+    CallNotRinging { id: String },
+    /// `sendDtmf` before the media connected.
+    #[error("call {id} has no media yet")]
+    CallNotConnected { id: String },
+    /// One call at a time.
+    #[error("another call is in progress")]
+    CallInProgress,
+    /// A phone number was called, and the account has no phone gateway.
+    #[error("no phone gateway: the server lists none and none is in the roster")]
+    NoPhoneGateway,
+    /// Relay-only calls are on, and the server offers no TURN server.
+    #[error("relay-only calls need a TURN server, and the server offers none")]
+    NoTurnServer,
+    /// The media engine could not start or negotiate.
+    #[error("call media failed: {reason}")]
+    Media { reason: String },
+    #[error("invalid DTMF digits: {reason}")]
+    InvalidDigits { reason: String },
+    #[error("the server refused: {reason}")]
+    Refused { reason: String },
+    #[error("timed out: {what}")]
+    Timeout { what: String },
+    #[error("storage error: {reason}")]
+    Storage { reason: String },
+    #[error("internal error: {reason}")]
+    Internal { reason: String },
+}
+
 /// What a platform's secret storage (Keychain, Keystore) reports when it cannot answer.
 #[derive(Debug, thiserror::Error, uniffi::Error)]
 pub enum SecretStorageError {
@@ -152,7 +191,8 @@ internal_from_task_failed!(
     ConnectError,
     ChatError,
     ContactError,
-    DiagnosticsError
+    DiagnosticsError,
+    CallError
 );
 
 impl From<LinnetError> for AccountError {
@@ -165,8 +205,35 @@ impl From<LinnetError> for AccountError {
             LinnetError::AmbiguousAccount { accounts } => Self::AmbiguousAccount { accounts },
             LinnetError::Storage { reason } => Self::Storage { reason },
             LinnetError::SecretStore { reason } => Self::SecretStorage { reason },
-            other => Self::Internal {
-                reason: internal(&other),
+            // Not expected here: listed one by one, so a new LinnetError variant must be
+            // placed deliberately (no wildcard).
+            e @ (LinnetError::WrongCredentials
+            | LinnetError::NoAcceptableMechanism { .. }
+            | LinnetError::AuthFailed { .. }
+            | LinnetError::Certificate { .. }
+            | LinnetError::Tls { .. }
+            | LinnetError::Network { .. }
+            | LinnetError::StreamError { .. }
+            | LinnetError::Protocol { .. }
+            | LinnetError::NotConnected
+            | LinnetError::EmptyMessage
+            | LinnetError::TooLarge { .. }
+            | LinnetError::NoPassword { .. }
+            | LinnetError::Refused { .. }
+            | LinnetError::Timeout { .. }
+            | LinnetError::FileUnreadable { .. }
+            | LinnetError::FileTooLarge { .. }
+            | LinnetError::NoSuchMessage { .. }
+            | LinnetError::NoAttachment { .. }
+            | LinnetError::NoSuchCall { .. }
+            | LinnetError::CallNotRinging { .. }
+            | LinnetError::CallNotConnected { .. }
+            | LinnetError::CallInProgress
+            | LinnetError::NoPhoneGateway
+            | LinnetError::NoTurnServer
+            | LinnetError::CallMedia { .. }
+            | LinnetError::InvalidDigits { .. }) => Self::Internal {
+                reason: internal(&e),
             },
         }
     }
@@ -197,8 +264,28 @@ impl From<LinnetError> for ConnectError {
             LinnetError::Storage { reason } | LinnetError::SecretStore { reason } => {
                 Self::Storage { reason }
             }
-            other => Self::Internal {
-                reason: internal(&other),
+            // Not expected here: listed one by one, so a new LinnetError variant must be
+            // placed deliberately (no wildcard).
+            e @ (LinnetError::InvalidAddress { .. }
+            | LinnetError::EmptyMessage
+            | LinnetError::TooLarge { .. }
+            | LinnetError::NoSuchAccount { .. }
+            | LinnetError::NoAccount
+            | LinnetError::AmbiguousAccount { .. }
+            | LinnetError::AccountExists { .. }
+            | LinnetError::FileUnreadable { .. }
+            | LinnetError::FileTooLarge { .. }
+            | LinnetError::NoSuchMessage { .. }
+            | LinnetError::NoAttachment { .. }
+            | LinnetError::NoSuchCall { .. }
+            | LinnetError::CallNotRinging { .. }
+            | LinnetError::CallNotConnected { .. }
+            | LinnetError::CallInProgress
+            | LinnetError::NoPhoneGateway
+            | LinnetError::NoTurnServer
+            | LinnetError::CallMedia { .. }
+            | LinnetError::InvalidDigits { .. }) => Self::Internal {
+                reason: internal(&e),
             },
         }
     }
@@ -219,8 +306,33 @@ impl From<LinnetError> for ChatError {
             LinnetError::NoSuchMessage { message_id } => Self::NoSuchMessage { message_id },
             LinnetError::NoAttachment { message_id } => Self::NoAttachment { message_id },
             LinnetError::Storage { reason } => Self::Storage { reason },
-            other => Self::Internal {
-                reason: internal(&other),
+            // Not expected here: listed one by one, so a new LinnetError variant must be
+            // placed deliberately (no wildcard).
+            e @ (LinnetError::WrongCredentials
+            | LinnetError::NoAcceptableMechanism { .. }
+            | LinnetError::AuthFailed { .. }
+            | LinnetError::Certificate { .. }
+            | LinnetError::Tls { .. }
+            | LinnetError::Network { .. }
+            | LinnetError::StreamError { .. }
+            | LinnetError::Protocol { .. }
+            | LinnetError::NoSuchAccount { .. }
+            | LinnetError::NoAccount
+            | LinnetError::AmbiguousAccount { .. }
+            | LinnetError::AccountExists { .. }
+            | LinnetError::NoPassword { .. }
+            | LinnetError::Refused { .. }
+            | LinnetError::Timeout { .. }
+            | LinnetError::SecretStore { .. }
+            | LinnetError::NoSuchCall { .. }
+            | LinnetError::CallNotRinging { .. }
+            | LinnetError::CallNotConnected { .. }
+            | LinnetError::CallInProgress
+            | LinnetError::NoPhoneGateway
+            | LinnetError::NoTurnServer
+            | LinnetError::CallMedia { .. }
+            | LinnetError::InvalidDigits { .. }) => Self::Internal {
+                reason: internal(&e),
             },
         }
     }
@@ -234,8 +346,37 @@ impl From<LinnetError> for ContactError {
             LinnetError::Refused { reason } => Self::Refused { reason },
             LinnetError::Timeout { what } => Self::Timeout { what },
             LinnetError::Storage { reason } => Self::Storage { reason },
-            other => Self::Internal {
-                reason: internal(&other),
+            // Not expected here: listed one by one, so a new LinnetError variant must be
+            // placed deliberately (no wildcard).
+            e @ (LinnetError::WrongCredentials
+            | LinnetError::NoAcceptableMechanism { .. }
+            | LinnetError::AuthFailed { .. }
+            | LinnetError::Certificate { .. }
+            | LinnetError::Tls { .. }
+            | LinnetError::Network { .. }
+            | LinnetError::StreamError { .. }
+            | LinnetError::Protocol { .. }
+            | LinnetError::EmptyMessage
+            | LinnetError::TooLarge { .. }
+            | LinnetError::NoSuchAccount { .. }
+            | LinnetError::NoAccount
+            | LinnetError::AmbiguousAccount { .. }
+            | LinnetError::AccountExists { .. }
+            | LinnetError::NoPassword { .. }
+            | LinnetError::SecretStore { .. }
+            | LinnetError::FileUnreadable { .. }
+            | LinnetError::FileTooLarge { .. }
+            | LinnetError::NoSuchMessage { .. }
+            | LinnetError::NoAttachment { .. }
+            | LinnetError::NoSuchCall { .. }
+            | LinnetError::CallNotRinging { .. }
+            | LinnetError::CallNotConnected { .. }
+            | LinnetError::CallInProgress
+            | LinnetError::NoPhoneGateway
+            | LinnetError::NoTurnServer
+            | LinnetError::CallMedia { .. }
+            | LinnetError::InvalidDigits { .. }) => Self::Internal {
+                reason: internal(&e),
             },
         }
     }
@@ -247,8 +388,83 @@ impl From<LinnetError> for DiagnosticsError {
             LinnetError::NotConnected => Self::NotConnected,
             LinnetError::Timeout { what } => Self::Timeout { what },
             LinnetError::Storage { reason } => Self::Storage { reason },
-            other => Self::Internal {
-                reason: internal(&other),
+            // Not expected here: listed one by one, so a new LinnetError variant must be
+            // placed deliberately (no wildcard).
+            e @ (LinnetError::WrongCredentials
+            | LinnetError::NoAcceptableMechanism { .. }
+            | LinnetError::AuthFailed { .. }
+            | LinnetError::Certificate { .. }
+            | LinnetError::Tls { .. }
+            | LinnetError::Network { .. }
+            | LinnetError::StreamError { .. }
+            | LinnetError::Protocol { .. }
+            | LinnetError::InvalidAddress { .. }
+            | LinnetError::EmptyMessage
+            | LinnetError::TooLarge { .. }
+            | LinnetError::NoSuchAccount { .. }
+            | LinnetError::NoAccount
+            | LinnetError::AmbiguousAccount { .. }
+            | LinnetError::AccountExists { .. }
+            | LinnetError::NoPassword { .. }
+            | LinnetError::Refused { .. }
+            | LinnetError::SecretStore { .. }
+            | LinnetError::FileUnreadable { .. }
+            | LinnetError::FileTooLarge { .. }
+            | LinnetError::NoSuchMessage { .. }
+            | LinnetError::NoAttachment { .. }
+            | LinnetError::NoSuchCall { .. }
+            | LinnetError::CallNotRinging { .. }
+            | LinnetError::CallNotConnected { .. }
+            | LinnetError::CallInProgress
+            | LinnetError::NoPhoneGateway
+            | LinnetError::NoTurnServer
+            | LinnetError::CallMedia { .. }
+            | LinnetError::InvalidDigits { .. }) => Self::Internal {
+                reason: internal(&e),
+            },
+        }
+    }
+}
+
+impl From<LinnetError> for CallError {
+    fn from(e: LinnetError) -> Self {
+        match e {
+            LinnetError::InvalidAddress { input } => Self::InvalidAddress { input },
+            LinnetError::NotConnected => Self::NotConnected,
+            LinnetError::NoSuchCall { id } => Self::NoSuchCall { id },
+            LinnetError::CallNotRinging { id } => Self::CallNotRinging { id },
+            LinnetError::CallNotConnected { id } => Self::CallNotConnected { id },
+            LinnetError::CallInProgress => Self::CallInProgress,
+            LinnetError::NoPhoneGateway => Self::NoPhoneGateway,
+            LinnetError::NoTurnServer => Self::NoTurnServer,
+            LinnetError::CallMedia { reason } => Self::Media { reason },
+            LinnetError::InvalidDigits { reason } => Self::InvalidDigits { reason },
+            LinnetError::Refused { reason } => Self::Refused { reason },
+            LinnetError::Timeout { what } => Self::Timeout { what },
+            LinnetError::Storage { reason } => Self::Storage { reason },
+            // Not expected here: listed one by one, so a new LinnetError variant must be
+            // placed deliberately (no wildcard).
+            e @ (LinnetError::WrongCredentials
+            | LinnetError::NoAcceptableMechanism { .. }
+            | LinnetError::AuthFailed { .. }
+            | LinnetError::Certificate { .. }
+            | LinnetError::Tls { .. }
+            | LinnetError::Network { .. }
+            | LinnetError::StreamError { .. }
+            | LinnetError::Protocol { .. }
+            | LinnetError::EmptyMessage
+            | LinnetError::TooLarge { .. }
+            | LinnetError::NoSuchAccount { .. }
+            | LinnetError::NoAccount
+            | LinnetError::AmbiguousAccount { .. }
+            | LinnetError::AccountExists { .. }
+            | LinnetError::NoPassword { .. }
+            | LinnetError::SecretStore { .. }
+            | LinnetError::FileUnreadable { .. }
+            | LinnetError::FileTooLarge { .. }
+            | LinnetError::NoSuchMessage { .. }
+            | LinnetError::NoAttachment { .. }) => Self::Internal {
+                reason: internal(&e),
             },
         }
     }

@@ -3,8 +3,9 @@
 //!
 //! Entry points: [`init_platform`] once at start, then [`LinnetSdk`] for accounts and
 //! [`LinnetClient`] for one account's services (chat list, timelines, contacts, connection,
-//! settings, diagnostics). Observers take a listener and return a [`TaskHandle`].
+//! settings, diagnostics, calls). Observers take a listener and return a [`TaskHandle`].
 
+mod calls;
 mod errors;
 mod platform;
 mod runtime;
@@ -12,6 +13,7 @@ mod sdk;
 mod services;
 mod types;
 
+pub use calls::*;
 pub use errors::*;
 pub use platform::*;
 pub use runtime::*;

@@ -8,6 +8,7 @@ use linnet_ui::{
     ChatList, ConnectionService, Contacts, Diagnostics, ListListener, Settings, Timeline, VecDiff,
 };
 
+use crate::calls::CallService;
 use crate::errors::{ChatError, ConnectError, ContactError, DiagnosticsError, TaskFailed};
 use crate::runtime::{in_runtime, in_runtime_or_log, on_runtime};
 use crate::types::{
@@ -35,7 +36,7 @@ impl TaskHandle {
     }
 }
 
-fn handle(h: linnet_ui::TaskHandle) -> Arc<TaskHandle> {
+pub(crate) fn handle(h: linnet_ui::TaskHandle) -> Arc<TaskHandle> {
     Arc::new(TaskHandle(h))
 }
 
@@ -89,6 +90,7 @@ pub struct LinnetClient {
     contacts: Arc<ContactsService>,
     settings: Arc<SettingsService>,
     diagnostics: Arc<DiagnosticsService>,
+    calls: Arc<CallService>,
     client: linnet_sdk::Client,
 }
 
@@ -105,6 +107,7 @@ impl LinnetClient {
             diagnostics: Arc::new(DiagnosticsService(Arc::new(Diagnostics::new(
                 client.clone(),
             )))),
+            calls: CallService::new(client.clone()),
             client,
         })
     }
@@ -151,6 +154,11 @@ impl LinnetClient {
 
     pub fn diagnostics(&self) -> Arc<DiagnosticsService> {
         self.diagnostics.clone()
+    }
+
+    /// Voice calls: the call screen, its controls, the call log.
+    pub fn calls(&self) -> Arc<CallService> {
+        self.calls.clone()
     }
 }
 

@@ -113,3 +113,14 @@ fun ChatListService.syncStatus(): Flow<SyncStatus> = subscriptionFlow { emit ->
         override fun onSync(status: SyncStatus) = emit(status)
     })
 }
+
+/**
+ * The call screen: the call on it first (null: no call), then every change; the duration ticks
+ * every second while connected. An ended call stays (phase `ENDED`, with its `endReason`) until
+ * the next call starts.
+ */
+fun CallService.states(): Flow<CallScreenState?> = subscriptionFlow { emit ->
+    subscribe(object : CallScreenListener {
+        override fun onCall(state: CallScreenState?) = emit(state)
+    })
+}
