@@ -10,11 +10,11 @@
 # Environment:
 #   CALLS_BENCH_SERVER        prosody (default) or ejabberd
 #   CALLS_BENCH_CALLS         timed Linnet calls (default 20), after CALLS_BENCH_WARMUP (1)
-#   CALLS_BENCH_MEDIA_RUNS    media-stack-alone runs (default 20, after 1 warm-up)
+#   CALLS_BENCH_MEDIA_RUNS    media-stack-alone runs, without and with STUN/TURN (default 20 each, after 1 warm-up)
 #   CALLS_BENCH_AIORTC_RUNS   aiortc -> aiortc calls (default 10; 0 skips them)
 #   CALLS_BENCH_DIGITS        DTMF digits in one call (default 200)
 #   CALLS_BENCH_SEED          the digits' seed (default 7)
-#   CALLS_BENCH_ONLY          phases (default setup,media,aiortc,dtmf)
+#   CALLS_BENCH_ONLY          phases (default setup,media,media-turn,aiortc,dtmf)
 #   LINNET_PEERS_VENV         the test peers' venv (default /var/cache/linnet-peers-venv)
 #   BENCH_OUT                 output dir (default target/bench/calls-<UTC time>)
 set -euo pipefail
@@ -28,7 +28,7 @@ MEDIA_RUNS=${CALLS_BENCH_MEDIA_RUNS:-20}
 AIORTC_RUNS=${CALLS_BENCH_AIORTC_RUNS:-10}
 DIGITS=${CALLS_BENCH_DIGITS:-200}
 SEED=${CALLS_BENCH_SEED:-7}
-ONLY=${CALLS_BENCH_ONLY:-setup,media,aiortc,dtmf}
+ONLY=${CALLS_BENCH_ONLY:-setup,media,media-turn,aiortc,dtmf}
 if [ "$AIORTC_RUNS" = 0 ]; then
     ONLY=$(echo "$ONLY" | tr ',' '\n' | grep -vx aiortc | paste -sd, -)
 fi

@@ -7,7 +7,7 @@
 //! ```sh
 //! target/release/linnet-calls-bench --server prosody [--calls 20] [--warmup 1] \
 //!     [--media-runs 20] [--aiortc-runs 10] [--digits 200] [--seed 7] \
-//!     [--only setup,media,aiortc,dtmf]
+//!     [--only setup,media,media-turn,aiortc,dtmf] [--answer-delay-ms 0] [--late-candidates-ms 0]
 //! ```
 //!
 //! What is measured:
@@ -24,6 +24,16 @@
 //! - `media`: the media stack alone, `linnet_calls::media::MediaSession` offer and answer in one
 //!   process, SDP and candidates handed over directly (no XMPP, no STUN/TURN servers): from the
 //!   start of `MediaSession::offer` to the answerer's `MediaEvent::FirstAudio`.
+//! - `media-turn`: the same with the STUN and TURN services the server hands out (XEP-0215, as
+//!   the SDK uses them): `stun:`, `turn:` UDP and TCP on the test coturn, with TURN REST
+//!   credentials made here from its secret. Host candidates still win on loopback; this shows
+//!   what gathering and checking the extra candidates costs.
+//! - `--answer-delay-ms N` (media phases): the answerer gets the offerer's candidates at once
+//!   but the offerer gets the answer N ms later, as when session-accept crosses the server while
+//!   the callee already checks the caller's candidates from session-initiate.
+//! - `--late-candidates-ms N` (media phases): the answerer's candidates reach the offerer N ms
+//!   after they were gathered, as when they come by session-accept and transport-info while the
+//!   answerer's checks reach the offerer directly.
 //! - `aiortc`: the independent stack, `tests/peers/jingle_peer.py` (slixmpp + aiortc) calling
 //!   another instance of itself through the same server, JMI and Jingle as Linnet does. Both
 //!   processes are started and logged in before the clock; the callee is in answer mode (proceeds
@@ -53,7 +63,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use linnet_calls::audio::{NullSink, ToneSource};
-use linnet_calls::media::{MediaConfig, MediaEvent, MediaSession};
+use base64::Engine as _;
+use hmac::Mac as _;
+use linnet_calls::media::{IceServer, MediaConfig, MediaEvent, MediaSession};
 use linnet_sdk::{AudioIo, CallMediaEvent, CallState, CallUpdate, ClientEvent};
 use linnet_tests::jingle_peer::{PeerArgs, peers_python};
 use linnet_tests::{TestClient, TestServer, befriend, connected, repo_root};
@@ -77,12 +89,19 @@ struct Args {
     digits: usize,
     seed: u64,
     only: Vec<String>,
+    /// Media phases: how long the offerer waits for the answer while the answerer already has
+    /// its candidates (what the XMPP hop of session-accept does in a real call).
+    answer_delay: Duration,
+    /// Media phases: the answerer's candidates reach the offerer this much later than they are
+    /// gathered (what trickling them through the server does), while the offerer's reach the
+    /// answerer at once.
+    late_candidates: Duration,
 }
 
 fn usage() -> ! {
     eprintln!(
         "usage: linnet-calls-bench --server prosody|ejabberd [--calls N] [--warmup N] \
-         [--media-runs N] [--aiortc-runs N] [--digits N] [--seed N] [--only setup,media,aiortc,dtmf]"
+         [--media-runs N] [--aiortc-runs N] [--digits N] [--seed N] [--only setup,media,media-turn,aiortc,dtmf] [--answer-delay-ms N] [--late-candidates-ms N]"
     );
     std::process::exit(2)
 }
@@ -96,9 +115,11 @@ fn parse_args() -> Args {
         aiortc_runs: 10,
         digits: 200,
         seed: 7,
-        only: ["setup", "media", "aiortc", "dtmf"]
+        only: ["setup", "media", "media-turn", "aiortc", "dtmf"]
             .map(String::from)
             .to_vec(),
+        answer_delay: Duration::ZERO,
+        late_candidates: Duration::ZERO,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -112,6 +133,14 @@ fn parse_args() -> Args {
             "--digits" => args.digits = value().parse().unwrap_or_else(|_| usage()),
             "--seed" => args.seed = value().parse().unwrap_or_else(|_| usage()),
             "--only" => args.only = value().split(',').map(String::from).collect(),
+            "--late-candidates-ms" => {
+                args.late_candidates =
+                    Duration::from_millis(value().parse().unwrap_or_else(|_| usage()));
+            }
+            "--answer-delay-ms" => {
+                args.answer_delay =
+                    Duration::from_millis(value().parse().unwrap_or_else(|_| usage()));
+            }
             _ => usage(),
         }
     }
@@ -314,17 +343,29 @@ async fn setup_phase(server: &TestServer, args: &Args) -> Value {
 }
 
 /// Hands every local candidate of one session to the other; the rest go to `rest`.
+/// With `delay`, each candidate is handed over that much later (in its own task, in order of
+/// gathering).
 fn forward_candidates(
     mut events: mpsc::UnboundedReceiver<MediaEvent>,
     peer: Arc<MediaSession>,
     rest: mpsc::UnboundedSender<(Instant, MediaEvent)>,
+    delay: Duration,
 ) {
     tokio::spawn(async move {
         while let Some(event) = events.recv().await {
             match event {
                 MediaEvent::LocalCandidate { mid, candidate } => {
-                    if let Err(e) = peer.add_remote_candidate(&mid, &candidate).await {
-                        eprintln!("candidate {candidate} refused: {e}");
+                    let peer = peer.clone();
+                    let hand_over = async move {
+                        tokio::time::sleep(delay).await;
+                        if let Err(e) = peer.add_remote_candidate(&mid, &candidate).await {
+                            eprintln!("candidate {candidate} refused: {e}");
+                        }
+                    };
+                    if delay.is_zero() {
+                        hand_over.await;
+                    } else {
+                        tokio::spawn(hand_over);
                     }
                 }
                 other => {
@@ -335,9 +376,49 @@ fn forward_candidates(
     });
 }
 
+/// The STUN and TURN services of the test coturn, as Prosody's XEP-0215 module lists them (STUN,
+/// TURN over UDP and over TCP), with TURN REST credentials for its use-auth-secret.
+fn coturn_servers() -> Vec<IceServer> {
+    let path = linnet_tests::state_dir().join("servers.json");
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let turn = &json["turn"];
+    let host = turn["host"].as_str().unwrap();
+    let port = turn["port"].as_u64().unwrap();
+    let secret = turn["secret"].as_str().unwrap();
+    let expiry = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 3600;
+    let username = format!("{expiry}:linnet-calls-bench");
+    let mut mac = hmac::Hmac::<sha1::Sha1>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(username.as_bytes());
+    let credential = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    let turn = |transport: &str| IceServer {
+        urls: vec![format!("turn:{host}:{port}?transport={transport}")],
+        username: Some(username.clone()),
+        credential: Some(credential.clone()),
+    };
+    vec![
+        IceServer {
+            urls: vec![format!("stun:{host}:{port}")],
+            ..Default::default()
+        },
+        turn("udp"),
+        turn("tcp"),
+    ]
+}
+
 /// The media stack alone: offer -> the answerer's first audio, in ms.
-async fn media_run() -> Value {
-    let config = MediaConfig::default();
+async fn media_run(
+    ice_servers: &[IceServer],
+    answer_delay: Duration,
+    late_candidates: Duration,
+) -> Value {
+    let config = MediaConfig {
+        ice_servers: ice_servers.to_vec(),
+        ..Default::default()
+    };
     let start = Instant::now();
     let (a, offer, a_events) = MediaSession::offer(
         config.clone(),
@@ -357,12 +438,21 @@ async fn media_run() -> Value {
     .await
     .unwrap();
     let b = Arc::new(b);
-    a.set_remote_answer(&answer).await.unwrap();
-    let answered = start.elapsed();
     let (a_tx, mut a_rest) = mpsc::unbounded_channel();
     let (b_tx, mut b_rest) = mpsc::unbounded_channel();
-    forward_candidates(a_events, b.clone(), a_tx);
-    forward_candidates(b_events, a.clone(), b_tx);
+    if !answer_delay.is_zero() {
+        // The answerer starts checking the offerer's candidates before the offerer has the
+        // answer (its candidates wait in the session until then).
+        forward_candidates(a_events, b.clone(), a_tx, Duration::ZERO);
+        forward_candidates(b_events, a.clone(), b_tx, late_candidates);
+        tokio::time::sleep(answer_delay).await;
+        a.set_remote_answer(&answer).await.unwrap();
+    } else {
+        a.set_remote_answer(&answer).await.unwrap();
+        forward_candidates(a_events, b.clone(), a_tx, Duration::ZERO);
+        forward_candidates(b_events, a.clone(), b_tx, late_candidates);
+    }
+    let answered = start.elapsed();
     let mut b_connected = None;
     let first_audio = loop {
         let (at, event) = tokio::time::timeout(STEP_TIMEOUT, b_rest.recv())
@@ -389,15 +479,20 @@ async fn media_run() -> Value {
     })
 }
 
-async fn media_phase(args: &Args) -> Value {
+async fn media_phase(args: &Args, ice_servers: &[IceServer]) -> Value {
+    let label = if ice_servers.is_empty() {
+        "media"
+    } else {
+        "media-turn"
+    };
     // One run first, not counted: the first peer connection of a process warms up (as the
     // setup phase's warm-up call does).
-    let warmup = media_run().await;
-    eprintln!("media warm-up: {warmup}");
+    let warmup = media_run(ice_servers, args.answer_delay, args.late_candidates).await;
+    eprintln!("{label} warm-up: {warmup}");
     let mut runs = Vec::new();
     for i in 0..args.media_runs {
-        let run = media_run().await;
-        eprintln!("media run {i}: {run}");
+        let run = media_run(ice_servers, args.answer_delay, args.late_candidates).await;
+        eprintln!("{label} run {i}: {run}");
         runs.push(run);
     }
     let summary: serde_json::Map<String, Value> = [
@@ -409,7 +504,13 @@ async fn media_phase(args: &Args) -> Value {
     .iter()
     .map(|f| (f.to_string(), stats(&column(&runs, f))))
     .collect();
-    json!({"summary": summary, "runs": runs, "warmup": warmup})
+    json!({
+        "answer_delay_ms": ms(args.answer_delay),
+        "late_candidates_ms": ms(args.late_candidates),
+        "summary": summary,
+        "runs": runs,
+        "warmup": warmup,
+    })
 }
 
 /// A running `jingle_peer.py`; its events, each stamped when read, arrive on `events`.
@@ -702,6 +803,13 @@ fn print_summary(result: &Value) {
     ] {
         summary_line(label, &media[f]);
     }
+    let media = &result["media-turn"]["summary"];
+    for (f, label) in [
+        ("answerer_connected_ms", "media + STUN/TURN: answerer Connected"),
+        ("answerer_first_audio_ms", "media + STUN/TURN: answerer FirstAudio"),
+    ] {
+        summary_line(label, &media[f]);
+    }
     let aiortc = &result["aiortc"]["summary"];
     for (f, label) in [
         ("callee_propose_ms", "aiortc: callee propose"),
@@ -729,6 +837,10 @@ fn print_summary(result: &Value) {
 
 fn main() {
     let args = parse_args();
+    // RUST_LOG (e.g. linnet_sdk=debug) logs through the SDK's redacting logger, to stderr.
+    if let Ok(filter) = std::env::var("RUST_LOG") {
+        linnet_sdk::logging::init_with(&filter, false, true);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -740,7 +852,8 @@ fn main() {
         for phase in &args.only {
             let value = match phase.as_str() {
                 "setup" => setup_phase(&server, &args).await,
-                "media" => media_phase(&args).await,
+                "media" => media_phase(&args, &[]).await,
+                "media-turn" => media_phase(&args, &coturn_servers()).await,
                 "aiortc" => aiortc_phase(&server, &args).await,
                 "dtmf" => dtmf_phase(&server, &args).await,
                 _ => usage(),
