@@ -733,13 +733,17 @@ async fn dtmf_phase(server: &TestServer, args: &Args) -> Value {
         }
     }
     let elapsed = last_digit - start;
-    let sent_recorded = alice
-        .client
-        .active_calls()
-        .iter()
-        .find(|c| c.id == id)
-        .map(|c| c.digits_sent.clone())
-        .unwrap_or_default();
+    // The caller's own record: `digits_sent` grows as each digit's end packets go out, which
+    // is after the callee reported the digit (on its first packet); wait for the last one.
+    let mut sent_recorded = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while sent_recorded.chars().count() < args.digits {
+        match tokio::time::timeout_at(deadline, alice.events.recv()).await {
+            Err(_) => break,
+            Ok(Ok(ClientEvent::Call(u))) if u.id == id => sent_recorded = u.digits_sent,
+            Ok(_) => {}
+        }
+    }
     hang_up(&mut alice, &mut bob, &id).await;
     let s: Vec<char> = sent.chars().collect();
     let r: Vec<char> = received.chars().collect();
@@ -757,6 +761,7 @@ async fn dtmf_phase(server: &TestServer, args: &Args) -> Value {
         "accuracy_percent": (matched as f64 * 1000.0 / s.len().max(1) as f64).round() / 10.0,
         "exact": sent == received,
         "caller_digits_sent_matches": sent_recorded == sent,
+        "caller_digits_sent": sent_recorded,
         "send_to_last_digit_ms": ms(elapsed),
         "ms_per_digit": (ms(elapsed) / s.len().max(1) as f64 * 10.0).round() / 10.0,
     })
