@@ -62,9 +62,9 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use linnet_calls::audio::{NullSink, ToneSource};
 use base64::Engine as _;
 use hmac::Mac as _;
+use linnet_calls::audio::{NullSink, ToneSource};
 use linnet_calls::media::{IceServer, MediaConfig, MediaEvent, MediaSession};
 use linnet_sdk::{AudioIo, CallMediaEvent, CallState, CallUpdate, ClientEvent};
 use linnet_tests::jingle_peer::{PeerArgs, peers_python};
@@ -810,8 +810,14 @@ fn print_summary(result: &Value) {
     }
     let media = &result["media-turn"]["summary"];
     for (f, label) in [
-        ("answerer_connected_ms", "media + STUN/TURN: answerer Connected"),
-        ("answerer_first_audio_ms", "media + STUN/TURN: answerer FirstAudio"),
+        (
+            "answerer_connected_ms",
+            "media + STUN/TURN: answerer Connected",
+        ),
+        (
+            "answerer_first_audio_ms",
+            "media + STUN/TURN: answerer FirstAudio",
+        ),
     ] {
         summary_line(label, &media[f]);
     }
