@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export CARGO_TERM_COLOR ?= never
 SERVERS := tests/servers/servers.sh
 
-.PHONY: deps servers stop-servers build test test-unit test-integration test-bindings soak toolchains demo bench bench-upload bench-bindings fuzz fmt clippy lint
+.PHONY: deps servers stop-servers build test test-unit test-integration test-bindings soak toolchains demo bench bench-upload bench-calls bench-bindings fuzz fmt clippy lint
 
 # System packages (Debian 12) and the local XMPP servers' packages.
 deps:
@@ -63,6 +63,11 @@ bench: servers
 # Upload of a 100 MB file beside curl, and peak memory (issue 6): its own private server instance.
 bench-upload:
 	bash benches/upload.sh
+
+# Voice calls (issue 7): setup latency over 20 calls through Prosody beside the media stack alone
+# and aiortc, and DTMF accuracy over 200 digits. See benches/calls.sh for its variables.
+bench-calls: servers
+	bash benches/calls.sh
 
 # The bindings' figures: FFI call cost (Kotlin, Swift), arrival-to-listener latency, library size.
 bench-bindings: servers
