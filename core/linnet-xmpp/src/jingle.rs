@@ -600,124 +600,23 @@ mod examples {
 
     /// Conversations (Android WebRTC): content "0", opus with transport-cc, red with a nameless
     /// parameter, many codecs, two telephone-events, hdrext, ssrc with msid, BUNDLE group.
-    pub const CONVERSATIONS_INITIATE: &str = r#"<jingle xmlns="urn:xmpp:jingle:1" action="session-initiate" sid="9Rk2vHbWc0Ew" initiator="romeo@montague.example/Conversations.x7Tq">
-     <content creator="initiator" name="0" senders="both">
-      <description xmlns="urn:xmpp:jingle:apps:rtp:1" media="audio">
-       <payload-type id="111" name="opus" clockrate="48000" channels="2">
-        <parameter name="minptime" value="10"/>
-        <parameter name="useinbandfec" value="1"/>
-        <rtcp-fb xmlns="urn:xmpp:jingle:apps:rtp:rtcp-fb:0" type="transport-cc"/>
-       </payload-type>
-       <payload-type id="63" name="red" clockrate="48000" channels="2"><parameter value="111/111"/></payload-type>
-       <payload-type id="9" name="G722" clockrate="8000"/>
-       <payload-type id="102" name="ILBC" clockrate="8000"/>
-       <payload-type id="0" name="PCMU" clockrate="8000"/>
-       <payload-type id="8" name="PCMA" clockrate="8000"/>
-       <payload-type id="13" name="CN" clockrate="8000"/>
-       <payload-type id="110" name="telephone-event" clockrate="48000"/>
-       <payload-type id="126" name="telephone-event" clockrate="8000"/>
-       <rtp-hdrext xmlns="urn:xmpp:jingle:apps:rtp:rtp-hdrext:0" id="1" uri="urn:ietf:params:rtp-hdrext:ssrc-audio-level"/>
-       <rtp-hdrext xmlns="urn:xmpp:jingle:apps:rtp:rtp-hdrext:0" id="2" uri="http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"/>
-       <rtp-hdrext xmlns="urn:xmpp:jingle:apps:rtp:rtp-hdrext:0" id="3" uri="http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"/>
-       <extmap-allow-mixed xmlns="urn:xmpp:jingle:apps:rtp:rtp-hdrext:0"/>
-       <source xmlns="urn:xmpp:jingle:apps:rtp:ssma:0" ssrc="2385123401">
-        <parameter name="cname" value="Xh3vLkR9q2Zb"/>
-        <parameter name="msid" value="my-media-stream my-audio-track"/>
-       </source>
-       <rtcp-mux/>
-      </description>
-      <transport xmlns="urn:xmpp:jingle:transports:ice-udp:1" ufrag="Yf3v" pwd="q1Jm5a8mLqVn0cQp3sK7dZxw">
-       <fingerprint xmlns="urn:xmpp:jingle:apps:dtls:0" hash="sha-256" setup="actpass">5B:1A:3C:0E:7F:92:44:D1:8B:6A:2E:90:C3:5D:71:0F:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99</fingerprint>
-      </transport>
-     </content>
-     <group xmlns="urn:xmpp:jingle:apps:grouping:0" semantics="BUNDLE"><content name="0"/></group>
-    </jingle>"#;
+    pub const CONVERSATIONS_INITIATE: &str =
+        include_str!("../tests/samples/conversations-initiate.xml");
 
     /// Dino (libnice + GStreamer): content "audio", description ssrc, candidates in the initiate,
     /// telephone-event at 48000 only, no group.
-    pub const DINO_INITIATE: &str = r#"<jingle xmlns="urn:xmpp:jingle:1" action="session-initiate" sid="c3a8f2" initiator="juliet@capulet.example/dino.1a2b">
-     <content creator="initiator" name="audio">
-      <description xmlns="urn:xmpp:jingle:apps:rtp:1" media="audio" ssrc="912345678">
-       <payload-type id="99" name="opus" clockrate="48000" channels="2"><parameter name="useinbandfec" value="1"/></payload-type>
-       <payload-type id="100" name="speex" clockrate="32000"/>
-       <payload-type id="0" name="PCMU" clockrate="8000"/>
-       <payload-type id="101" name="telephone-event" clockrate="48000"/>
-       <rtcp-fb xmlns="urn:xmpp:jingle:apps:rtp:rtcp-fb:0" type="nack"/>
-       <rtp-hdrext xmlns="urn:xmpp:jingle:apps:rtp:rtp-hdrext:0" id="1" uri="urn:ietf:params:rtp-hdrext:ssrc-audio-level"/>
-       <rtcp-mux/>
-      </description>
-      <transport xmlns="urn:xmpp:jingle:transports:ice-udp:1" ufrag="Kq8z" pwd="9dYbPzWq3hTnV0aLmRcE2s">
-       <fingerprint xmlns="urn:xmpp:jingle:apps:dtls:0" hash="sha-256" setup="actpass">0A:1B:2C:3D:4E:5F:60:71:82:93:A4:B5:C6:D7:E8:F9:0A:1B:2C:3D:4E:5F:60:71:82:93:A4:B5:C6:D7:E8:F9</fingerprint>
-       <candidate component="1" foundation="1" generation="0" id="c1" ip="192.168.1.20" network="0" port="48123" priority="2013266431" protocol="udp" type="host"/>
-       <candidate component="2" foundation="1" generation="0" id="c2" ip="192.168.1.20" network="0" port="48124" priority="2013266430" protocol="udp" type="host"/>
-       <candidate component="1" foundation="2" generation="0" id="c3" ip="203.0.113.7" network="0" port="48123" priority="1677721855" protocol="udp" type="srflx" rel-addr="192.168.1.20" rel-port="48123"/>
-       <candidate component="1" foundation="3" generation="0" id="c4" ip="2001:db8::20" network="0" port="48125" priority="2013266175" protocol="udp" type="host"/>
-      </transport>
-     </content>
-    </jingle>"#;
+    pub const DINO_INITIATE: &str = include_str!("../tests/samples/dino-initiate.xml");
 
     /// Monal (iOS WebRTC): telephone-event with a misspelled parameter name, G722 first.
-    pub const MONAL_INITIATE: &str = r#"<jingle xmlns="urn:xmpp:jingle:1" action="session-initiate" sid="3F2B9C1E-77A0-4D6B-8E21-5C0D9A4B1F00" initiator="mercutio@verona.example/Monal-iOS.5c1f">
-     <content creator="initiator" name="0" senders="both">
-      <description xmlns="urn:xmpp:jingle:apps:rtp:1" media="audio">
-       <payload-type id="9" name="G722" clockrate="8000" channels="1"/>
-       <payload-type id="111" name="opus" clockrate="48000" channels="2"><parameter name="minptime" value="10"/><parameter name="useinbandfec" value="1"/></payload-type>
-       <payload-type id="126" name="telephone-event" clockrate="8000" channels="1"><parameter name="evnets" value="0-15"/></payload-type>
-       <payload-type id="110" name="telephone-event" clockrate="48000" channels="1"/>
-       <rtcp-mux/>
-      </description>
-      <transport xmlns="urn:xmpp:jingle:transports:ice-udp:1" ufrag="m0nL" pwd="Rk2vHbWc0EwJm5a8mLqVn0c">
-       <fingerprint xmlns="urn:xmpp:jingle:apps:dtls:0" hash="sha-256" setup="actpass">11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00</fingerprint>
-      </transport>
-     </content>
-     <group xmlns="urn:xmpp:jingle:apps:grouping:0" semantics="BUNDLE"><content name="0"/></group>
-    </jingle>"#;
+    pub const MONAL_INITIATE: &str = include_str!("../tests/samples/monal-initiate.xml");
 
     /// A browser (Movim, Chrome's SDP translated in JavaScript): mDNS host candidate, network 1,
     /// rtcp-fb at payload level, a video content too.
-    pub const MOVIM_INITIATE: &str = r#"<jingle xmlns="urn:xmpp:jingle:1" action="session-initiate" sid="movim5f3a" initiator="tybalt@capulet.example/movim8a1">
-     <content creator="initiator" name="0" senders="both">
-      <description xmlns="urn:xmpp:jingle:apps:rtp:1" media="audio">
-       <payload-type id="111" name="opus" clockrate="48000" channels="2"><parameter name="minptime" value="10"/><parameter name="useinbandfec" value="1"/><rtcp-fb xmlns="urn:xmpp:jingle:apps:rtp:rtcp-fb:0" type="transport-cc"/></payload-type>
-       <payload-type id="0" name="PCMU" clockrate="8000"/>
-       <payload-type id="126" name="telephone-event" clockrate="8000"/>
-       <payload-type id="110" name="telephone-event" clockrate="48000"/>
-       <source xmlns="urn:xmpp:jingle:apps:rtp:ssma:0" ssrc="1111"><parameter name="cname" value="br0wser"/></source>
-       <rtcp-mux/>
-      </description>
-      <transport xmlns="urn:xmpp:jingle:transports:ice-udp:1" ufrag="Bw5x" pwd="Q9kR2mVn7XcLp0aZ3sTb8yWd">
-       <fingerprint xmlns="urn:xmpp:jingle:apps:dtls:0" hash="sha-256" setup="actpass">AA:00:BB:11:CC:22:DD:33:EE:44:FF:55:00:66:11:77:22:88:33:99:44:AA:55:BB:66:CC:77:DD:88:EE:99:FF</fingerprint>
-       <candidate component="1" foundation="2871653990" generation="0" id="b1" ip="7d1c9f2e-3b4a-4c5d-8e6f-0a1b2c3d4e5f.local" network="1" port="54400" priority="2122260223" protocol="udp" type="host"/>
-      </transport>
-     </content>
-     <content creator="initiator" name="1" senders="both">
-      <description xmlns="urn:xmpp:jingle:apps:rtp:1" media="video">
-       <payload-type id="96" name="VP8" clockrate="90000"/>
-       <rtcp-mux/>
-      </description>
-      <transport xmlns="urn:xmpp:jingle:transports:ice-udp:1" ufrag="Bw5x" pwd="Q9kR2mVn7XcLp0aZ3sTb8yWd">
-       <fingerprint xmlns="urn:xmpp:jingle:apps:dtls:0" hash="sha-256" setup="actpass">AA:00:BB:11:CC:22:DD:33:EE:44:FF:55:00:66:11:77:22:88:33:99:44:AA:55:BB:66:CC:77:DD:88:EE:99:FF</fingerprint>
-      </transport>
-     </content>
-     <group xmlns="urn:xmpp:jingle:apps:grouping:0" semantics="BUNDLE"><content name="0"/><content name="1"/></group>
-    </jingle>"#;
+    pub const MOVIM_INITIATE: &str = include_str!("../tests/samples/movim-initiate.xml");
 
     /// Asterisk (chan_motif behind cheogram-sip) answering our offer: PCMU, G722, telephone-event/8000
     /// with an empty parameter name, channels="1" written out, no setup, no rtcp-mux.
-    pub const ASTERISK_ACCEPT: &str = r#"<jingle xmlns="urn:xmpp:jingle:1" action="session-accept" sid="ourSid42" responder="+15551234567@cheogram.example/sip">
-     <content creator="initiator" name="0" senders="both">
-      <description xmlns="urn:xmpp:jingle:apps:rtp:1" media="audio">
-       <payload-type id="0" name="PCMU" clockrate="8000" channels="1"/>
-       <payload-type id="9" name="G722" clockrate="8000" channels="1"/>
-       <payload-type id="101" name="telephone-event" clockrate="8000" channels="1"><parameter name="" value="0-16"/></payload-type>
-      </description>
-      <transport xmlns="urn:xmpp:jingle:transports:ice-udp:1" ufrag="7b2f1e0c" pwd="4a9c8d7e6f5a4b3c2d1e0f9a">
-       <fingerprint xmlns="urn:xmpp:jingle:apps:dtls:0" hash="sha-256">C0:FF:EE:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC</fingerprint>
-       <candidate component="1" foundation="1a2b3c" generation="0" id="ast1" ip="198.51.100.10" network="0" port="14232" priority="2130706431" protocol="udp" type="host"/>
-       <candidate component="2" foundation="1a2b3c" generation="0" id="ast2" ip="198.51.100.10" network="0" port="14233" priority="2130706430" protocol="udp" type="host"/>
-      </transport>
-     </content>
-    </jingle>"#;
+    pub const ASTERISK_ACCEPT: &str = include_str!("../tests/samples/asterisk-accept.xml");
 
     fn parse(xml: &str) -> Result<Jingle, JingleError> {
         Jingle::parse(&xml.parse::<Element>().unwrap())
