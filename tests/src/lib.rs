@@ -18,6 +18,7 @@ use linnet_sdk::{AccountSettings, Client, ClientConfig, ClientEvent, Linnet, Sec
 use tokio::sync::broadcast;
 
 pub mod archive;
+pub mod calls;
 pub mod cli;
 pub mod delivery;
 pub mod fake_server;

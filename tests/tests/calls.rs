@@ -11,69 +11,24 @@
 
 use std::time::Duration;
 
-use linnet_sdk::audio::{RecordingSink, ToneSource, dominant_frequency};
+use linnet_sdk::audio::RecordingSink;
 use linnet_sdk::store::{CallEndReason, Direction};
-use linnet_sdk::{AudioIo, CallMediaEvent, CallState, CallUpdate, ClientEvent, Preferences};
+use linnet_sdk::{AudioIo, CallMediaEvent, CallState, ClientEvent, Preferences};
+use linnet_tests::calls::{
+    assert_near, call_update, ended, heard, is_connected, reaches, tone_audio,
+};
 use linnet_tests::{
     Mode, TestClient, befriend, client_for, connected, create_account, on_both_servers,
 };
 
-const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+const CALL_TIMEOUT: Duration = linnet_tests::calls::CALL_STEP;
 
-/// A tone to send and a recorder of what comes back.
 fn audio(tone_hz: f32) -> (AudioIo, RecordingSink) {
-    let recording = RecordingSink::new();
-    (
-        AudioIo {
-            source: Box::new(ToneSource::new(tone_hz, 8_000)),
-            sink: Box::new(recording.clone()),
-        },
-        recording,
-    )
+    tone_audio(tone_hz)
 }
 
-/// The next update of a call that satisfies `pred`.
-async fn call_update(
-    c: &mut TestClient,
-    what: &str,
-    mut pred: impl FnMut(&CallUpdate) -> bool,
-) -> CallUpdate {
-    let deadline = tokio::time::Instant::now() + CALL_TIMEOUT;
-    loop {
-        let event = tokio::time::timeout_at(deadline, c.events.recv())
-            .await
-            .unwrap_or_else(|_| panic!("{}: timed out waiting for {what}", c.jid));
-        match event {
-            Ok(ClientEvent::Call(u)) if pred(&u) => return u,
-            Ok(_) => {}
-            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-            Err(e) => panic!("{}: events ended waiting for {what}: {e}", c.jid),
-        }
-    }
-}
-
-async fn connected_state(c: &mut TestClient, id: &str) -> CallUpdate {
-    let id = id.to_string();
-    call_update(c, "connected", |u| {
-        assert!(
-            !matches!(u.state, CallState::Ended { .. }),
-            "the call ended: {u:?}"
-        );
-        u.id == id && matches!(u.state, CallState::Connected { .. })
-    })
-    .await
-}
-
-async fn ended(c: &mut TestClient, id: &str) -> CallEndReason {
-    let id = id.to_string();
-    let u = call_update(c, "the end of the call", |u| {
-        u.id == id && matches!(u.state, CallState::Ended { .. })
-    })
-    .await;
-    match u.state {
-        CallState::Ended { reason } => reason,
-        _ => unreachable!(),
-    }
+async fn connected_state(c: &mut TestClient, id: &str) {
+    reaches(c, id, "connected", is_connected).await;
 }
 
 /// Waits for the DTMF digits of call `id` until `count` arrived (or the time is up).
@@ -94,22 +49,6 @@ async fn dtmf_digits(c: &mut TestClient, id: &str, count: usize) -> String {
         }
     }
     digits
-}
-
-/// The dominant frequency of the last `seconds` of a recording.
-fn heard(recording: &RecordingSink, seconds: f32) -> Option<f32> {
-    let samples = recording.samples();
-    let take = (48_000.0 * seconds) as usize;
-    let tail = &samples[samples.len().saturating_sub(take)..];
-    dominant_frequency(tail, 48_000)
-}
-
-fn assert_near(found: Option<f32>, expected: f32, who: &str) {
-    let found = found.unwrap_or_else(|| panic!("{who} heard silence"));
-    assert!(
-        (found - expected).abs() <= 10.0,
-        "{who} heard {found} Hz, expected {expected} Hz"
-    );
 }
 
 /// Alice calls Bob, Bob answers: tones both ways, DTMF from Alice, Alice hangs up.

@@ -11,9 +11,10 @@
 
 use std::time::Duration;
 
-use linnet_sdk::audio::{RecordingSink, ToneSource, dominant_frequency};
+use linnet_sdk::audio::{RecordingSink, dominant_frequency};
 use linnet_sdk::store::CallEndReason;
-use linnet_sdk::{AudioIo, CallMediaEvent, CallState, CallUpdate, ClientEvent};
+use linnet_sdk::{AudioIo, CallMediaEvent, CallState, ClientEvent};
+use linnet_tests::calls::{call_update, is_connected, reaches, tone_audio};
 use linnet_tests::jingle_peer::{JinglePeer, PeerArgs, phone_jid};
 use linnet_tests::*;
 
@@ -21,39 +22,11 @@ const SETUP: Duration = Duration::from_secs(30);
 const MEDIA: Duration = Duration::from_secs(20);
 
 fn audio(tone_hz: f32) -> (AudioIo, RecordingSink) {
-    let recording = RecordingSink::new();
-    (
-        AudioIo {
-            source: Box::new(ToneSource::new(tone_hz, 8_000)),
-            sink: Box::new(recording.clone()),
-        },
-        recording,
-    )
-}
-
-async fn call_update(
-    c: &mut TestClient,
-    what: &str,
-    mut pred: impl FnMut(&CallUpdate) -> bool,
-) -> CallUpdate {
-    c.expect(what, |e| match e {
-        ClientEvent::Call(u) if pred(u) => Some(u.clone()),
-        _ => None,
-    })
-    .await
-}
-
-/// Waits for the update of call `id` in `state`, failing if the call ends first.
-async fn reaches(c: &mut TestClient, id: &str, what: &str, state: fn(&CallState) -> bool) {
-    let u = call_update(c, what, |u| {
-        u.id == id && (state(&u.state) || matches!(u.state, CallState::Ended { .. }))
-    })
-    .await;
-    assert!(state(&u.state), "{}: the call ended instead: {u:?}", c.jid);
+    tone_audio(tone_hz)
 }
 
 fn connected(state: &CallState) -> bool {
-    matches!(state, CallState::Connected { .. })
+    is_connected(state)
 }
 
 /// The dominant frequency of the last half second heard, after letting `settle` of audio in.
