@@ -35,7 +35,8 @@ pub struct Global {
     #[arg(long, global = true, value_name = "JID")]
     pub account: Option<String>,
 
-    /// What to log on standard error, in RUST_LOG syntax (e.g. "debug", "linnet_xmpp=trace")
+    /// What to log on standard error, in RUST_LOG syntax (e.g. "debug", "linnet_xmpp=trace"); the
+    /// call media stack (webrtc, rtc_*) logs errors only unless named (e.g. "warn,rtc_ice=debug")
     #[arg(
         long,
         global = true,

@@ -255,7 +255,8 @@ pub fn init(filter: &str, json: bool) -> bool {
 
 /// Like `init`, choosing whether lines also go to stderr (a mobile app logs only to the ring).
 pub fn init_with(filter: &str, json: bool, to_stderr: bool) -> bool {
-    let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("warn"));
+    let filter = EnvFilter::try_new(with_quiet_media_stack(filter))
+        .unwrap_or_else(|_| EnvFilter::new(with_quiet_media_stack("warn")));
     let writer = RedactingMakeWriter::new(LogSinks { to_stderr });
     if json {
         tracing_subscriber::fmt()
@@ -276,9 +277,42 @@ pub fn init_with(filter: &str, json: bool, to_stderr: bool) -> bool {
     }
 }
 
+/// The webrtc crates (`webrtc`, `rtc_*`) warn about ordinary moments of a call (checks before
+/// the answer, a TCP TURN URL skipped): their logs show at `error` unless the filter names them
+/// (e.g. `warn,rtc_ice=debug`).
+fn with_quiet_media_stack(filter: &str) -> String {
+    let mut filter = filter.trim().to_string();
+    for target in ["webrtc", "rtc"] {
+        let named = filter
+            .split(',')
+            .any(|d| d.trim().starts_with(target) && d.contains('='));
+        if !named {
+            if !filter.is_empty() {
+                filter.push(',');
+            }
+            filter.push_str(target);
+            filter.push_str("=error");
+        }
+    }
+    filter
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_media_stack_is_quiet_unless_named() {
+        assert_eq!(
+            with_quiet_media_stack("warn"),
+            "warn,webrtc=error,rtc=error"
+        );
+        assert_eq!(with_quiet_media_stack(""), "webrtc=error,rtc=error");
+        assert_eq!(
+            with_quiet_media_stack("debug,rtc_ice=trace"),
+            "debug,rtc_ice=trace,webrtc=error"
+        );
+    }
 
     #[test]
     fn sasl_payloads_and_passwords_are_blanked() {
