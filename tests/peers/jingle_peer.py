@@ -39,6 +39,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtp import is_rtcp
 from aiortc.sdp import candidate_from_sdp
 from slixmpp import ClientXMPP, ComponentXMPP
+from slixmpp.exceptions import IqError
 from slixmpp.xmlstream.handler import Callback
 from slixmpp.xmlstream.matcher import MatchXPath
 
@@ -573,6 +574,26 @@ class JinglePeer:
             asyncio.ensure_future(self.call())
         elif self.args.mode == "disco":
             asyncio.ensure_future(self.disco())
+        elif self.args.mode == "inject":
+            asyncio.ensure_future(self.inject())
+
+    async def inject(self):
+        """Inject mode: one Jingle IQ (--action, --sid) to --to, as a third party would send it
+        into someone else's session; reports the answer ("iq-result" or "iq-error")."""
+        iq = self.xmpp.make_iq_set(ito=self.args.to)
+        jingle = ET.Element(q(NS_JINGLE, "jingle"), {"action": self.args.action, "sid": self.args.sid})
+        if self.args.action == "session-terminate":
+            reason = ET.SubElement(jingle, q(NS_JINGLE, "reason"))
+            ET.SubElement(reason, q(NS_JINGLE, "success"))
+        iq.append(jingle)
+        try:
+            await iq.send(timeout=10)
+            emit("iq-result")
+        except IqError as e:
+            emit("iq-error", condition=e.iq["error"]["condition"])
+        except Exception as e:
+            emit("error", message=f"inject: {e}")
+        self.finish()
 
     async def disco(self):
         """Disco mode: what the server lists (disco#items) and what each item is (disco#info)."""
@@ -950,7 +971,9 @@ def main():
     parser.add_argument("--ca", help="the test CA (PEM); the TLS server name is the JID's domain")
     parser.add_argument("--component", metavar="DOMAIN", help="connect as this XEP-0114 component")
     parser.add_argument("--secret", help="the component secret")
-    parser.add_argument("--mode", choices=["answer", "call", "disco"], default="answer")
+    parser.add_argument("--mode", choices=["answer", "call", "disco", "inject"], default="answer")
+    parser.add_argument("--action", default="session-terminate", help="inject mode: the Jingle action")
+    parser.add_argument("--sid", help="inject mode: the session id")
     parser.add_argument("--to", help="call mode: whom to call (a bare JID)")
     parser.add_argument("--tone", type=float, default=660.0, help="the sine we send, Hz")
     parser.add_argument("--codecs", choices=["opus", "pcmu"], default="opus")
@@ -973,8 +996,10 @@ def main():
             parser.error("--component is answer mode only")
     elif not (args.jid and args.password):
         parser.error("--jid and --password (or --component and --secret) are required")
-    if args.mode == "call" and not args.to:
-        parser.error("call mode needs --to")
+    if args.mode in ("call", "inject") and not args.to:
+        parser.error(f"{args.mode} mode needs --to")
+    if args.mode == "inject" and not args.sid:
+        parser.error("inject mode needs --sid")
 
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     for noisy in ("slixmpp", "aioice", "aiortc"):

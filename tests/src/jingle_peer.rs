@@ -58,8 +58,16 @@ pub enum PeerLogin {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PeerMode {
     Answer,
-    Call { to: String },
+    Call {
+        to: String,
+    },
     Disco,
+    /// Send one Jingle IQ into a session (`--action`, `--sid`) and report the answer.
+    Inject {
+        to: String,
+        action: String,
+        sid: String,
+    },
 }
 
 /// Audio codecs the peer offers or accepts.
@@ -210,6 +218,17 @@ impl PeerArgs {
         self
     }
 
+    /// Inject mode: one Jingle IQ with `action` for session `sid` to `to` (a third party
+    /// meddling with someone else's call); reports `iq-result` or `iq-error`, then exits.
+    pub fn inject(mut self, to: &str, action: &str, sid: &str) -> PeerArgs {
+        self.mode = PeerMode::Inject {
+            to: to.to_string(),
+            action: action.to_string(),
+            sid: sid.to_string(),
+        };
+        self
+    }
+
     /// Disco mode: report the server's disco#items and each item's disco#info, then exit.
     pub fn disco(mut self) -> PeerArgs {
         self.mode = PeerMode::Disco;
@@ -324,6 +343,12 @@ impl PeerArgs {
                 push("--to", to.clone());
             }
             PeerMode::Disco => push("--mode", "disco".into()),
+            PeerMode::Inject { to, action, sid } => {
+                push("--mode", "inject".into());
+                push("--to", to.clone());
+                push("--action", action.clone());
+                push("--sid", sid.clone());
+            }
         }
         push("--tone", self.tone_hz.to_string());
         push(

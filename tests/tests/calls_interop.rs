@@ -262,3 +262,36 @@ async fn a_vanished_peer_ends_the_call_as_network_lost(server: TestServer) {
     );
 }
 on_both_servers!(a_vanished_peer_ends_the_call_as_network_lost);
+
+/// A third party cannot end (or touch) someone else's call: its session-terminate with the
+/// call's id is refused as an unknown session, and the call goes on.
+async fn a_third_party_cannot_end_someone_elses_call(server: TestServer) {
+    let mut alice = linnet_tests::connected(&server, "alice").await;
+    let mut bob = linnet_tests::connected(&server, "bob").await;
+    befriend(&mut alice, &mut bob).await;
+    let (out, _) = audio(440.0);
+    let id = alice.client.place_call(&bob.jid, out).await.unwrap();
+    call_update(&mut bob, "ringing", |u| u.state == CallState::Incoming).await;
+    let (out, _) = audio(660.0);
+    bob.client.answer_call(&id, out).unwrap();
+    reaches(&mut bob, &id, "connected", connected).await;
+
+    let (mallory, mallory_pw) = create_account(&server, "mallory");
+    let bob_device = bob.client.session_info().unwrap().bound_jid.to_string();
+    let mut meddler = JinglePeer::spawn(PeerArgs::client(&server, &mallory, &mallory_pw).inject(
+        &bob_device,
+        "session-terminate",
+        &id,
+    ));
+    let refused = meddler.wait_for("iq-error", SETUP).await;
+    assert_eq!(refused["condition"], "item-not-found", "{refused}");
+    assert_eq!(meddler.wait_exit(SETUP).await, 0);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let calls = bob.client.active_calls();
+    assert!(
+        calls.iter().any(|c| c.id == id && connected(&c.state)),
+        "{calls:?}"
+    );
+    alice.client.hang_up(&id).unwrap();
+}
+on_both_servers!(a_third_party_cannot_end_someone_elses_call);
