@@ -694,8 +694,11 @@ impl MediaSession {
         if self.shared.closed.swap(true, Ordering::SeqCst) {
             return;
         }
+        // Awaited after the abort, so that the audio sink has been dropped when `close`
+        // returns: a WAV recording is complete then, not some time later.
         for task in self.take_tasks() {
             task.abort();
+            let _ = tokio::time::timeout(Duration::from_secs(1), task).await;
         }
         if let Err(error) = self.shared.pc.close().await {
             tracing::debug!(%error, "closing the peer connection");
