@@ -24,7 +24,7 @@ use linnet_store::{CallEndReason, CallRecord, Direction, NewCall};
 use linnet_xmpp::chat::ChatEvent;
 use linnet_xmpp::jingle::{Action, Content, Jingle, Reason, ReasonKind, SessionInfo};
 use linnet_xmpp::jingle_grouping::Group;
-use linnet_xmpp::jingle_ice_udp::{Candidate, CandidateType, IceUdpTransport};
+use linnet_xmpp::jingle_ice_udp::{Candidate, CandidateType, IceUdpTransport, MAX_CANDIDATES};
 use linnet_xmpp::jingle_message::JingleMessage;
 use linnet_xmpp::session::SessionHandle;
 use linnet_xmpp::xmpp_parsers::iq::Iq;
@@ -1214,7 +1214,10 @@ impl Client {
                 Some(media) => media.clone(),
                 None => {
                     // Incoming, not answered yet: kept for the media.
-                    call.early_candidates.extend(candidates);
+                    // A peer may trickle without end: keep what one transport can hold.
+                    let room = MAX_CANDIDATES.saturating_sub(call.early_candidates.len());
+                    call.early_candidates
+                        .extend(candidates.into_iter().take(room));
                     return;
                 }
             }
@@ -1647,7 +1650,8 @@ fn note_remote_candidates(call: &mut Call, contents: &[Content]) {
         .iter()
         .flat_map(|c| c.transport.iter().flat_map(|t| t.candidates.iter()))
         .map(|c| c.kind.as_str().to_string());
-    call.diagnostics.remote_candidates.extend(kinds);
+    let room = MAX_CANDIDATES.saturating_sub(call.diagnostics.remote_candidates.len());
+    call.diagnostics.remote_candidates.extend(kinds.take(room));
 }
 
 fn add_candidates(contents: &mut [Content], candidates: Vec<(String, Candidate)>) {
