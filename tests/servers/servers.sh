@@ -483,6 +483,13 @@ write_prosody_config() {
 		-- Prosody's mod_disco lists subdomain components in the host's disco#items by itself.
 		Component "gateway.$PROSODY_DOMAIN"
 			component_secret = "$gateway_secret"
+
+		-- Two push app servers (XEP-0357) played by linnet-push in the tests: a device can move
+		-- from one to the other. Same component port and secret as the gateway.
+		Component "push.$PROSODY_DOMAIN"
+			component_secret = "$gateway_secret"
+		Component "push2.$PROSODY_DOMAIN"
+			component_secret = "$gateway_secret"
 	EOF
 }
 
@@ -518,6 +525,10 @@ write_ejabberd_config() {
     module: ejabberd_service
     hosts:
       gateway.$EJABBERD_DOMAIN:
+        password: \"$gateway_secret\"
+      push.$EJABBERD_DOMAIN:
+        password: \"$gateway_secret\"
+      push2.$EJABBERD_DOMAIN:
         password: \"$gateway_secret\""
 	done
 	cat >"$d/ejabberd.yml" <<-EOF
@@ -906,6 +917,8 @@ write_env_files() {
 		LINNET_EJABBERD_GATEWAY_JID=gateway.$EJABBERD_DOMAIN
 		LINNET_EJABBERD_GATEWAY_PORT=$EJABBERD_GATEWAY_PORT
 		LINNET_GATEWAY_SECRET=$gateway_secret
+		LINNET_PROSODY_PUSH_JID=push.$PROSODY_DOMAIN
+		LINNET_EJABBERD_PUSH_JID=push.$EJABBERD_DOMAIN
 	EOF
 	cat >"$STATE/servers.json.tmp" <<-EOF
 		{
@@ -923,7 +936,8 @@ write_env_files() {
 		    "muc_jid": "conference.$PROSODY_DOMAIN",
 		    "sasl_scram": "SCRAM-SHA-1",
 		    "turn": { "host": "127.0.0.1", "port": $TURN_PORT, "secret": "$secret" },
-		    "gateway": { "jid": "gateway.$PROSODY_DOMAIN", "host": "127.0.0.1", "port": $PROSODY_GATEWAY_PORT, "secret": "$gateway_secret" }
+		    "gateway": { "jid": "gateway.$PROSODY_DOMAIN", "host": "127.0.0.1", "port": $PROSODY_GATEWAY_PORT, "secret": "$gateway_secret" },
+		    "push": { "jids": ["push.$PROSODY_DOMAIN", "push2.$PROSODY_DOMAIN"], "host": "127.0.0.1", "port": $PROSODY_GATEWAY_PORT, "secret": "$gateway_secret" }
 		  },
 		  "prosody-sasl2": {
 		    "domain": "$PROSODY_SASL2_DOMAIN",
@@ -946,7 +960,8 @@ write_env_files() {
 		    "sasl_scram": "SCRAM-SHA-256",
 		    "api_url": "$api",
 		    "turn": { "host": "127.0.0.1", "port": $TURN_PORT, "secret": "$secret" },
-		    "gateway": { "jid": "gateway.$EJABBERD_DOMAIN", "host": "127.0.0.1", "port": $EJABBERD_GATEWAY_PORT, "secret": "$gateway_secret" }
+		    "gateway": { "jid": "gateway.$EJABBERD_DOMAIN", "host": "127.0.0.1", "port": $EJABBERD_GATEWAY_PORT, "secret": "$gateway_secret" },
+		    "push": { "jids": ["push.$EJABBERD_DOMAIN", "push2.$EJABBERD_DOMAIN"], "host": "127.0.0.1", "port": $EJABBERD_GATEWAY_PORT, "secret": "$gateway_secret" }
 		  }
 		}
 	EOF
