@@ -6,9 +6,13 @@
 pub mod apns;
 pub mod config;
 pub mod fcm;
+mod http_client;
+mod jwt;
 pub mod provider;
 pub mod ratelimit;
 pub mod server;
 pub mod store;
 pub mod store_postgres;
 pub mod store_sqlite;
+
+pub use http_client::ProviderSetupError;
