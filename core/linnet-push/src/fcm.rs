@@ -1,9 +1,9 @@
 //! The FCM sender: HTTP v1 `messages:send` with an OAuth2 access token obtained from a
 //! service account (RS256 JWT assertion, RFC 7523).
 //!
-//! gcp_auth is not used: it needs a crypto provider of its own choosing at build time and would
-//! hide the token endpoint from our tests; signing with ring and posting with reqwest is a few
-//! lines (docs/decisions/0006-push.md, "FCM").
+//! gcp_auth is not used: its token cache cannot drop a token FCM refused, so a 401 could not be
+//! answered with one renewal, and its HTTP client has its own trust roots. Signing with ring and
+//! posting with reqwest is short (docs/decisions/0006-push.md, "FCM").
 
 use std::time::{Duration, Instant};
 
