@@ -357,6 +357,11 @@ impl FakeApns {
         self.shared.lock().requests.clone()
     }
 
+    /// How many requests arrived (cheaper than `requests().len()` under load).
+    pub fn request_count(&self) -> usize {
+        self.shared.lock().requests.len()
+    }
+
     /// Waits (up to 10 s) until at least `count` requests arrived; returns them all.
     pub async fn wait_for_requests(&self, count: usize) -> Vec<ApnsRequest> {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
@@ -780,6 +785,11 @@ impl FakeFcm {
 
     pub fn requests(&self) -> Vec<FcmRequest> {
         self.shared.lock().requests.clone()
+    }
+
+    /// How many sends arrived (cheaper than `requests().len()` under load).
+    pub fn request_count(&self) -> usize {
+        self.shared.lock().requests.len()
     }
 
     /// Waits (up to 10 s) until at least `count` sends arrived; returns them all.
