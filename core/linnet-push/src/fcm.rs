@@ -1,9 +1,9 @@
 //! The FCM sender: HTTP v1 `messages:send` with an OAuth2 access token obtained from a
 //! service account (RS256 JWT assertion, RFC 7523).
 //!
-//! gcp_auth is not used: it needs a crypto provider of its own choosing at build time and would
-//! hide the token endpoint from our tests; signing with ring and posting with reqwest is a few
-//! lines (docs/decisions/0006-push.md, "FCM").
+//! gcp_auth is not used: its token cache cannot drop a token FCM refused, so a 401 could not be
+//! answered with one renewal, and its HTTP client has its own trust roots. Signing with ring and
+//! posting with reqwest is short (docs/decisions/0006-push.md, "FCM").
 
 use std::time::{Duration, Instant};
 
@@ -227,28 +227,39 @@ impl FcmErrorBody {
         let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else {
             return Self::default();
         };
-        let error = &value["error"];
-        let details = error["details"]
-            .as_array()
+        let Some(error) = value.get("error") else {
+            return Self::default();
+        };
+        let text = |v: &serde_json::Value, key: &str| {
+            v.get(key)
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned)
+        };
+        let details = error
+            .get("details")
+            .and_then(serde_json::Value::as_array)
             .map(Vec::as_slice)
             .unwrap_or(&[]);
         let error_code = details
             .iter()
-            .find_map(|d| d["errorCode"].as_str())
-            .map(short_code)
+            .find_map(|d| text(d, "errorCode"))
+            .map(|c| short_code(&c))
             .unwrap_or_default();
         let field_names_token = details.iter().any(|d| {
-            d["fieldViolations"].as_array().is_some_and(|violations| {
-                violations
-                    .iter()
-                    .any(|v| v["field"].as_str() == Some("message.token"))
-            })
+            d.get("fieldViolations")
+                .and_then(serde_json::Value::as_array)
+                .is_some_and(|violations| {
+                    violations
+                        .iter()
+                        .any(|v| text(v, "field").as_deref() == Some("message.token"))
+                })
         });
-        let message_names_token = error["message"]
-            .as_str()
+        let message_names_token = text(error, "message")
             .is_some_and(|m| m.to_ascii_lowercase().contains("registration token"));
         Self {
-            status: error["status"].as_str().map(short_code).unwrap_or_default(),
+            status: text(error, "status")
+                .map(|s| short_code(&s))
+                .unwrap_or_default(),
             error_code,
             names_token: field_names_token || message_names_token,
         }

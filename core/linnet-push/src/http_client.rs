@@ -114,7 +114,16 @@ pub(crate) fn transport_error(err: reqwest::Error) -> ProviderError {
     } else {
         "request"
     };
-    ProviderError::Transient(format!("{kind}: {}", err.without_url()))
+    // The causes (connection refused, an untrusted certificate, ...) carry no URL.
+    let err = err.without_url();
+    let mut message = format!("{kind}: {err}");
+    let mut cause = std::error::Error::source(&err);
+    while let Some(c) = cause {
+        message.push_str(": ");
+        message.push_str(&c.to_string());
+        cause = c.source();
+    }
+    ProviderError::Transient(message)
 }
 
 /// What logs may say about a node: the first 6 hex characters of its SHA-256.
