@@ -88,11 +88,9 @@ impl Peer {
     }
 
     async fn stanza(&mut self) -> Element {
-        loop {
-            match tokio::time::timeout(WAIT, self.event()).await.unwrap() {
-                StreamEvent::Stanza(el) => return el,
-                other => panic!("unexpected {other:?}"),
-            }
+        match tokio::time::timeout(WAIT, self.event()).await.unwrap() {
+            StreamEvent::Stanza(el) => el,
+            other => panic!("unexpected {other:?}"),
         }
     }
 }
