@@ -21,7 +21,7 @@ pub mod store_postgres;
 pub mod store_sqlite;
 
 pub use http_client::ProviderSetupError;
-pub use server::{PushServer, PushService, ServerError, Stats, StatsSnapshot, run};
+pub use server::{LinkState, PushServer, PushService, ServerError, Stats, StatsSnapshot, run};
 
 /// Reads the configuration and serves until Ctrl-C or SIGTERM, or until the XMPP server refuses
 /// the component's secret. Logging is the caller's (the binaries set up `tracing`).

@@ -641,13 +641,23 @@ fn error_reply(request: &Element, error: StanzaError) -> Element {
     reply_base(request, "error").append(err.build()).build()
 }
 
+/// Where the component link stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkState {
+    /// Not connected: starting, or reconnecting after a failure.
+    Disconnected,
+    Connected,
+    /// Another connection holds the address (Prosody allows one): waiting to take over.
+    Standby,
+}
+
 /// The component connection around a [`PushService`]: connects, reconnects with backoff, and
 /// waits as a standby while another instance holds the address (Prosody allows one).
 pub struct PushServer {
     component: ComponentConfig,
     service: Arc<PushService>,
     max_in_flight: usize,
-    connected: watch::Sender<bool>,
+    link: watch::Sender<LinkState>,
 }
 
 impl std::fmt::Debug for PushServer {
@@ -668,7 +678,7 @@ impl PushServer {
             component,
             service,
             max_in_flight: max_in_flight.max(1),
-            connected: watch::Sender::new(false),
+            link: watch::Sender::new(LinkState::Disconnected),
         }
     }
 
@@ -714,9 +724,9 @@ impl PushServer {
         &self.service
     }
 
-    /// Whether the component is connected now; changes as the link comes and goes.
-    pub fn connected(&self) -> watch::Receiver<bool> {
-        self.connected.subscribe()
+    /// The state of the component link; changes as the link comes and goes.
+    pub fn link_state(&self) -> watch::Receiver<LinkState> {
+        self.link.subscribe()
     }
 
     /// Serves until `shutdown` completes, or until the server refuses our credentials.
@@ -724,7 +734,7 @@ impl PushServer {
         tokio::select! {
             result = self.serve() => result,
             () = shutdown => {
-                self.connected.send_replace(false);
+                self.link.send_replace(LinkState::Disconnected);
                 Ok(())
             }
         }
@@ -740,9 +750,9 @@ impl PushServer {
                     tracing::info!(jid = %self.component.jid, "component connected");
                     standby_logged = false;
                     backoff = RECONNECT_MIN;
-                    self.connected.send_replace(true);
+                    self.link.send_replace(LinkState::Connected);
                     let error = self.dispatch(stream, sender).await;
-                    self.connected.send_replace(false);
+                    self.link.send_replace(LinkState::Disconnected);
                     tracing::warn!(error = %error, "component link lost, reconnecting");
                     tokio::time::sleep(RECONNECT_MIN).await;
                 }
@@ -751,6 +761,7 @@ impl PushServer {
                     return Err(ComponentError::NotAuthorized.into());
                 }
                 Err(ComponentError::Conflict) => {
+                    self.link.send_replace(LinkState::Standby);
                     if !standby_logged {
                         tracing::info!(jid = %self.component.jid, "another instance serves this address; standing by");
                         standby_logged = true;
@@ -758,6 +769,7 @@ impl PushServer {
                     tokio::time::sleep(STANDBY_POLL).await;
                 }
                 Err(e) => {
+                    self.link.send_replace(LinkState::Disconnected);
                     tracing::warn!(error = %e, retry_in_ms = backoff.as_millis(), "cannot connect the component");
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(RECONNECT_MAX);

@@ -16,7 +16,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use linnet_push::config::HashKey;
 use linnet_push::provider::{ProviderError, PushProvider, Wakeup};
-use linnet_push::server::{Providers, PushServer, PushService, ServerError};
+use linnet_push::server::{LinkState, Providers, PushServer, PushService, ServerError};
 use linnet_push::store_sqlite::SqliteStore;
 use linnet_xmpp::adhoc;
 use linnet_xmpp::component::{ComponentConfig, ComponentError, handshake_digest};
@@ -265,17 +265,20 @@ async fn saturated_server_answers_wait() {
 #[tokio::test]
 async fn reconnects_after_the_link_drops() {
     let s = setup(16).await;
-    let mut connected = s.server.connected();
+    let mut connected = s.server.link_state();
     let serving = serve(&s.server);
     let peer = Peer::accept(&s.listener, None).await;
-    connected.wait_for(|c| *c).await.unwrap();
+    connected
+        .wait_for(|l| *l == LinkState::Connected)
+        .await
+        .unwrap();
     drop(peer);
-    tokio::time::timeout(WAIT, connected.wait_for(|c| !*c))
+    tokio::time::timeout(WAIT, connected.wait_for(|l| *l != LinkState::Connected))
         .await
         .unwrap()
         .unwrap();
     let mut peer = Peer::accept(&s.listener, None).await;
-    tokio::time::timeout(WAIT, connected.wait_for(|c| *c))
+    tokio::time::timeout(WAIT, connected.wait_for(|l| *l == LinkState::Connected))
         .await
         .unwrap()
         .unwrap();
@@ -290,7 +293,7 @@ async fn reconnects_after_the_link_drops() {
 #[tokio::test]
 async fn stands_by_while_the_address_is_taken() {
     let s = setup(16).await;
-    let mut connected = s.server.connected();
+    let mut connected = s.server.link_state();
     let serving = serve(&s.server);
     let _refused = Peer::accept(
         &s.listener,
@@ -299,10 +302,13 @@ async fn stands_by_while_the_address_is_taken() {
         ),
     )
     .await;
-    assert!(!*connected.borrow());
+    tokio::time::timeout(WAIT, connected.wait_for(|l| *l == LinkState::Standby))
+        .await
+        .unwrap()
+        .unwrap();
     // It tries again and takes over once the address is free.
     let _peer = Peer::accept(&s.listener, None).await;
-    tokio::time::timeout(WAIT, connected.wait_for(|c| *c))
+    tokio::time::timeout(WAIT, connected.wait_for(|l| *l == LinkState::Connected))
         .await
         .unwrap()
         .unwrap();

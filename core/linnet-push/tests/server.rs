@@ -21,7 +21,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use linnet_push::config::HashKey;
 use linnet_push::provider::{ProviderError, PushProvider, Wakeup};
-use linnet_push::server::{Providers, PushServer, PushService};
+use linnet_push::server::{LinkState, Providers, PushServer, PushService};
 use linnet_push::store::{Platform, RegistrationStore};
 use linnet_push::store_sqlite::SqliteStore;
 use linnet_xmpp::adhoc::{self, CommandStatus};
@@ -141,8 +141,24 @@ struct Running {
 }
 
 async fn start(state: &serde_json::Value, server: &str) -> Running {
+    let running = start_on(state, server, 0).await;
+    let mut connected = running.server.link_state();
+    tokio::time::timeout(WAIT, connected.wait_for(|l| *l == LinkState::Connected))
+        .await
+        .unwrap_or_else(|_| {
+            panic!(
+                "{} did not connect (another instance holding it?)",
+                running.component_jid
+            )
+        })
+        .unwrap();
+    running
+}
+
+/// Starts an app server on `jids[jid_index]` without waiting for it to connect.
+async fn start_on(state: &serde_json::Value, server: &str, jid_index: usize) -> Running {
     let push = &state[server]["push"];
-    let jid = push["jids"][0].as_str().unwrap().to_string();
+    let jid = push["jids"][jid_index].as_str().unwrap().to_string();
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open(&dir.path().join("reg.db")).unwrap());
     let (tx, wakeups) = mpsc::unbounded_channel();
@@ -174,11 +190,6 @@ async fn start(state: &serde_json::Value, server: &str) -> Running {
             .await
             .unwrap();
     });
-    let mut connected = server.connected();
-    tokio::time::timeout(WAIT, connected.wait_for(|c| *c))
-        .await
-        .unwrap_or_else(|_| panic!("{jid} did not connect (another instance holding it?)"))
-        .unwrap();
     Running {
         server,
         store,
@@ -293,4 +304,46 @@ async fn prosody_registers_and_forwards() {
 #[tokio::test]
 async fn ejabberd_registers_and_forwards() {
     registers_and_forwards("ejabberd").await;
+}
+
+/// Prosody serves one connection per component address: a second instance stands by and takes
+/// over when the first goes away. (ejabberd instead balances between connections.)
+/// Uses `jids[1]`, which tests/component.rs shares (it waits while the address is taken).
+#[tokio::test]
+async fn prosody_standby_takes_over() {
+    let state = state();
+    let first = start_on(&state, "prosody", 1).await;
+    let mut first_up = first.server.link_state();
+    tokio::time::timeout(WAIT, first_up.wait_for(|l| *l == LinkState::Connected))
+        .await
+        .expect("the first instance did not connect")
+        .unwrap();
+    let second = start_on(&state, "prosody", 1).await;
+    let mut second_up = second.server.link_state();
+    tokio::time::timeout(WAIT, second_up.wait_for(|l| *l == LinkState::Standby))
+        .await
+        .expect("the second instance did not stand by")
+        .unwrap();
+    assert_eq!(*first_up.borrow(), LinkState::Connected);
+    drop(first);
+    tokio::time::timeout(WAIT, second_up.wait_for(|l| *l == LinkState::Connected))
+        .await
+        .expect("the standby did not take over")
+        .unwrap();
+
+    // Stanzas for the address now reach the second instance.
+    let domain = state["prosody"]["domain"].as_str().unwrap().to_string();
+    let (jid, password) = create_account("prosody", &domain);
+    let a = login(&state, "prosody", &jid, &password).await;
+    let info = a
+        .handle
+        .iq(get(
+            &second.component_jid,
+            a.handle.new_id(),
+            Element::builder("query", ns::DISCO_INFO).build(),
+        ))
+        .await
+        .unwrap();
+    assert!(linnet_xmpp::disco::parse_info(info.as_ref()).has(ns::PUSH));
+    a.handle.close().await;
 }
