@@ -120,6 +120,9 @@ pub struct ComponentStream {
     pending: VecDeque<StreamEvent>,
     buf: Vec<u8>,
     writer_failed: oneshot::Receiver<ComponentError>,
+    /// Dropped with the stream: the writer then closes the connection, even while senders
+    /// remain (a dead link must not stay half open: Prosody would keep the address taken).
+    _stop_writer: oneshot::Sender<()>,
     silence_limit: Duration,
     last_received: Instant,
 }
@@ -171,12 +174,14 @@ async fn connect_inner(
         .map_err(|e| ComponentError::Network(e.to_string()))?;
 
     let (writer_failed_tx, writer_failed) = oneshot::channel();
+    let (stop_writer, writer_stopped) = oneshot::channel();
     let mut stream = ComponentStream {
         read,
         reader: StreamReader::new(config.limits),
         pending: VecDeque::new(),
         buf: vec![0; READ_BUFFER],
         writer_failed,
+        _stop_writer: stop_writer,
         silence_limit: config.keepalive.saturating_mul(2),
         last_received: Instant::now(),
     };
@@ -209,6 +214,7 @@ async fn connect_inner(
         config.jid.clone(),
         config.keepalive,
         writer_failed_tx,
+        writer_stopped,
     ));
     let sender = ComponentSender {
         queue,
@@ -283,6 +289,7 @@ async fn write_loop(
     jid: String,
     keepalive: Duration,
     failed: oneshot::Sender<ComponentError>,
+    mut stopped: oneshot::Receiver<()>,
 ) {
     let server = jid.split_once('.').map(|(_, parent)| parent).unwrap_or("");
     let mut ticker = tokio::time::interval_at(Instant::now() + keepalive, keepalive);
@@ -291,13 +298,11 @@ async fn write_loop(
         let text = tokio::select! {
             next = outgoing.recv() => match next {
                 Some(text) => text,
-                None => {
-                    // Every sender is gone: close our side politely.
-                    let _ = write.write_all(STREAM_CLOSE.as_bytes()).await;
-                    let _ = write.shutdown().await;
-                    return;
-                }
+                // Every sender is gone: close our side politely.
+                None => break,
             },
+            // The reading half is gone.
+            _ = &mut stopped => break,
             _ = ticker.tick() => {
                 pings += 1;
                 // A ping the server answers: the reader sees traffic at least once per interval
@@ -316,6 +321,8 @@ async fn write_loop(
             return;
         }
     }
+    let _ = write.write_all(STREAM_CLOSE.as_bytes()).await;
+    let _ = write.shutdown().await;
 }
 
 fn escape_text(s: &str) -> String {
@@ -506,6 +513,23 @@ mod tests {
         let mut rest = String::new();
         lines.read_line(&mut rest).await.unwrap();
         assert_eq!(rest, STREAM_CLOSE);
+    }
+
+    #[tokio::test]
+    async fn dropping_the_stream_closes_the_connection() {
+        let (port, server) = fake_server("<handshake/>").await;
+        let (stream, sender) = connect(&config(port)).await.unwrap();
+        let mut sock = server.await.unwrap();
+        drop(stream);
+        let mut got = Vec::new();
+        // Read to EOF: the writer sent the stream close and shut the connection down.
+        sock.read_to_end(&mut got).await.unwrap();
+        assert_eq!(String::from_utf8_lossy(&got), STREAM_CLOSE);
+        // And the senders learn it.
+        tokio::time::timeout(Duration::from_secs(5), sender.queue.closed())
+            .await
+            .unwrap();
+        assert!(sender.is_closed());
     }
 
     #[tokio::test]
