@@ -33,6 +33,29 @@ pub async fn cli_main(config_path: &Path) -> Result<(), ServerError> {
     Ok(())
 }
 
+/// The log filter of the binaries: `RUST_LOG` (default `info`), with the HTTP, TLS and database
+/// stacks held at `info` whatever it says: at debug and trace they print request targets and
+/// bodies, and an APNs request target carries the device token (security.md item 22).
+pub fn tracing_filter() -> tracing_subscriber::EnvFilter {
+    let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    for quiet in [
+        "h2=info",
+        "hyper=info",
+        "hyper_util=info",
+        "reqwest=info",
+        "rustls=info",
+        "tokio_postgres=info",
+        "deadpool_postgres=info",
+        "rusqlite=info",
+    ] {
+        if let Ok(directive) = quiet.parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
+    filter
+}
+
 async fn shutdown_signal() {
     #[cfg(unix)]
     {

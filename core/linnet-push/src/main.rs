@@ -21,10 +21,7 @@ fn main() -> ExitCode {
     let args = Args::parse();
     // Logs never carry tokens, secrets, nodes or JIDs (see server.rs); RUST_LOG picks the level.
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
+        .with_env_filter(linnet_push::tracing_filter())
         .with_writer(std::io::stderr)
         .init();
     let runtime = match tokio::runtime::Runtime::new() {

@@ -111,7 +111,7 @@ async fn runs_from_a_config_file_and_keeps_secrets_out_of_its_logs() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_linnet-push"))
         .arg("--config")
         .arg(&config)
-        .env("RUST_LOG", "debug")
+        .env("RUST_LOG", "trace")
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log_path).unwrap())
         .spawn()
