@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Install and run real XMPP servers on loopback for Linnet's integration tests and demo:
-#   Prosody 0.12 (prosody.test), ejabberd 23.01 (ejabberd.test) and coturn (TURN for both).
+#   Prosody 0.12 (prosody.test), ejabberd 23.01 (ejabberd.test), coturn (TURN for both) and
+#   PostgreSQL 15 (the push app server's shared store: database linnet_push, role linnet).
 #
 # Usage: tests/servers/servers.sh install | start | stop | status | env | clean
 #        tests/servers/servers.sh adduser prosody|prosody-sasl2|ejabberd USER PASSWORD
 #        tests/servers/servers.sh kick prosody|prosody-sasl2|ejabberd USER   (closes USER's sessions: reconnect tests)
 #        (prosody-sasl2: the same Prosody, host sasl2.prosody.test with SASL2/Bind2/FAST)
-#        tests/servers/servers.sh logs prosody|ejabberd|coturn [LINES]
+#        tests/servers/servers.sh logs prosody|ejabberd|coturn|postgres [LINES]
 #        tests/servers/servers.sh ejabberdctl ARGS...   (debugging)
 #
 # State (configs, certs, data, logs, pids, servers.env, servers.json) lives in
@@ -15,11 +16,12 @@
 # A second, private instance (e.g. one a test restarts) runs beside the shared one with its own
 # LINNET_TEST_STATE, its own ports and, if wanted, only some of the servers, all from the
 # environment (the same names servers.env uses; every command of that instance needs them):
-#   LINNET_TEST_SERVERS="prosody"        which servers (default "prosody ejabberd coturn")
+#   LINNET_TEST_SERVERS="prosody"        which servers (default "prosody ejabberd coturn postgres")
 #   LINNET_PROSODY_STARTTLS_PORT LINNET_PROSODY_DIRECT_TLS_PORT LINNET_PROSODY_UPLOAD_HTTPS_PORT
 #   LINNET_EJABBERD_STARTTLS_PORT LINNET_EJABBERD_DIRECT_TLS_PORT LINNET_EJABBERD_UPLOAD_HTTPS_PORT
 #   LINNET_EJABBERD_API_PORT LINNET_EJABBERD_DIST_PORT LINNET_TURN_PORT
 #   LINNET_PROSODY_GATEWAY_PORT LINNET_EJABBERD_GATEWAY_PORT   external component (XEP-0114) ports
+#   LINNET_POSTGRES_PORT                 PostgreSQL's TCP port (default 15432)
 #   LINNET_UPLOAD_MAX_BYTES              HTTP upload limit (default 10 MiB; benches use more)
 # Unset, each keeps the default below.
 #
@@ -51,8 +53,13 @@ EJABBERD_GATEWAY_PORT=25347   # the test component gateway.ejabberd.test (XEP-01
 TURN_PORT=3478
 TURN_REALM=linnet.test
 
-PACKAGES=(prosody prosody-modules ejabberd coturn lua-dbi-sqlite3 lua-unbound openssl curl iproute2)
-SERVERS=(prosody ejabberd coturn)
+# A throwaway cluster: trust authentication on 127.0.0.1 only, no fsync.
+POSTGRES_PORT=15432
+POSTGRES_DB=linnet_push
+POSTGRES_ROLE=linnet
+
+PACKAGES=(prosody prosody-modules ejabberd coturn postgresql lua-dbi-sqlite3 lua-unbound openssl curl iproute2)
+SERVERS=(prosody ejabberd coturn postgres)
 
 # A private instance's overrides (see the top of this file); unset, the defaults above stay.
 PROSODY_C2S_PORT=${LINNET_PROSODY_STARTTLS_PORT:-$PROSODY_C2S_PORT}
@@ -72,6 +79,7 @@ PROSODY_GATEWAY_PORT=${LINNET_PROSODY_GATEWAY_PORT:-$PROSODY_GATEWAY_PORT}
 EJABBERD_GATEWAY_PORT=${LINNET_EJABBERD_GATEWAY_PORT:-$EJABBERD_GATEWAY_PORT}
 UPLOAD_MAX_BYTES=${LINNET_UPLOAD_MAX_BYTES:-10485760}
 TURN_PORT=${LINNET_TURN_PORT:-$TURN_PORT}
+POSTGRES_PORT=${LINNET_POSTGRES_PORT:-$POSTGRES_PORT}
 if [[ -n ${LINNET_TEST_SERVERS:-} ]]; then read -ra SERVERS <<<"$LINNET_TEST_SERVERS"; fi
 
 die() { echo "servers.sh: error: $*" >&2; exit 1; }
@@ -82,13 +90,13 @@ check_overrides() {
 	((${#SERVERS[@]})) || die "LINNET_TEST_SERVERS names no server"
 	for s in "${SERVERS[@]}"; do
 		case $s in
-		prosody | ejabberd | coturn) ;;
-		*) die "LINNET_TEST_SERVERS: unknown server $s (prosody, ejabberd, coturn)" ;;
+		prosody | ejabberd | coturn | postgres) ;;
+		*) die "LINNET_TEST_SERVERS: unknown server $s (prosody, ejabberd, coturn, postgres)" ;;
 		esac
 	done
 	for p in "$PROSODY_C2S_PORT" "$PROSODY_TLS_PORT" "$PROSODY_HTTPS_PORT" "$EJABBERD_C2S_PORT" \
 		"$EJABBERD_TLS_PORT" "$EJABBERD_HTTPS_PORT" "$EJABBERD_API_PORT" "$EJABBERD_DIST_PORT" "$TURN_PORT" \
-		"$PROSODY_GATEWAY_PORT" "$EJABBERD_GATEWAY_PORT"; do
+		"$PROSODY_GATEWAY_PORT" "$EJABBERD_GATEWAY_PORT" "$POSTGRES_PORT"; do
 		[[ $p =~ ^[1-9][0-9]{0,4}$ ]] && ((p < 65536)) || die "not a port number: $p"
 	done
 }
@@ -110,6 +118,7 @@ run_user() {
 		prosody) echo prosody ;;
 		ejabberd) echo ejabberd ;;
 		coturn) echo turnserver ;;
+		postgres) echo postgres ;;
 		esac
 	else
 		id -un
@@ -194,8 +203,8 @@ wait_gone() { # PID TIMEOUT_TENTHS
 	return 1
 }
 
-kill_pid() { # PID NAME
-	kill -TERM "$1" 2>/dev/null || return 0
+kill_pid() { # PID NAME [SIGNAL]
+	kill "-${3:-TERM}" "$1" 2>/dev/null || return 0
 	if ! wait_gone "$1" 100; then
 		warn "$2 (pid $1) did not exit within 10 s after SIGTERM: SIGKILL"
 		kill -KILL "$1" 2>/dev/null || true
@@ -210,6 +219,7 @@ kill_orphans() {
 	prosody) pattern='/usr/bin/prosody ' ;;
 	ejabberd) pattern='/beam(\.smp)? |(^|/)epmd( |$)' ;;
 	coturn) pattern='^(/usr/bin/)?turnserver ' ;;
+	postgres) pattern='(^|/)postgres[: ]' ;;
 	esac
 	for pid in $(marked_pids); do
 		if [[ $(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline") =~ $pattern ]]; then
@@ -226,7 +236,8 @@ log_file() {
 	prosody) echo "$STATE/prosody/prosody.log" ;;
 	ejabberd) echo "$STATE/ejabberd/log/ejabberd.log" ;;
 	coturn) echo "$STATE/coturn/turnserver.log" ;;
-	*) die "unknown server: $1 (prosody, ejabberd or coturn)" ;;
+	postgres) echo "$STATE/postgres/console.log" ;;
+	*) die "unknown server: $1 (prosody, ejabberd, coturn or postgres)" ;;
 	esac
 }
 
@@ -235,7 +246,7 @@ show_log_tail() {
 	f=$(log_file "$1")
 	echo "---- last lines of $f ----" >&2
 	tail -n 40 "$f" >&2 2>/dev/null || echo "(no log)" >&2
-	if [[ -s $STATE/$1/console.log ]]; then
+	if [[ $f != "$STATE/$1/console.log" && -s $STATE/$1/console.log ]]; then
 		echo "---- last lines of $STATE/$1/console.log ----" >&2
 		tail -n 20 "$STATE/$1/console.log" >&2
 	fi
@@ -737,7 +748,7 @@ ensure_state_dir() {
 prepare_dirs() {
 	local s
 	# Every server's dir, also of those LINNET_TEST_SERVERS leaves out: all configs are written.
-	for s in prosody ejabberd coturn; do
+	for s in prosody ejabberd coturn postgres; do
 		mkdir -p "$STATE/$s"
 	done
 	mkdir -p "$STATE/prosody/data" "$STATE/prosody/certs" "$STATE/ejabberd/db" \
@@ -746,6 +757,7 @@ prepare_dirs() {
 		chown -R prosody: "$STATE/prosody"
 		chown -R ejabberd: "$STATE/ejabberd"
 		chown -R turnserver: "$STATE/coturn"
+		chown -R postgres: "$STATE/postgres"
 	fi
 	chmod 0750 "$STATE/prosody/data" "$STATE/ejabberd/db" "$STATE/ejabberd/upload"
 }
@@ -851,6 +863,56 @@ await_coturn() {
 	reconcile_pid coturn "$STATE/coturn/turnserver.pid"
 }
 
+postgres_bin() {
+	local d
+	d=$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -type d -name bin 2>/dev/null | sort -V | tail -n1)
+	[[ -x $d/postgres && -x $d/initdb ]] || die "PostgreSQL not found under /usr/lib/postgresql: run '$0 install' (as root) first"
+	echo "$d"
+}
+
+# The cluster is made once per state dir (initdb, then the role and database in single-user
+# mode, without a server) and kept across restarts like ejabberd's database. It is built in a
+# side directory and renamed into place, so a half-made cluster is never used.
+init_postgres() {
+	local d=$STATE/postgres bin
+	[[ -s $d/data/PG_VERSION ]] && return 0
+	bin=$(postgres_bin)
+	rm -rf "$d/data.new"
+	as_server postgres "$bin/initdb" --pgdata="$d/data.new" --username=postgres --auth=trust \
+		--encoding=UTF8 --locale=C.UTF-8 --no-sync >"$d/initdb.log" 2>&1 ||
+		{ tail -n 20 "$d/initdb.log" >&2; die "postgres: initdb failed (see $d/initdb.log)"; }
+	as_server postgres "$bin/postgres" --single -D "$d/data.new" -c fsync=off postgres \
+		>>"$d/initdb.log" 2>&1 <<-EOF ||
+		CREATE ROLE $POSTGRES_ROLE LOGIN;
+		CREATE DATABASE $POSTGRES_DB OWNER $POSTGRES_ROLE;
+	EOF
+		{ tail -n 20 "$d/initdb.log" >&2; die "postgres: creating the role and database failed (see $d/initdb.log)"; }
+	mv "$d/data.new" "$d/data"
+}
+
+write_postgres_config() {
+	local d=$STATE/postgres
+	# Only TCP from 127.0.0.1 (and the unix socket in the state dir), without a password.
+	cat >"$d/pg_hba.conf" <<-EOF
+		local all all trust
+		host all all 127.0.0.1/32 trust
+	EOF
+}
+
+launch_postgres() {
+	local d=$STATE/postgres
+	init_postgres
+	launch postgres "$(postgres_bin)/postgres" -D "$d/data" \
+		-c listen_addresses=127.0.0.1 -c port="$POSTGRES_PORT" \
+		-c unix_socket_directories="$d" -c hba_file="$d/pg_hba.conf" \
+		-c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+		-c max_connections=200
+}
+
+await_postgres() {
+	wait_port postgres "$(<"$(pidfile postgres)")" "$POSTGRES_PORT" 20
+}
+
 # Fails if any of our processes (anything carrying our marker) listens beyond loopback, or if
 # anything listens on one of our ports beyond loopback (in case ss cannot show processes).
 check_loopback_only() {
@@ -859,7 +921,7 @@ check_loopback_only() {
 	for p in $(marked_pids); do ours[$p]=1; done
 	for p in "$PROSODY_C2S_PORT" "$PROSODY_TLS_PORT" "$PROSODY_HTTPS_PORT" "$EJABBERD_C2S_PORT" \
 		"$EJABBERD_TLS_PORT" "$EJABBERD_HTTPS_PORT" "$EJABBERD_API_PORT" "$EJABBERD_DIST_PORT" "$TURN_PORT" \
-		"$PROSODY_GATEWAY_PORT" "$EJABBERD_GATEWAY_PORT"; do
+		"$PROSODY_GATEWAY_PORT" "$EJABBERD_GATEWAY_PORT" "$POSTGRES_PORT"; do
 		ports[$p]=1
 	done
 	while read -r line; do
@@ -882,6 +944,7 @@ check_loopback_only() {
 
 write_env_files() {
 	local secret=$1 gateway_secret=$2 v6=null api="http://127.0.0.1:$EJABBERD_API_PORT/api"
+	local postgres_url="postgres://$POSTGRES_ROLE@127.0.0.1:$POSTGRES_PORT/$POSTGRES_DB"
 	if have_ipv6_loopback; then v6='"::1"'; fi
 	cat >"$STATE/servers.env.tmp" <<-EOF
 		LINNET_TEST_STATE=$STATE
@@ -919,12 +982,15 @@ write_env_files() {
 		LINNET_GATEWAY_SECRET=$gateway_secret
 		LINNET_PROSODY_PUSH_JID=push.$PROSODY_DOMAIN
 		LINNET_EJABBERD_PUSH_JID=push.$EJABBERD_DOMAIN
+		LINNET_POSTGRES_PORT=$POSTGRES_PORT
+		LINNET_POSTGRES_URL=$postgres_url
 	EOF
 	cat >"$STATE/servers.json.tmp" <<-EOF
 		{
 		  "state_dir": "$STATE",
 		  "ca_file": "$STATE/ca/ca.pem",
 		  "turn": { "host": "127.0.0.1", "port": $TURN_PORT, "transports": ["udp", "tcp"], "secret": "$secret", "realm": "$TURN_REALM" },
+		  "postgres": { "url": "$postgres_url", "host": "127.0.0.1", "port": $POSTGRES_PORT, "database": "$POSTGRES_DB", "user": "$POSTGRES_ROLE" },
 		  "prosody": {
 		    "domain": "$PROSODY_DOMAIN",
 		    "host": "127.0.0.1",
@@ -1016,10 +1082,12 @@ cmd_start() {
 	write_prosody_config "$secret" "$gw_secret"
 	write_ejabberd_config "$secret" "$gw_secret"
 	write_coturn_config "$secret"
+	write_postgres_config
 	if is_root; then
 		chown prosody: "$STATE/prosody/prosody.cfg.lua"
 		chown ejabberd: "$STATE/ejabberd/ejabberd.yml" "$STATE/ejabberd/inetrc" "$STATE/ejabberd/ejabberdctl.cfg"
 		chown turnserver: "$STATE/coturn/turnserver.conf"
+		chown postgres: "$STATE/postgres/pg_hba.conf"
 	fi
 
 	for s in "${todo[@]}"; do
@@ -1031,6 +1099,7 @@ cmd_start() {
 		ejabberd) require_free_tcp ejabberd "$EJABBERD_C2S_PORT" "$EJABBERD_TLS_PORT" \
 			"$EJABBERD_HTTPS_PORT" "$EJABBERD_API_PORT" "$EJABBERD_DIST_PORT" "$EJABBERD_GATEWAY_PORT" ;;
 		coturn) require_free_tcp coturn "$TURN_PORT" ;;
+		postgres) require_free_tcp postgres "$POSTGRES_PORT" ;;
 		esac
 	done
 	# Start them side by side, then wait for each.
@@ -1048,7 +1117,9 @@ cmd_stop() {
 	local s pid
 	for s in "${SERVERS[@]}"; do
 		if pid=$(live_pid "$s"); then
-			kill_pid "$pid" "$s"
+			# PostgreSQL: SIGINT is its fast shutdown (SIGTERM would wait for every client
+			# to disconnect).
+			if [[ $s == postgres ]]; then kill_pid "$pid" "$s" INT; else kill_pid "$pid" "$s"; fi
 		fi
 		rm -f "$(pidfile "$s")"
 	done
@@ -1080,7 +1151,7 @@ cmd_status() {
 }
 
 cmd_logs() {
-	[[ $# -ge 1 ]] || die "usage: $0 logs prosody|ejabberd|coturn [LINES]"
+	[[ $# -ge 1 ]] || die "usage: $0 logs prosody|ejabberd|coturn|postgres [LINES]"
 	tail -n "${2:-50}" "$(log_file "$1")"
 }
 

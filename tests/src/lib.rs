@@ -21,6 +21,7 @@ pub mod archive;
 pub mod calls;
 pub mod cli;
 pub mod delivery;
+pub mod fake_push;
 pub mod fake_server;
 pub mod fault_proxy;
 pub mod jingle_peer;
