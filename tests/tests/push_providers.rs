@@ -407,8 +407,12 @@ async fn fcm_errors_map_to_provider_errors() {
     send("b").await.unwrap();
     assert_eq!(fake.requests().len(), 7);
     assert!(fake.requests().iter().all(|r| r.verdict.is_ok()));
-    // An empty token never leaves the process.
+    // Malformed tokens never leave the process.
     assert!(matches!(send("").await, Err(ProviderError::TokenGone(_))));
+    assert!(matches!(
+        send("a\"}, \"x").await,
+        Err(ProviderError::TokenGone(_))
+    ));
     assert_eq!(fake.requests().len(), 7);
 }
 

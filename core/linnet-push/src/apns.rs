@@ -61,10 +61,10 @@ impl std::fmt::Debug for ApnsConfig {
     }
 }
 
-/// The provider token in use and when it was made.
+/// The provider token in use and when to replace it.
 struct CachedToken {
     jwt: String,
-    made: Instant,
+    renew_at: Instant,
 }
 
 pub struct ApnsProvider {
@@ -115,7 +115,7 @@ impl ApnsProvider {
     fn provider_token(&self) -> Result<String, ProviderSetupError> {
         let mut cached = self.token.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(token) = cached.as_ref()
-            && token.made.elapsed() < TOKEN_RENEWAL
+            && Instant::now() < token.renew_at
         {
             return Ok(token.jwt.clone());
         }
@@ -124,7 +124,7 @@ impl ApnsProvider {
         let jwt = self.signer.sign(&header, &claims)?;
         *cached = Some(CachedToken {
             jwt: jwt.clone(),
-            made: Instant::now(),
+            renew_at: Instant::now() + TOKEN_RENEWAL,
         });
         tracing::debug!("new APNs provider token");
         Ok(jwt)
@@ -278,8 +278,57 @@ impl PushProvider for ApnsProvider {
 }
 
 #[cfg(test)]
+#[allow(clippy::panic, clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    fn test_provider() -> ApnsProvider {
+        use base64::Engine as _;
+        let rng = ring::rand::SystemRandom::new();
+        let pkcs8 = ring::signature::EcdsaKeyPair::generate_pkcs8(
+            &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            &rng,
+        )
+        .unwrap();
+        let b64 = base64::engine::general_purpose::STANDARD.encode(pkcs8.as_ref());
+        let key_pem = format!("-----BEGIN PRIVATE KEY-----\n{b64}\n-----END PRIVATE KEY-----\n");
+        ApnsProvider::new(ApnsConfig {
+            key_pem,
+            key_id: "KEY".into(),
+            team_id: "TEAM".into(),
+            topic: "org.linnet.test".into(),
+            base_url: None,
+            sandbox_base_url: None,
+            extra_ca_pem: None,
+            timeout: Duration::from_secs(1),
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn provider_token_is_kept_until_its_renewal_time() {
+        let provider = test_provider();
+        let first = provider.provider_token().unwrap_or_default();
+        assert!(!first.is_empty());
+        assert_eq!(provider.provider_token().unwrap_or_default(), first);
+        // Its renewal time has come: a new one (ECDSA signatures differ even for equal claims).
+        if let Some(t) = provider
+            .token
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_mut()
+        {
+            t.renew_at = Instant::now();
+        }
+        let second = provider.provider_token().unwrap_or_default();
+        assert_ne!(second, first);
+        assert_eq!(provider.provider_token().unwrap_or_default(), second);
+        // Dropping a token that is no longer the cached one changes nothing.
+        provider.drop_provider_token(&first);
+        assert_eq!(provider.provider_token().unwrap_or_default(), second);
+        provider.drop_provider_token(&second);
+        assert_ne!(provider.provider_token().unwrap_or_default(), second);
+    }
 
     #[test]
     fn device_tokens_must_be_hex_of_sane_length() {

@@ -305,6 +305,15 @@ fn classify(status: u16, error: &FcmErrorBody) -> Classified {
     Classified::Error(failed)
 }
 
+/// FCM registration tokens are opaque but made of URL-safe characters (`[A-Za-z0-9_:-]`, about
+/// 150-300 of them); anything else is not a token FCM issued.
+fn valid_registration_token(token: &str) -> bool {
+    (1..=4096).contains(&token.len())
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b':'))
+}
+
 /// A data-only, high-priority message: the app's messaging service wakes and syncs. No
 /// `notification` key, nothing about the message or its sender.
 fn message(token: &str, node: &str) -> Vec<u8> {
@@ -326,7 +335,7 @@ impl PushProvider for FcmProvider {
             return Err(ProviderError::NotConfigured);
         }
         let node = node_tag(&wakeup.node);
-        if wakeup.token.is_empty() || wakeup.token.len() > 4096 {
+        if !valid_registration_token(&wakeup.token) {
             tracing::info!(%node, "FCM: malformed registration token, not sent");
             return Err(ProviderError::TokenGone(
                 "malformed registration token".into(),
@@ -438,6 +447,15 @@ mod tests {
             classify_body(404, "{}"),
             Classified::Error(ProviderError::Rejected(_))
         ));
+    }
+
+    #[test]
+    fn registration_tokens_are_url_safe() {
+        assert!(valid_registration_token("fX1y:APA91bH-k_9"));
+        assert!(!valid_registration_token(""));
+        assert!(!valid_registration_token("a b"));
+        assert!(!valid_registration_token("a\"b"));
+        assert!(!valid_registration_token(&"a".repeat(4097)));
     }
 
     #[test]
