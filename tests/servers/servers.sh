@@ -206,7 +206,7 @@ wait_gone() { # PID TIMEOUT_TENTHS
 kill_pid() { # PID NAME [SIGNAL]
 	kill "-${3:-TERM}" "$1" 2>/dev/null || return 0
 	if ! wait_gone "$1" 100; then
-		warn "$2 (pid $1) did not exit within 10 s after SIGTERM: SIGKILL"
+		warn "$2 (pid $1) did not exit within 10 s after SIG${3:-TERM}: SIGKILL"
 		kill -KILL "$1" 2>/dev/null || true
 		wait_gone "$1" 50 || warn "$2 (pid $1) still there after SIGKILL"
 	fi

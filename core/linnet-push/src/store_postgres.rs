@@ -13,7 +13,7 @@ use tokio_postgres::NoTls;
 
 use crate::store::{Admission, Registration, RegistrationStore, StoreError};
 use crate::store_sqlite::{
-    admission_from_next_slot, admit_bounds, platform_from_text, platform_to_text,
+    admission_from_next_slot, latest_admitted_slot, platform_from_text, platform_to_text,
 };
 
 /// Connections per instance: enough for a burst of publishes, small enough that several
@@ -249,7 +249,7 @@ impl RegistrationStore for PostgresStore {
         now_ms: i64,
         interval_ms: i64,
     ) -> Result<Admission, StoreError> {
-        let latest_slot_ms = admit_bounds(now_ms, interval_ms)?;
+        let latest_slot_ms = latest_admitted_slot(now_ms, interval_ms)?;
         let conn = self.connection().await?;
         // slot = max(now, next_slot_at); admitted when slot <= now + interval (at most one push
         // waits behind the current one), and then next_slot_at = slot + interval. Concurrent

@@ -127,9 +127,10 @@ pub(crate) fn platform_from_text(text: &str) -> Result<Platform, StoreError> {
     }
 }
 
-/// The bounds `admit` needs: `now + interval` (the latest allowed slot) and the largest value
-/// `next_slot_at` can take, computed here so the database never overflows.
-pub(crate) fn admit_bounds(now_ms: i64, interval_ms: i64) -> Result<i64, StoreError> {
+/// The latest slot `admit` may still grant, `now + interval`. Checked here, together with the
+/// largest value `next_slot_at` can then take (`now + 2 * interval`), so that the database's
+/// arithmetic never overflows.
+pub(crate) fn latest_admitted_slot(now_ms: i64, interval_ms: i64) -> Result<i64, StoreError> {
     if interval_ms < 0 {
         return Err(StoreError::Backend("rate limit: negative interval".into()));
     }
@@ -259,7 +260,7 @@ impl RegistrationStore for SqliteStore {
         now_ms: i64,
         interval_ms: i64,
     ) -> Result<Admission, StoreError> {
-        let latest_slot_ms = admit_bounds(now_ms, interval_ms)?;
+        let latest_slot_ms = latest_admitted_slot(now_ms, interval_ms)?;
         let node = node.to_owned();
         self.with_conn(move |conn| {
             // slot = max(now, next_slot_at); admitted when slot <= now + interval (at most one
