@@ -16,9 +16,9 @@
     clippy::indexing_slicing
 )]
 
+use std::collections::HashMap;
 use std::os::unix::process::ExitStatusExt as _;
 use std::process::Stdio;
-use std::collections::HashMap;
 use std::time::Duration;
 
 use linnet_sdk::{ClientEvent, ConnectionState, Linnet, MessageState, Secret};

@@ -77,7 +77,11 @@ pub trait RegistrationStore: Send + Sync {
     async fn delete_device(&self, device_hash: &str) -> Result<bool, StoreError>;
     /// The rate limit, atomically: at most one push per `interval_ms` per node, and at most one
     /// queued behind it (see `Admission`).
-    async fn admit(&self, node: &str, now_ms: i64, interval_ms: i64)
-    -> Result<Admission, StoreError>;
+    async fn admit(
+        &self,
+        node: &str,
+        now_ms: i64,
+        interval_ms: i64,
+    ) -> Result<Admission, StoreError>;
     async fn count(&self) -> Result<u64, StoreError>;
 }
