@@ -73,6 +73,9 @@ pub enum Command {
     Roster(RosterArgs),
     /// Connect and report what the server offers and what was negotiated
     Doctor,
+    /// Run the push app server (XEP-0357) that wakes the apps' devices through APNs and FCM
+    /// (the same as the `linnet-push` binary; see the README). Logs go by RUST_LOG.
+    PushServer(PushServerArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -217,6 +220,14 @@ pub struct SendFileArgs {
     /// retried meanwhile)
     #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: u64,
+}
+
+/// `linnet push-server`
+#[derive(Args, Debug)]
+pub struct PushServerArgs {
+    /// The app server's configuration file (TOML; its keys are in the README)
+    #[arg(long, short = 'c', env = "LINNET_PUSH_CONFIG", value_name = "FILE")]
+    pub config: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -53,6 +53,8 @@ pub async fn run(cli: Cli, printer: Printer) -> Result<(), CliError> {
         Command::Call(args) => call::run(&linnet, account, args, printer).await,
         Command::Roster(args) => roster::run(&linnet, account, args, printer).await,
         Command::Doctor => doctor::run(&linnet, account, printer).await,
+        // Dispatched in main: it opens no data dir.
+        Command::PushServer(_) => Err(CliError::usage("push-server runs on its own")),
     }
 }
 
