@@ -73,6 +73,9 @@ pub enum Command {
     Roster(RosterArgs),
     /// Connect and report what the server offers and what was negotiated
     Doctor,
+    /// What a push wake-up does: connect, fetch and store what arrived, print the
+    /// notifications to show (one line each), disconnect
+    Wake(WakeArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -227,6 +230,16 @@ pub struct DownloadArgs {
     /// Seconds to wait for the download (failed attempts are retried meanwhile)
     #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct WakeArgs {
+    /// Seconds until the wake stops waiting and prints what was stored so far
+    #[arg(long, value_name = "S", default_value_t = 20)]
+    pub timeout: u64,
+    /// Also notify messages from strangers (message requests)
+    #[arg(long)]
+    pub requests: bool,
 }
 
 #[derive(Debug, Args)]

@@ -9,6 +9,7 @@ mod local;
 mod roster;
 mod send;
 mod sync;
+mod wake;
 
 use std::future::Future;
 
@@ -53,6 +54,7 @@ pub async fn run(cli: Cli, printer: Printer) -> Result<(), CliError> {
         Command::Call(args) => call::run(&linnet, account, args, printer).await,
         Command::Roster(args) => roster::run(&linnet, account, args, printer).await,
         Command::Doctor => doctor::run(&linnet, account, printer).await,
+        Command::Wake(args) => wake::run(&linnet, account, args, printer).await,
     }
 }
 
