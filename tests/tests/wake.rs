@@ -62,12 +62,15 @@ async fn wake_stores_and_notifies(server: TestServer) {
         })
         .await;
     // Seen before the last sync: never a notification.
-    bob.send_acked(&alice.jid, "seen before the last sync").await;
+    bob.send_acked(&alice.jid, "seen before the last sync")
+        .await;
     alice.expect_message_from(&bob.jid).await;
     alice.client.sync_archive().await.unwrap();
     alice.client.disconnect().await;
     let TestClient {
-        dir, jid: alice_jid, ..
+        dir,
+        jid: alice_jid,
+        ..
     } = alice;
 
     stranger.send_acked(&alice_jid, "hello from nowhere").await;
@@ -164,7 +167,10 @@ async fn wake_stores_and_notifies(server: TestServer) {
     assert_eq!(n.sender_name, None);
     assert_eq!(n.preview, "New message");
     assert_eq!(n.conversation, bob.jid, "the conversation to open");
-    assert_eq!(app.message(n.message_id).unwrap().unwrap().body, "fifth while away");
+    assert_eq!(
+        app.message(n.message_id).unwrap().unwrap().body,
+        "fifth while away"
+    );
 }
 on_both_servers!(wake_stores_and_notifies);
 

@@ -179,8 +179,7 @@ impl Client {
         let _lean = LeanMode(&self.inner.waking);
 
         let caught_up = match tokio::time::timeout_at(deadline, self.connect()).await {
-            Ok(Ok(())) => match tokio::time::timeout_at(deadline, self.catch_up_for_wake()).await
-            {
+            Ok(Ok(())) => match tokio::time::timeout_at(deadline, self.catch_up_for_wake()).await {
                 Ok(Ok(())) => true,
                 Ok(Err(e)) => {
                     tracing::warn!(error = %e, "the wake's catch-up stopped");
@@ -228,7 +227,10 @@ impl Client {
     }
 
     async fn disconnect_within(&self, limit: Duration) {
-        if tokio::time::timeout(limit, self.disconnect()).await.is_err() {
+        if tokio::time::timeout(limit, self.disconnect())
+            .await
+            .is_err()
+        {
             tracing::warn!("the stream did not close in time; leaving it");
         }
     }
