@@ -84,7 +84,12 @@ for server in $SERVERS; do
     for i in $(seq 1 $((WARMUP + RUNS))); do
         kind=run
         [ "$i" -le "$WARMUP" ] && kind=warmup
-        since=$(date +%s%3N)
+        # Prosody's archive keeps whole seconds: start the batch on a new second, so that a
+        # query from it finds this batch and nothing of the one before.
+        now=$(date +%s%3N)
+        since=$(( (now / 1000 + 1) * 1000 ))
+        sleep "$(printf '0.%03d' $(( since - now - 1 )))"
+        sleep 0.001
         "$PY" benches/wake_ref.py send --state "$STATE" --server "$server" --jid "$tx@$domain" \
             --password "$pw" --to "$rx@$domain" --count "$COUNT" --tag "run $i" > /dev/null
         measure "$server linnet $kind" "$OUT/$server-linnet-$i.json" \
@@ -111,11 +116,11 @@ for line in open(sys.argv[1]):
     server, client, kind, wall, rss = line.split()
     if kind == "run":
         rows.setdefault((server, client), []).append((float(wall), int(rss)))
-print(f"{'server':<10} {'client':<8} {'runs':>4} {'wall median s':>13} {'wall max s':>10} {'peak RSS median MB':>18} {'peak RSS max MB':>15}")
+print(f"{'server':<10} {'client':<8} {'runs':>4} {'wall median s':>13} {'wall max s':>10} {'peak RSS median MiB':>19} {'peak RSS max MiB':>16}")
 for (server, client), s in rows.items():
     walls = [w for w, _ in s]
     rss = [r / 1024 for _, r in s]
     print(f"{server:<10} {client:<8} {len(s):>4} {statistics.median(walls):>13.2f} {max(walls):>10.2f} "
-          f"{statistics.median(rss):>18.1f} {max(rss):>15.1f}")
+          f"{statistics.median(rss):>19.1f} {max(rss):>16.1f}")
 PY
 say "raw samples, outputs and machine facts in $OUT"
