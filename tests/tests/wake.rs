@@ -248,3 +248,28 @@ async fn cli_wake_prints_the_notifications(server: TestServer) {
     assert_eq!(String::from_utf8_lossy(&again.stdout), "nothing new\n");
 }
 on_both_servers!(cli_wake_prints_the_notifications);
+
+/// A wake in a process whose client is online (an Android receiver in the app's process)
+/// leaves it online, and one whose supervisor keeps it online while it happens to be offline
+/// leaves the supervisor on.
+async fn wake_leaves_an_online_client_online(server: TestServer) {
+    let mut alice = connected(&server, "alice").await;
+    let mut bob = connected(&server, "bob").await;
+    befriend(&mut alice, &mut bob).await;
+    bob.send_acked(&alice.jid, "while online").await;
+    alice.expect_message_from(&bob.jid).await;
+    let report = alice.client.wake(WakeOptions::default()).await.unwrap();
+    assert!(report.complete, "{report:?}");
+    assert!(
+        report.notifications.is_empty(),
+        "the message came before the wake: {report:?}"
+    );
+    assert_eq!(
+        alice.client.connection_state(),
+        linnet_sdk::ConnectionState::Online
+    );
+    bob.send_acked(&alice.jid, "still online").await;
+    let m = alice.expect_message_from(&bob.jid).await;
+    assert_eq!(m.body, "still online");
+}
+on_both_servers!(wake_leaves_an_online_client_online);

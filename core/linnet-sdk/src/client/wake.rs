@@ -5,7 +5,7 @@
 //! presence, then the archive from the last synced id), stores everything, and returns what to
 //! show: one notification per new incoming message, calls that still ring, and counts. It then
 //! closes the stream cleanly (the server keeps no half-dead session to deliver into) unless the
-//! client was online before, in which case it stays as it was.
+//! client was online before or kept online by `start`, in which case it stays as it was.
 //!
 //! Lean on purpose (the iOS extension is killed above 24 MB): while waking, no file is
 //! downloaded, no transfer resumes, no older history is paged in, and calls only ring (no media
@@ -14,6 +14,14 @@
 //! Stream resumption: the previous session's XEP-0198 state lives in the memory of the process
 //! that owned it (docs/decisions/0002), so a wake in a fresh process logs in anew; within one
 //! process (an Android receiver in the app), a client whose connection dropped resumes it.
+//!
+//! Calls: a proposal (XEP-0353 `<propose>`, with a `<store/>` hint) sent while the device was
+//! away reaches the wake through offline storage, followed by its `<retract>` if the caller gave
+//! up; the usual call handling then rings it (and sends `<ringing/>`) or ends it as missed, and
+//! one older than the ring timeout never rings. Prosody 0.12 and ejabberd 23.01 both store and
+//! deliver them offline, and both also archive them (MAM); the archive copy is not read (the
+//! catch-up stores messages with a body), so a proposal that reached only the archive (offline
+//! storage full or off) does not ring here.
 //!
 //! Which messages notify:
 //! - incoming rows this wake stored, still unread (a displayed marker from another of our
@@ -166,15 +174,25 @@ impl Drop for LeanMode<'_> {
 impl Client {
     /// Handles a push: connects (resuming when this process holds a resumable session), lets
     /// the catch-up run to its end, stores everything, and returns what to show. Disconnects
-    /// cleanly afterwards unless the client was online before. Stops waiting at
+    /// cleanly afterwards unless the client was online before or its supervisor (`start`) keeps
+    /// it online. Stops waiting at
     /// `options.deadline` and returns what was stored by then (`complete: false`).
     ///
     /// Errors: the login failed (wrong password, no network, ...). Anything after a successful
     /// login only makes the report incomplete.
     pub async fn wake(&self, options: WakeOptions) -> Result<WakeReport, LinnetError> {
+        // Rows this wake stores carry a later `received_at` than `started_ms`, and rows stored
+        // before it (a message that arrived live a moment ago) do not: start on a new
+        // millisecond. (A wall clock set back meanwhile would hide new rows from the report;
+        // they are stored all the same.)
         let started_ms = now_ms();
+        while now_ms() <= started_ms {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
         let deadline = tokio::time::Instant::now() + options.deadline;
-        let was_online = self.session().is_some();
+        // Online, or kept online by the app's supervisor (an Android receiver in the app's
+        // process): the connection stays as the app wants it.
+        let leave_connected = self.session().is_some() || *self.inner.keep_online.borrow();
         self.inner.waking.store(true, Ordering::SeqCst);
         let _lean = LeanMode(&self.inner.waking);
 
@@ -206,7 +224,7 @@ impl Client {
             .filter(|c| c.direction == Direction::Incoming && c.state == CallState::Incoming)
             .map(|c| (c.id, c.peer))
             .collect();
-        if !was_online {
+        if !leave_connected {
             self.disconnect_within(CLOSE_TIMEOUT).await;
         }
         let mut report = self.wake_report(started_ms, &options, ringing)?;
@@ -285,7 +303,7 @@ impl Client {
             for m in store.history(account, peer, SCAN_PER_CONVERSATION, None)? {
                 let new = m.direction == Direction::Incoming
                     && m.state == MessageState::Received
-                    && m.received_at >= started_ms;
+                    && m.received_at > started_ms;
                 if !new {
                     continue;
                 }
