@@ -273,3 +273,43 @@ async fn wake_leaves_an_online_client_online(server: TestServer) {
     assert_eq!(m.body, "still online");
 }
 on_both_servers!(wake_leaves_an_online_client_online);
+
+/// A deadline that comes before anything could be fetched: the wake returns an incomplete
+/// report (no error), offline, and the next wake with time to spare gets the message.
+async fn wake_stops_at_its_deadline(server: TestServer) {
+    let mut alice = connected(&server, "alice").await;
+    let mut bob = connected(&server, "bob").await;
+    befriend(&mut alice, &mut bob).await;
+    alice.client.sync_archive().await.unwrap();
+    alice.client.disconnect().await;
+    let TestClient {
+        dir,
+        jid: alice_jid,
+        ..
+    } = alice;
+    bob.send_acked(&alice_jid, "after the deadline").await;
+
+    let hurried = fresh_client(dir.path(), &alice_jid);
+    let report = hurried
+        .wake(WakeOptions {
+            deadline: std::time::Duration::ZERO,
+            ..WakeOptions::default()
+        })
+        .await
+        .unwrap();
+    assert!(!report.complete, "{report:?}");
+    assert!(report.notifications.is_empty(), "{report:?}");
+    assert_eq!(
+        hurried.connection_state(),
+        linnet_sdk::ConnectionState::Offline
+    );
+    drop(hurried);
+
+    let report = fresh_client(dir.path(), &alice_jid)
+        .wake(WakeOptions::default())
+        .await
+        .unwrap();
+    assert!(report.complete, "{report:?}");
+    assert_eq!(previews(&report), ["after the deadline"]);
+}
+on_both_servers!(wake_stops_at_its_deadline);
