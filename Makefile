@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export CARGO_TERM_COLOR ?= never
 SERVERS := tests/servers/servers.sh
 
-.PHONY: deps servers stop-servers build test test-unit test-integration test-bindings soak toolchains demo bench bench-upload bench-calls bench-bindings fuzz fmt clippy lint
+.PHONY: deps servers stop-servers build test test-unit test-integration test-bindings soak toolchains demo bench bench-upload bench-calls bench-wake bench-bindings fuzz fmt clippy lint
 
 # System packages (Debian 12) and the local XMPP servers' packages.
 deps:
@@ -68,6 +68,11 @@ bench-upload:
 # and aiortc, and DTMF accuracy over 200 digits. See benches/calls.sh for its variables.
 bench-calls: servers
 	bash benches/calls.sh
+
+# The push wake-up (issue 8): peak RSS and wall time of `linnet wake` fetching 50 pending messages
+# beside a slixmpp MAM fetch, on Prosody and ejabberd. See benches/wake.sh for its variables.
+bench-wake: servers
+	bash benches/wake.sh
 
 # The bindings' figures: FFI call cost (Kotlin, Swift), arrival-to-listener latency, library size.
 bench-bindings: servers

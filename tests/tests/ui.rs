@@ -596,6 +596,7 @@ async fn preferences_turn_off_displayed_markers_and_typing(server: TestServer) {
         send_read_markers: false,
         auto_download_max_bytes: 0,
         relay_only_calls: true,
+        notification_preview: linnet_sdk::NotificationPreview::Hidden,
     };
     settings.set(quiet.clone()).unwrap();
     assert_eq!(settings.get().unwrap(), quiet);

@@ -12,6 +12,7 @@ mod runtime;
 mod sdk;
 mod services;
 mod types;
+mod wake;
 
 pub use calls::*;
 pub use errors::*;
@@ -20,5 +21,6 @@ pub use runtime::*;
 pub use sdk::*;
 pub use services::*;
 pub use types::*;
+pub use wake::*;
 
 uniffi::setup_scaffolding!("linnet");

@@ -463,6 +463,8 @@ pub struct Preferences {
     /// Calls only through the server's relay: nobody, contacts included, learns this device's
     /// addresses.
     pub relay_only_calls: bool,
+    /// What notifications of new messages show (the push wake-up).
+    pub notification_preview: crate::wake::NotificationPreview,
 }
 
 impl From<linnet_ui::settings::Preferences> for Preferences {
@@ -472,6 +474,7 @@ impl From<linnet_ui::settings::Preferences> for Preferences {
             send_read_markers: p.send_read_markers,
             auto_download_max_bytes: p.auto_download_max_bytes,
             relay_only_calls: p.relay_only_calls,
+            notification_preview: p.notification_preview.into(),
         }
     }
 }
@@ -483,6 +486,7 @@ impl From<Preferences> for linnet_ui::settings::Preferences {
             send_read_markers: p.send_read_markers,
             auto_download_max_bytes: p.auto_download_max_bytes,
             relay_only_calls: p.relay_only_calls,
+            notification_preview: p.notification_preview.into(),
         }
     }
 }

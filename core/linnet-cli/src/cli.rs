@@ -76,6 +76,9 @@ pub enum Command {
     /// Run the push app server (XEP-0357) that wakes the apps' devices through APNs and FCM
     /// (the same as the `linnet-push` binary; see the README). Logs go by RUST_LOG.
     PushServer(PushServerArgs),
+    /// What a push wake-up does: connect, fetch and store what arrived, print the
+    /// notifications to show (one line each), disconnect
+    Wake(WakeArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -238,6 +241,16 @@ pub struct DownloadArgs {
     /// Seconds to wait for the download (failed attempts are retried meanwhile)
     #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct WakeArgs {
+    /// Seconds until the wake stops waiting and prints what was stored so far
+    #[arg(long, value_name = "S", default_value_t = 20)]
+    pub timeout: u64,
+    /// Also notify messages from strangers (message requests)
+    #[arg(long)]
+    pub requests: bool,
 }
 
 #[derive(Debug, Args)]

@@ -1161,6 +1161,67 @@ fn human_size(bytes: u64) -> String {
 // ---------------------------------------------------------------------------------------------
 // Errors
 
+/// What `wake` found: one line per notification and per ringing call (the JSON object carries
+/// the whole report).
+pub fn wake(r: &linnet_sdk::WakeReport, v: &View) -> Out {
+    let mut lines: Vec<String> = r
+        .notifications
+        .iter()
+        .map(|n| {
+            let request = if n.from_stranger { " (request)" } else { "" };
+            match &n.sender_name {
+                Some(name) => format!(
+                    "{} {}{request}: {}",
+                    stamp(n.timestamp_ms, v),
+                    clean(name),
+                    one_line(&clean(&n.preview))
+                ),
+                None => format!("{} {}", stamp(n.timestamp_ms, v), clean(&n.preview)),
+            }
+        })
+        .collect();
+    for c in &r.calls {
+        lines.push(match &c.caller_name {
+            Some(name) => format!("incoming call from {} (ringing)", clean(name)),
+            None => "incoming call (ringing)".to_string(),
+        });
+    }
+    if lines.is_empty() {
+        lines.push("nothing new".to_string());
+    }
+    let notifications: Vec<Value> = r
+        .notifications
+        .iter()
+        .map(|n| {
+            json!({
+                "message_id": n.message_id,
+                "conversation": n.conversation,
+                "sender_name": n.sender_name,
+                "preview": n.preview,
+                "timestamp": iso(n.timestamp_ms),
+                "from_stranger": n.from_stranger,
+            })
+        })
+        .collect();
+    let calls: Vec<Value> = r
+        .calls
+        .iter()
+        .map(|c| json!({"call_id": c.call_id, "peer": c.peer, "caller_name": c.caller_name}))
+        .collect();
+    Out::one(
+        lines.join("\n"),
+        json!({
+            "type": "wake",
+            "notifications": notifications,
+            "calls": calls,
+            "new_messages": r.new_messages,
+            "requests": r.requests,
+            "unread_total": r.unread_total,
+            "complete": r.complete,
+        }),
+    )
+}
+
 pub fn error_json(e: &CliError) -> Value {
     json!({"type": "error", "kind": e.kind().as_str(), "message": e.message(), "exit_code": e.exit_code()})
 }

@@ -32,10 +32,15 @@ mod archive;
 mod calls;
 mod files;
 mod supervisor;
+mod wake;
 
 pub use archive::{ArchiveConfig, OlderPage, SyncPhase, SyncProgress, SyncReport, SyncState};
 pub use calls::{AudioIo, CallDiagnostics, CallMediaEvent, CallState, CallUpdate, CallsConfig};
 pub use files::{FilesConfig, TransferFailureKind, TransferUpdate};
+pub use wake::{
+    MAX_NOTIFICATIONS, NotificationPreview, PREVIEW_CHARS, WakeCall, WakeNotification, WakeOptions,
+    WakeReport, wake_and_close,
+};
 
 /// The `session_state` keys the preferences are stored under.
 const PREF_SEND_TYPING: &str = "pref.send_typing";
@@ -88,6 +93,8 @@ pub struct Preferences {
     /// Calls go through the server's TURN relay only: peers, contacts too, never learn this
     /// device's addresses (at some cost in latency).
     pub relay_only_calls: bool,
+    /// What notifications of new messages show (the wake-up path, `Client::wake`).
+    pub notification_preview: NotificationPreview,
 }
 
 impl Default for Preferences {
@@ -97,6 +104,7 @@ impl Default for Preferences {
             send_read_markers: true,
             auto_download_max_bytes: 10 * 1024 * 1024,
             relay_only_calls: false,
+            notification_preview: NotificationPreview::default(),
         }
     }
 }
@@ -242,6 +250,8 @@ struct Inner {
     unannounced: Mutex<archive::Unannounced>,
     transfers: Mutex<files::Transfers>,
     calls: Mutex<calls::Calls>,
+    /// A wake (`Client::wake`) runs: stay lean (no downloads, transfers or backfill).
+    waking: AtomicBool,
 }
 
 #[derive(Clone)]
@@ -298,6 +308,7 @@ impl Client {
                 unannounced: Mutex::new(archive::Unannounced::default()),
                 transfers: Mutex::new(files::Transfers::default()),
                 calls: Mutex::new(calls::Calls::default()),
+                waking: AtomicBool::new(false),
             }),
         };
         client.end_interrupted_calls();
@@ -376,6 +387,11 @@ impl Client {
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(defaults.auto_download_max_bytes),
             relay_only_calls: flag(PREF_RELAY_ONLY_CALLS, defaults.relay_only_calls)?,
+            notification_preview: store
+                .get_state(account, wake::PREF_NOTIFICATION_PREVIEW)?
+                .as_deref()
+                .and_then(NotificationPreview::parse)
+                .unwrap_or(defaults.notification_preview),
         })
     }
 
@@ -401,6 +417,11 @@ impl Client {
             account,
             PREF_RELAY_ONLY_CALLS,
             &preferences.relay_only_calls.to_string(),
+        )?;
+        store.set_state(
+            account,
+            wake::PREF_NOTIFICATION_PREVIEW,
+            preferences.notification_preview.as_str(),
         )?;
         Ok(())
     }

@@ -18,6 +18,8 @@ pub use client::{
     Preferences, SyncPhase, SyncProgress, SyncReport, SyncState, TransferFailureKind,
     TransferUpdate,
 };
+/// The wake-up path (a push arrived): `Client::wake`.
+pub use client::{NotificationPreview, WakeCall, WakeNotification, WakeOptions, WakeReport};
 pub use doctor::DoctorReport;
 pub use error::{ErrorKind, LinnetError};
 /// Audio devices, DTMF and codecs of calls.

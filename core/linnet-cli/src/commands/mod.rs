@@ -9,6 +9,7 @@ mod local;
 mod roster;
 mod send;
 mod sync;
+mod wake;
 
 use std::future::Future;
 
@@ -55,6 +56,7 @@ pub async fn run(cli: Cli, printer: Printer) -> Result<(), CliError> {
         Command::Doctor => doctor::run(&linnet, account, printer).await,
         // Dispatched in main: it opens no data dir.
         Command::PushServer(_) => Err(CliError::usage("push-server runs on its own")),
+        Command::Wake(args) => wake::run(&linnet, account, args, printer).await,
     }
 }
 

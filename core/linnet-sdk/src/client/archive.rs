@@ -320,7 +320,10 @@ impl Client {
                 tracing::info!("the history gap is filled");
             }
         }
-        self.backfill(handle, run).await?;
+        // A wake fetches what is new, not older history (memory and time are short there).
+        if !self.is_waking() {
+            self.backfill(handle, run).await?;
+        }
         run.report.complete = caught_up && store.archive_gaps(account)?.is_empty();
         Ok(run.report)
     }
@@ -636,7 +639,8 @@ impl Client {
 
     /// Starts a sync in the background when the config asks for it (after a connect).
     pub(super) fn spawn_archive_sync(&self) {
-        if !self.inner.config.archive.auto_sync {
+        // A wake runs its catch-up itself, in the foreground.
+        if !self.inner.config.archive.auto_sync || self.is_waking() {
             return;
         }
         let me = self.clone();

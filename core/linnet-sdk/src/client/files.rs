@@ -400,7 +400,8 @@ impl Client {
             return Ok(());
         }
         let limit = self.preferences()?.auto_download_max_bytes;
-        if limit == 0 {
+        // No downloads during a push wake-up: the app fetches them when it runs.
+        if limit == 0 || self.is_waking() {
             return Ok(());
         }
         let from_us = message.sender == self.inner.account.jid;
@@ -453,6 +454,10 @@ impl Client {
     }
 
     pub(super) fn wake_transfers(&self) {
+        // Not during a push wake-up: the app resumes them (memory is short there).
+        if self.is_waking() {
+            return;
+        }
         self.ensure_transfer_workers();
         let t = lock(&self.inner.transfers);
         t.wake_uploads.notify_one();
