@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export CARGO_TERM_COLOR ?= never
 SERVERS := tests/servers/servers.sh
 
-.PHONY: deps servers stop-servers build test test-unit test-integration test-bindings soak toolchains demo bench bench-upload bench-calls bench-wake bench-bindings fuzz fmt clippy lint
+.PHONY: deps servers stop-servers build test test-unit test-integration test-bindings soak toolchains demo bench bench-upload bench-calls bench-wake bench-push bench-bindings fuzz fmt clippy lint
 
 # System packages (Debian 12) and the local XMPP servers' packages.
 deps:
@@ -73,6 +73,10 @@ bench-calls: servers
 # beside a slixmpp MAM fetch, on Prosody and ejabberd. See benches/wake.sh for its variables.
 bench-wake: servers
 	bash benches/wake.sh
+
+# The push app server's throughput to the fake APNs (issue 8): benches/push.sh.
+bench-push: servers
+	bash benches/push.sh
 
 # The bindings' figures: FFI call cost (Kotlin, Swift), arrival-to-listener latency, library size.
 bench-bindings: servers
