@@ -31,11 +31,14 @@ use crate::secrets::SecretStore;
 mod archive;
 mod calls;
 mod files;
+mod push;
 mod supervisor;
 
 pub use archive::{ArchiveConfig, OlderPage, SyncPhase, SyncProgress, SyncReport, SyncState};
 pub use calls::{AudioIo, CallDiagnostics, CallMediaEvent, CallState, CallUpdate, CallsConfig};
 pub use files::{FilesConfig, TransferFailureKind, TransferUpdate};
+pub(crate) use push::push_secret_key;
+pub use push::{PushPlatform, PushSettings, PushStatus};
 
 /// The `session_state` keys the preferences are stored under.
 const PREF_SEND_TYPING: &str = "pref.send_typing";
@@ -179,6 +182,9 @@ pub enum ClientEvent {
         id: String,
         event: CallMediaEvent,
     },
+    /// Push notifications were reconciled with the settings (after a session came up or a
+    /// setting changed): where they stand now, with the error if they are not in effect.
+    Push(PushStatus),
 }
 
 /// How the connections of a client went, since it was created.
@@ -242,6 +248,7 @@ struct Inner {
     unannounced: Mutex<archive::Unannounced>,
     transfers: Mutex<files::Transfers>,
     calls: Mutex<calls::Calls>,
+    push: push::PushState,
 }
 
 #[derive(Clone)]
@@ -298,6 +305,7 @@ impl Client {
                 unannounced: Mutex::new(archive::Unannounced::default()),
                 transfers: Mutex::new(files::Transfers::default()),
                 calls: Mutex::new(calls::Calls::default()),
+                push: push::PushState::default(),
             }),
         };
         client.end_interrupted_calls();
@@ -484,6 +492,7 @@ impl Client {
                 // offline goes out now.
                 self.flush_outbox();
                 self.wake_transfers();
+                self.spawn_push_reconcile();
                 // Nothing was missed on this session; an earlier catch-up may be unfinished.
                 if self.has_archive_gap() {
                     self.spawn_archive_sync();
@@ -499,6 +508,7 @@ impl Client {
                 self.flush_outbox();
                 self.forget_upload_service();
                 self.wake_transfers();
+                self.spawn_push_reconcile();
                 if let Some(lost) = lock(&self.inner.lost_at).take() {
                     // The earliest open gap is the one to show (and to fill).
                     let since_ms = self.history_gap_since()?.map_or(lost, |g| g.min(lost));
