@@ -18,10 +18,12 @@ pub mod transport;
 pub mod xml;
 
 // One module per protocol extension.
+pub mod adhoc;
 pub mod bind2;
 pub mod carbons;
 pub mod chat;
 pub mod chatstates;
+pub mod component;
 pub mod csi;
 pub mod delay;
 pub mod disco;
@@ -38,6 +40,7 @@ pub mod mam;
 pub mod markers;
 pub mod oob;
 pub mod presence;
+pub mod push;
 pub mod receipts;
 pub mod roster;
 pub mod stanza_id;
