@@ -19,15 +19,14 @@
 //! anything could log them. Failures are typed, kept for `push_status`, reported as
 //! `ClientEvent::Push`, and never end the session.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use linnet_store::{PushPlatformKind, StoredPushRegistration, StoredPushSettings};
+use linnet_xmpp::adhoc::{self, CommandStatus};
 use linnet_xmpp::secret::Secret;
 use linnet_xmpp::session::{IqError, SessionHandle};
 use linnet_xmpp::xmpp_parsers::iq::Iq;
-use linnet_xmpp::xmpp_parsers::minidom::ElementBuilder;
-use linnet_xmpp::xmpp_parsers::minidom::rxml::NcName;
 use linnet_xmpp::xmpp_parsers::stanza_error::DefinedCondition;
 use linnet_xmpp::{Element, Jid};
 
@@ -629,111 +628,47 @@ fn condition_name(condition: &DefinedCondition) -> String {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The wire forms.
-
-const NS_COMMANDS: &str = "http://jabber.org/protocol/commands";
-const NS_DATA: &str = "jabber:x:data";
-const NS_PUSH: &str = "urn:xmpp:push:0";
-const PUBLISH_OPTIONS: &str = "http://jabber.org/protocol/pubsub#publish-options";
-
-/// Sets an attribute whose name is one of the constants here (always a valid name).
-fn attr(builder: ElementBuilder, name: &str, value: &str) -> ElementBuilder {
-    match NcName::try_from(name) {
-        Ok(name) => builder.attr(name, value),
-        Err(_) => builder,
-    }
-}
-
-fn form(kind: &str, fields: &[(&str, &str)]) -> Element {
-    let mut x = attr(Element::builder("x", NS_DATA), "type", kind).build();
-    for (var, value) in fields {
-        x.append_child(
-            attr(Element::builder("field", NS_DATA), "var", var)
-                .append(Element::builder("value", NS_DATA).append(*value).build())
-                .build(),
-        );
-    }
-    x
-}
+// The wire forms (linnet_xmpp::adhoc and linnet_xmpp::push) in IQs.
 
 /// An ad-hoc command (XEP-0050) executed in one step with a submitted form.
 fn command_iq(id: String, to: &Jid, node: &str, fields: &[(&str, &str)]) -> Iq {
-    let command = attr(
-        attr(Element::builder("command", NS_COMMANDS), "node", node),
-        "action",
-        "execute",
-    )
-    .append(form("submit", fields))
-    .build();
     Iq::Set {
         from: None,
         to: Some(to.clone()),
         id,
-        payload: command,
+        payload: adhoc::execute(node, fields),
     }
 }
 
 /// The fields of a completed command's result form.
-fn command_result(payload: Option<&Element>) -> Result<HashMap<String, String>, LinnetError> {
-    let command = payload
-        .filter(|p| p.is("command", NS_COMMANDS))
-        .ok_or_else(|| refused("the app server's answer is not a command result"))?;
-    if command.attr("status") != Some("completed") {
+fn command_result(payload: Option<&Element>) -> Result<BTreeMap<String, String>, LinnetError> {
+    let payload = payload.ok_or_else(|| refused("the app server's answer is empty"))?;
+    let response = adhoc::parse_response(payload).map_err(|e| LinnetError::PushRefused {
+        reason: format!("the app server's answer: {e}"),
+    })?;
+    if response.status != CommandStatus::Completed {
         return Err(refused("the app server did not complete the command"));
     }
-    let mut fields = HashMap::new();
-    if let Some(x) = command.get_child("x", NS_DATA) {
-        for field in x.children().filter(|c| c.is("field", NS_DATA)) {
-            if let (Some(var), Some(value)) = (field.attr("var"), field.get_child("value", NS_DATA))
-            {
-                fields.insert(var.to_string(), value.text());
-            }
-        }
-    }
-    Ok(fields)
+    Ok(response.fields)
 }
 
 /// `<enable/>` (XEP-0357) at our own account, with the secret as publish-option.
 fn enable_iq(id: String, service: &Jid, node: &str, secret: &str) -> Iq {
-    let enable = attr(
-        attr(
-            Element::builder("enable", NS_PUSH),
-            "jid",
-            &service.to_string(),
-        ),
-        "node",
-        node,
-    )
-    .append(form(
-        "submit",
-        &[("FORM_TYPE", PUBLISH_OPTIONS), ("secret", secret)],
-    ))
-    .build();
     Iq::Set {
         from: None,
         to: None,
         id,
-        payload: enable,
+        payload: linnet_xmpp::push::enable(service, node, secret),
     }
 }
 
 /// `<disable/>` of one node.
 fn disable_iq(id: String, service: &Jid, node: &str) -> Iq {
-    let disable = attr(
-        attr(
-            Element::builder("disable", NS_PUSH),
-            "jid",
-            &service.to_string(),
-        ),
-        "node",
-        node,
-    )
-    .build();
     Iq::Set {
         from: None,
         to: None,
         id,
-        payload: disable,
+        payload: linnet_xmpp::push::disable(service, Some(node)),
     }
 }
 
@@ -845,11 +780,11 @@ mod tests {
             panic!("not a set");
         };
         assert_eq!(to, None);
-        assert!(payload.is("enable", NS_PUSH));
+        assert!(payload.is("enable", "urn:xmpp:push:0"));
         assert_eq!(payload.attr("jid"), Some("push.example.org"));
         assert_eq!(payload.attr("node"), Some("n1"));
         let text = String::from(&payload);
-        assert!(text.contains(PUBLISH_OPTIONS));
+        assert!(text.contains("http://jabber.org/protocol/pubsub#publish-options"));
         assert!(text.contains("s1"));
     }
 
