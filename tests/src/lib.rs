@@ -25,6 +25,7 @@ pub mod fake_server;
 pub mod fault_proxy;
 pub mod jingle_peer;
 pub mod private_server;
+pub mod push_component;
 pub mod seed;
 
 /// One of the local test servers.
