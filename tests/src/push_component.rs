@@ -349,9 +349,12 @@ async fn serve(
                 }
             }
             _ => {
-                record(Received::Other {
-                    stanza: String::from(&stanza),
-                });
+                // Queries (the doctor's disco of the server's items) are no news.
+                if kind == "set" {
+                    record(Received::Other {
+                        stanza: String::from(&stanza),
+                    });
+                }
                 iq_answer(&from, &jid, &id, "error", None)
             }
         };
