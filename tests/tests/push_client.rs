@@ -203,6 +203,69 @@ async fn push_registration_follows_the_settings(server: TestServer) {
     apps.expect_nothing(QUIET, None, "no publish after logout")
         .await;
     bob.client.disconnect().await;
+
+    // The same through the command line, with wire-level TRACE logs: APNs (sandbox) this time,
+    // and neither the token nor the node nor the secret may reach the log. In this scenario
+    // rather than a test of its own: the push component addresses are shared.
+    cli_push_commands_never_log_the_secrets(&server, &mut apps).await;
+}
+
+async fn cli_push_commands_never_log_the_secrets(server: &TestServer, apps: &mut PushComponents) {
+    use linnet_tests::cli::{add_account, json_lines, linnet};
+    let push1 = apps.jids[0].clone();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (jid, password) = create_account(server, "pushc");
+    add_account(&data, server, &jid, &password);
+    let token = format!("cafe{:032x}", rand::random::<u128>());
+    let trace = ["--log", "trace", "--json"];
+    let mut logs = String::new();
+    let mut run = |args: &[&str]| {
+        let all: Vec<&str> = trace.iter().chain(args).copied().collect();
+        let out = linnet(&data, &all, "");
+        logs.push_str(&String::from_utf8_lossy(&out.stderr));
+        json_lines(&out).pop().unwrap()
+    };
+    let set = run(&[
+        "push",
+        "set",
+        "--app-server",
+        &push1,
+        "--token",
+        &token,
+        "--platform",
+        "apns-sandbox",
+    ]);
+    assert_eq!(set["type"], "push");
+    assert_eq!(set["permitted"], false);
+    assert_eq!(set["has_token"], true);
+    let permitted = run(&["push", "permit"]);
+    assert_eq!(permitted["registered"], true, "{permitted}");
+    assert_eq!(permitted["enabled"], true, "{permitted}");
+    let (command, fields, answered) = apps.next_command(&push1, "the CLI's registration").await;
+    assert_eq!(command, "register-push-apns");
+    assert_eq!(
+        fields.get("environment").map(String::as_str),
+        Some("sandbox")
+    );
+    assert_eq!(fields.get("token"), Some(&token));
+    let status = run(&["push", "status"]);
+    assert_eq!(status["enabled"], true, "{status}");
+    let revoked = run(&["push", "revoke"]);
+    assert_eq!(revoked["registered"], false, "{revoked}");
+    let (command, _, _) = apps.next_command(&push1, "the CLI's unregistration").await;
+    assert_eq!(command, "unregister-push");
+    assert!(
+        logs.contains("linnet::wire"),
+        "the logs show the wire traffic"
+    );
+    assert!(logs.contains("urn:xmpp:push:0"), "the logs show the enable");
+    for secret in [&token, &answered["node"], &answered["secret"]] {
+        assert!(
+            !logs.contains(secret.as_str()),
+            "a push secret reached the log"
+        );
+    }
 }
 
 on_both_servers!(push_registration_follows_the_settings);
