@@ -27,6 +27,7 @@ pub mod fault_proxy;
 pub mod jingle_peer;
 pub mod private_server;
 pub mod push;
+pub mod push_component;
 pub mod seed;
 
 /// One of the local test servers.

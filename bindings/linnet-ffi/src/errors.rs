@@ -232,7 +232,9 @@ impl From<LinnetError> for AccountError {
             | LinnetError::NoPhoneGateway
             | LinnetError::NoTurnServer
             | LinnetError::CallMedia { .. }
-            | LinnetError::InvalidDigits { .. }) => Self::Internal {
+            | LinnetError::InvalidDigits { .. }
+            | LinnetError::PushAppServerUnavailable { .. }
+            | LinnetError::PushRefused { .. }) => Self::Internal {
                 reason: internal(&e),
             },
         }
@@ -284,7 +286,9 @@ impl From<LinnetError> for ConnectError {
             | LinnetError::NoPhoneGateway
             | LinnetError::NoTurnServer
             | LinnetError::CallMedia { .. }
-            | LinnetError::InvalidDigits { .. }) => Self::Internal {
+            | LinnetError::InvalidDigits { .. }
+            | LinnetError::PushAppServerUnavailable { .. }
+            | LinnetError::PushRefused { .. }) => Self::Internal {
                 reason: internal(&e),
             },
         }
@@ -331,7 +335,9 @@ impl From<LinnetError> for ChatError {
             | LinnetError::NoPhoneGateway
             | LinnetError::NoTurnServer
             | LinnetError::CallMedia { .. }
-            | LinnetError::InvalidDigits { .. }) => Self::Internal {
+            | LinnetError::InvalidDigits { .. }
+            | LinnetError::PushAppServerUnavailable { .. }
+            | LinnetError::PushRefused { .. }) => Self::Internal {
                 reason: internal(&e),
             },
         }
@@ -375,7 +381,9 @@ impl From<LinnetError> for ContactError {
             | LinnetError::NoPhoneGateway
             | LinnetError::NoTurnServer
             | LinnetError::CallMedia { .. }
-            | LinnetError::InvalidDigits { .. }) => Self::Internal {
+            | LinnetError::InvalidDigits { .. }
+            | LinnetError::PushAppServerUnavailable { .. }
+            | LinnetError::PushRefused { .. }) => Self::Internal {
                 reason: internal(&e),
             },
         }
@@ -419,7 +427,9 @@ impl From<LinnetError> for DiagnosticsError {
             | LinnetError::NoPhoneGateway
             | LinnetError::NoTurnServer
             | LinnetError::CallMedia { .. }
-            | LinnetError::InvalidDigits { .. }) => Self::Internal {
+            | LinnetError::InvalidDigits { .. }
+            | LinnetError::PushAppServerUnavailable { .. }
+            | LinnetError::PushRefused { .. }) => Self::Internal {
                 reason: internal(&e),
             },
         }
@@ -460,6 +470,8 @@ impl From<LinnetError> for CallError {
             | LinnetError::AccountExists { .. }
             | LinnetError::NoPassword { .. }
             | LinnetError::SecretStore { .. }
+            | LinnetError::PushAppServerUnavailable { .. }
+            | LinnetError::PushRefused { .. }
             | LinnetError::FileUnreadable { .. }
             | LinnetError::FileTooLarge { .. }
             | LinnetError::NoSuchMessage { .. }

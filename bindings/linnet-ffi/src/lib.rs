@@ -3,11 +3,12 @@
 //!
 //! Entry points: [`init_platform`] once at start, then [`LinnetSdk`] for accounts and
 //! [`LinnetClient`] for one account's services (chat list, timelines, contacts, connection,
-//! settings, diagnostics, calls). Observers take a listener and return a [`TaskHandle`].
+//! settings, diagnostics, calls, push). Observers take a listener and return a [`TaskHandle`].
 
 mod calls;
 mod errors;
 mod platform;
+mod push;
 mod runtime;
 mod sdk;
 mod services;
@@ -17,6 +18,7 @@ mod wake;
 pub use calls::*;
 pub use errors::*;
 pub use platform::*;
+pub use push::*;
 pub use runtime::*;
 pub use sdk::*;
 pub use services::*;

@@ -91,6 +91,7 @@ pub struct LinnetClient {
     settings: Arc<SettingsService>,
     diagnostics: Arc<DiagnosticsService>,
     calls: Arc<CallService>,
+    push: Arc<crate::push::PushService>,
     client: linnet_sdk::Client,
 }
 
@@ -108,6 +109,7 @@ impl LinnetClient {
                 client.clone(),
             )))),
             calls: CallService::new(client.clone()),
+            push: crate::push::PushService::new(client.clone()),
             client,
         })
     }
@@ -159,6 +161,11 @@ impl LinnetClient {
     /// Voice calls: the call screen, its controls, the call log.
     pub fn calls(&self) -> Arc<CallService> {
         self.calls.clone()
+    }
+
+    /// Push notifications: the platform's permission, token and app server.
+    pub fn push(&self) -> Arc<crate::push::PushService> {
+        self.push.clone()
     }
 }
 

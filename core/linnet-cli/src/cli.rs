@@ -79,6 +79,36 @@ pub enum Command {
     /// What a push wake-up does: connect, fetch and store what arrived, print the
     /// notifications to show (one line each), disconnect
     Wake(WakeArgs),
+    /// Push notifications (XEP-0357): show or change this account's registration
+    #[command(subcommand)]
+    Push(PushCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PushCommand {
+    /// Show the push settings and registration (connects to tell whether push is enabled)
+    Status,
+    /// Set the device token, its platform and the app server; then connect and reconcile
+    Set(PushSetArgs),
+    /// Allow notifications: connect, register with the app server and enable push
+    Permit,
+    /// Withdraw the permission: connect, disable push and unregister
+    Revoke,
+}
+
+#[derive(Debug, Args)]
+pub struct PushSetArgs {
+    /// The app server's address (a linnet-push component, e.g. push.example.org)
+    #[arg(long, value_name = "JID")]
+    pub app_server: Option<String>,
+
+    /// The device token from APNs or FCM
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+
+    /// Which push service the token belongs to
+    #[arg(long, value_name = "PLATFORM", value_parser = ["apns", "apns-sandbox", "fcm"])]
+    pub platform: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

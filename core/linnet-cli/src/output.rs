@@ -9,8 +9,8 @@ use linnet_sdk::doctor::DoctorReport;
 use linnet_sdk::store::{Account, Direction, LastMessage, Subscription, SubscriptionRequest};
 use linnet_sdk::{
     Attachment, CallEndReason, CallMediaEvent, CallState, CallUpdate, ChatSummary, ClientEvent,
-    ConnectionState, Contact, Message, MessageState, SyncPhase, SyncProgress, SyncReport,
-    SyncState, TransferDirection, TransferState, TransferUpdate,
+    ConnectionState, Contact, Message, MessageState, PushStatus, SyncPhase, SyncProgress,
+    SyncReport, SyncState, TransferDirection, TransferState, TransferUpdate,
 };
 use serde_json::{Value, json};
 
@@ -531,6 +531,11 @@ pub fn event(ev: &ClientEvent, v: &View) -> Out {
         ClientEvent::Transfer(t) => transfer(t, &at),
         ClientEvent::Call(update) => call_update(update, &at),
         ClientEvent::CallMedia { id, event } => call_media(id, event, &at),
+        ClientEvent::Push(status) => {
+            let mut out = push_status(&v.own, status);
+            out.human = out.human.map(|h| format!("{at} {h}"));
+            out
+        }
     }
 }
 
@@ -1066,6 +1071,49 @@ pub fn account_removed(jid: &str) -> Out {
     Out::one(
         format!("removed {jid} with its messages and password"),
         json!({"type": "account_removed", "jid": jid}),
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Push
+
+/// Where push stands (never the token, node or secret).
+pub fn push_status(account: &str, s: &PushStatus) -> Out {
+    let state = if s.enabled_on_current_session {
+        "enabled"
+    } else if s.registered {
+        "registered, not enabled on this session"
+    } else if s.permitted {
+        "not registered"
+    } else {
+        "off (not permitted)"
+    };
+    let mut human = format!(
+        "push for {account}: {state}\n  permitted: {}\n  platform: {}\n  token: {}\n  app server: {}",
+        yes_no(s.permitted),
+        s.platform.as_str(),
+        if s.has_token { "set" } else { "none" },
+        s.app_server
+            .as_deref()
+            .map(clean)
+            .unwrap_or_else(|| "none".into()),
+    );
+    if let Some(e) = &s.last_error {
+        human.push_str(&format!("\n  last error: {}", clean(&e.to_string())));
+    }
+    Out::one(
+        human,
+        json!({
+            "type": "push",
+            "account": account,
+            "permitted": s.permitted,
+            "platform": s.platform.as_str(),
+            "has_token": s.has_token,
+            "app_server": s.app_server,
+            "registered": s.registered,
+            "enabled": s.enabled_on_current_session,
+            "error": s.last_error.as_ref().map(|e| e.to_string()),
+        }),
     )
 }
 

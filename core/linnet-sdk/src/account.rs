@@ -142,6 +142,9 @@ impl Linnet {
         let _ = self
             .secrets
             .delete(&crate::client::fast_token_key(&account.jid));
+        let _ = self
+            .secrets
+            .delete(&crate::client::push_secret_key(&account.jid));
         self.secrets.delete(&account.jid)
     }
 

@@ -31,6 +31,7 @@ use crate::secrets::SecretStore;
 mod archive;
 mod calls;
 mod files;
+mod push;
 mod supervisor;
 mod wake;
 
@@ -41,6 +42,8 @@ pub use wake::{
     MAX_NOTIFICATIONS, NotificationPreview, PREVIEW_CHARS, WakeCall, WakeNotification, WakeOptions,
     WakeReport, wake_and_close,
 };
+pub(crate) use push::push_secret_key;
+pub use push::{PushPlatform, PushSettings, PushStatus};
 
 /// The `session_state` keys the preferences are stored under.
 const PREF_SEND_TYPING: &str = "pref.send_typing";
@@ -187,6 +190,9 @@ pub enum ClientEvent {
         id: String,
         event: CallMediaEvent,
     },
+    /// Push notifications were reconciled with the settings (after a session came up or a
+    /// setting changed): where they stand now, with the error if they are not in effect.
+    Push(PushStatus),
 }
 
 /// How the connections of a client went, since it was created.
@@ -252,6 +258,7 @@ struct Inner {
     calls: Mutex<calls::Calls>,
     /// A wake (`Client::wake`) runs: stay lean (no downloads, transfers or backfill).
     waking: AtomicBool,
+    push: push::PushState,
 }
 
 #[derive(Clone)]
@@ -309,6 +316,7 @@ impl Client {
                 transfers: Mutex::new(files::Transfers::default()),
                 calls: Mutex::new(calls::Calls::default()),
                 waking: AtomicBool::new(false),
+                push: push::PushState::default(),
             }),
         };
         client.end_interrupted_calls();
@@ -505,6 +513,7 @@ impl Client {
                 // offline goes out now.
                 self.flush_outbox();
                 self.wake_transfers();
+                self.spawn_push_reconcile();
                 // Nothing was missed on this session; an earlier catch-up may be unfinished.
                 if self.has_archive_gap() {
                     self.spawn_archive_sync();
@@ -520,6 +529,7 @@ impl Client {
                 self.flush_outbox();
                 self.forget_upload_service();
                 self.wake_transfers();
+                self.spawn_push_reconcile();
                 if let Some(lost) = lock(&self.inner.lost_at).take() {
                     // The earliest open gap is the one to show (and to fill).
                     let since_ms = self.history_gap_since()?.map_or(lost, |g| g.min(lost));

@@ -74,6 +74,13 @@ pub enum LinnetError {
     CallMedia { reason: String },
     #[error("invalid DTMF digits: {reason}")]
     InvalidDigits { reason: String },
+    /// The push app server did not answer (offline, unknown to the server, timed out): push
+    /// stays off until the next session or setting change tries again.
+    #[error("the push app server is unavailable: {reason}")]
+    PushAppServerUnavailable { reason: String },
+    /// The app server refused the registration, or our server refused to enable push.
+    #[error("push was refused: {reason}")]
+    PushRefused { reason: String },
 }
 
 /// Broad classes, for exit codes and UI decisions.
@@ -115,6 +122,7 @@ impl LinnetError {
             | CallInProgress
             | InvalidDigits { .. } => ErrorKind::Usage,
             NoPhoneGateway | NoTurnServer => ErrorKind::Server,
+            PushAppServerUnavailable { .. } | PushRefused { .. } => ErrorKind::Server,
             CallMedia { .. } => ErrorKind::Local,
             Storage { .. } | SecretStore { .. } => ErrorKind::Local,
         }

@@ -15,8 +15,8 @@ pub use account::{AccountSettings, Linnet, normalise_jid};
 pub use client::{
     ArchiveConfig, AudioIo, CallDiagnostics, CallMediaEvent, CallState, CallUpdate, CallsConfig,
     Client, ClientConfig, ClientEvent, ConnectionState, ConnectionStats, FilesConfig, OlderPage,
-    Preferences, SyncPhase, SyncProgress, SyncReport, SyncState, TransferFailureKind,
-    TransferUpdate,
+    Preferences, PushPlatform, PushSettings, PushStatus, SyncPhase, SyncProgress, SyncReport,
+    SyncState, TransferFailureKind, TransferUpdate,
 };
 /// The wake-up path (a push arrived): `Client::wake`.
 pub use client::{NotificationPreview, WakeCall, WakeNotification, WakeOptions, WakeReport};

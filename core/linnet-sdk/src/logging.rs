@@ -32,6 +32,16 @@ const SECRET_ELEMENTS: &[&str] = &[
     "additional-data",
 ];
 
+/// Stanzas whose form values are secret: push registration (ad-hoc commands carry the device
+/// token, and the app server's answer the node and secret before the SDK could register them as
+/// secrets), `<enable/>` and publishes (the secret as publish-option). Their `<value>`s are
+/// blanked by shape.
+const SECRET_FORM_MARKERS: &[&str] = &[
+    "http://jabber.org/protocol/commands",
+    "urn:xmpp:push:0",
+    "http://jabber.org/protocol/pubsub#publish-options",
+];
+
 /// Secrets shorter than this are not blanked by value (they would blank ordinary words); they are
 /// still protected by the element rules above.
 const MIN_SECRET_LEN: usize = 4;
@@ -65,6 +75,9 @@ pub fn register_secret(value: &str) {
 /// Blanks secret element contents and registered secret values.
 pub fn redact(line: &str) -> String {
     let mut out = blank_elements(line, SECRET_ELEMENTS);
+    if SECRET_FORM_MARKERS.iter().any(|m| out.contains(m)) {
+        out = blank_elements(&out, &["value"]);
+    }
     let secrets = SECRETS.read().unwrap_or_else(|p| p.into_inner());
     for s in secrets.iter() {
         if out.contains(s.as_str()) {
@@ -300,6 +313,23 @@ fn with_quiet_media_stack(filter: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn push_form_values_are_blanked_by_shape() {
+        let line = "RECV <iq from='push.example.org' type='result'><command \
+                    xmlns='http://jabber.org/protocol/commands' status='completed'><x \
+                    xmlns='jabber:x:data' type='result'><field var='node'><value>node-canary-1\
+                    </value></field><field var='secret'><value>secret-canary-1</value></field>\
+                    </x></command></iq>";
+        let out = redact(line);
+        assert!(!out.contains("node-canary-1"), "{out}");
+        assert!(!out.contains("secret-canary-1"), "{out}");
+        assert!(out.contains("var='secret'"));
+        // Other forms (a MAM query) keep their values.
+        let mam = "SEND <query xmlns='urn:xmpp:mam:2'><x xmlns='jabber:x:data'><field \
+                   var='with'><value>bob@example.org</value></field></x></query>";
+        assert_eq!(redact(mam), mam);
+    }
 
     #[test]
     fn the_media_stack_is_quiet_unless_named() {

@@ -24,6 +24,7 @@ mod attachments;
 mod calls;
 mod kv;
 mod messages;
+mod push;
 mod roster;
 mod schema;
 mod types;
@@ -38,6 +39,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rusqlite::Connection;
 
 pub use archive::ArchiveCursor;
+pub use push::{PushPlatformKind, StoredPushRegistration, StoredPushSettings};
 pub use schema::SCHEMA_VERSION;
 pub use types::*;
 

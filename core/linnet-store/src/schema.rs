@@ -174,6 +174,32 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX calls_by_time ON calls(account_id, started_at);
     "#,
+    // 5: push notifications (XEP-0357, issue 8). `push_settings`: what the platform said (the
+    // user's permission, the device token, the app server) and this install's random device id
+    // for the app server. `push_registrations`: what the app server gave us for that token (its
+    // node; the secret is in the secret store, never here), so that a change of token, app
+    // server or permission can undo it.
+    r#"
+    CREATE TABLE push_settings (
+        account_id      INTEGER PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+        permitted       INTEGER NOT NULL DEFAULT 0 CHECK (permitted IN (0, 1)),
+        platform        TEXT NOT NULL CHECK (platform IN ('apns', 'apns-sandbox', 'fcm')),
+        token           TEXT,
+        app_server      TEXT,
+        device_id       TEXT NOT NULL,
+        updated_at      INTEGER NOT NULL
+    ) STRICT;
+
+    CREATE TABLE push_registrations (
+        account_id      INTEGER PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+        app_server      TEXT NOT NULL,
+        service_jid     TEXT NOT NULL,
+        node            TEXT NOT NULL,
+        platform        TEXT NOT NULL CHECK (platform IN ('apns', 'apns-sandbox', 'fcm')),
+        token           TEXT NOT NULL,
+        registered_at   INTEGER NOT NULL
+    ) STRICT;
+    "#,
 ];
 
 /// Schema version this build writes (`PRAGMA user_version`).

@@ -82,8 +82,17 @@ pub fn list(linnet: &Linnet, printer: Printer) -> Result<(), CliError> {
     printer.print(&output::accounts(&linnet.accounts()?))
 }
 
-pub fn remove(linnet: &Linnet, jid: &str, printer: Printer) -> Result<(), CliError> {
+pub async fn remove(linnet: &Linnet, jid: &str, printer: Printer) -> Result<(), CliError> {
     let jid = normalise_jid(jid)?.to_string();
+    // A push registration is undone first, while a stream is open (logout connects for it):
+    // otherwise the app server would keep waking a device that no longer has the account.
+    let client = linnet.client(Some(&jid))?;
+    if client.push_status()?.registered
+        && let Err(e) = client.logout().await
+    {
+        printer.warn(&format!("could not disable push notifications: {e}"));
+    }
+    drop(client);
     linnet.remove_account(&jid)?;
     printer.print(&output::account_removed(&jid))
 }

@@ -6,6 +6,7 @@ mod doctor;
 mod files;
 mod listen;
 mod local;
+mod push;
 mod roster;
 mod send;
 mod sync;
@@ -43,7 +44,9 @@ pub async fn run(cli: Cli, printer: Printer) -> Result<(), CliError> {
     match command {
         Command::Account(AccountCommand::Add(args)) => account::add(&linnet, args, printer).await,
         Command::Account(AccountCommand::List) => account::list(&linnet, printer),
-        Command::Account(AccountCommand::Remove { jid }) => account::remove(&linnet, &jid, printer),
+        Command::Account(AccountCommand::Remove { jid }) => {
+            account::remove(&linnet, &jid, printer).await
+        }
         Command::Send(args) => send::run(&linnet, account, args, printer).await,
         Command::Listen(args) => listen::run(&linnet, account, args, printer).await,
         Command::Chats => local::chats(&linnet, account, printer),
@@ -57,6 +60,7 @@ pub async fn run(cli: Cli, printer: Printer) -> Result<(), CliError> {
         // Dispatched in main: it opens no data dir.
         Command::PushServer(_) => Err(CliError::usage("push-server runs on its own")),
         Command::Wake(args) => wake::run(&linnet, account, args, printer).await,
+        Command::Push(command) => push::run(&linnet, account, command, printer).await,
     }
 }
 
