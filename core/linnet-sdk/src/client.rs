@@ -38,12 +38,12 @@ mod wake;
 pub use archive::{ArchiveConfig, OlderPage, SyncPhase, SyncProgress, SyncReport, SyncState};
 pub use calls::{AudioIo, CallDiagnostics, CallMediaEvent, CallState, CallUpdate, CallsConfig};
 pub use files::{FilesConfig, TransferFailureKind, TransferUpdate};
+pub(crate) use push::push_secret_key;
+pub use push::{PushPlatform, PushSettings, PushStatus};
 pub use wake::{
     MAX_NOTIFICATIONS, NotificationPreview, PREVIEW_CHARS, WakeCall, WakeNotification, WakeOptions,
     WakeReport, wake_and_close,
 };
-pub(crate) use push::push_secret_key;
-pub use push::{PushPlatform, PushSettings, PushStatus};
 
 /// The `session_state` keys the preferences are stored under.
 const PREF_SEND_TYPING: &str = "pref.send_typing";
