@@ -13,7 +13,12 @@
 //!
 //! Usage: linnet-push-bench [--server prosody|ejabberd] [--devices N] [--window W]
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::sync::Arc;
 use std::time::Instant;
