@@ -230,6 +230,20 @@ val cases: List<Pair<String, suspend () -> Unit>> = listOf(
         h.cancel()
         fresh.connection().stop()
     },
+    "push: nothing registers until permitted; a missing app server is a visible error; wake returns a report" to {
+        val push = a.push()
+        push.setAppServer("push.${alice.jid.substringAfter('@')}")
+        val unpermitted = push.setToken(PushPlatform.Fcm, "fcm:kotlin-test-token")
+        check(!unpermitted.permitted && !unpermitted.registered && unpermitted.hasToken) { "$unpermitted" }
+        // No app server runs on the push component during this test: Prosody answers for it.
+        val permitted = push.setPermitted(true)
+        check(permitted.permitted && !permitted.registered && permitted.lastError != null) { "$permitted" }
+        val withdrawn = push.setPermitted(false)
+        check(!withdrawn.permitted && !withdrawn.registered && withdrawn.lastError == null) { "$withdrawn" }
+        b.timeline(alice.jid).send("for the wake")
+        val report = a.wake(WakeOptions(deadlineMs = 10_000uL, notifyRequests = false))
+        check(report.complete) { "$report" }
+    },
     "many concurrent async calls" to {
         val reports = coroutineScope {
             (1..40).map { async { a.diagnostics().doctor() } }.awaitAll()
