@@ -85,3 +85,24 @@ pub trait RegistrationStore: Send + Sync {
     ) -> Result<Admission, StoreError>;
     async fn count(&self) -> Result<u64, StoreError>;
 }
+
+/// The index of the first migration a store still has to apply, given the schema version it
+/// found (`backend` names the store in the error). A version newer than this build's is refused:
+/// an older linnet-push must not write to a schema it does not know.
+pub(crate) fn first_pending_migration(
+    backend: &str,
+    found: i64,
+    known: usize,
+) -> Result<usize, StoreError> {
+    let Ok(start) = usize::try_from(found) else {
+        return Err(StoreError::Backend(format!(
+            "{backend}: invalid schema version {found}"
+        )));
+    };
+    if start > known {
+        return Err(StoreError::Backend(format!(
+            "{backend}: schema version {found} is newer than this build's {known}"
+        )));
+    }
+    Ok(start)
+}

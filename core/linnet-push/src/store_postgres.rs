@@ -119,17 +119,8 @@ impl PostgresStore {
                 0
             }
         };
-        let known = MIGRATIONS.len();
-        let Ok(start) = usize::try_from(found) else {
-            return Err(StoreError::Backend(format!(
-                "postgres: invalid schema version {found}"
-            )));
-        };
-        if start > known {
-            return Err(StoreError::Backend(format!(
-                "postgres: schema version {found} is newer than this build's {known}"
-            )));
-        }
+        let start =
+            crate::store::first_pending_migration("postgres", i64::from(found), MIGRATIONS.len())?;
         for (version, sql) in MIGRATIONS.iter().enumerate().skip(start) {
             let next = i32::try_from(version + 1)
                 .map_err(|_| StoreError::Backend("postgres: too many migrations".into()))?;

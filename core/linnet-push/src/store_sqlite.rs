@@ -85,17 +85,7 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let found: i64 = tx
         .pragma_query_value(None, "user_version", |row| row.get(0))
         .map_err(backend("read schema version"))?;
-    let known = MIGRATIONS.len();
-    let Ok(start) = usize::try_from(found) else {
-        return Err(StoreError::Backend(format!(
-            "sqlite: invalid schema version {found}"
-        )));
-    };
-    if start > known {
-        return Err(StoreError::Backend(format!(
-            "sqlite: schema version {found} is newer than this build's {known}"
-        )));
-    }
+    let start = crate::store::first_pending_migration("sqlite", found, MIGRATIONS.len())?;
     for (version, sql) in MIGRATIONS.iter().enumerate().skip(start) {
         tx.execute_batch(sql).map_err(backend("migrate"))?;
         tx.pragma_update(None, "user_version", version + 1)
