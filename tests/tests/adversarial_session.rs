@@ -110,6 +110,38 @@ async fn stanzas_pipelined_with_the_end_of_negotiation_are_not_lost() {
     server.finish().await;
 }
 
+/// Closing the stream acknowledges what was received (XEP-0198): unacknowledged stanzas are,
+/// to the server, undelivered; ejabberd requeues them to offline storage (and pushes for them).
+#[tokio::test]
+async fn closing_acknowledges_what_was_received() {
+    let server = FakeServer::new(|mut s: ServerConn| async move {
+        s.secure().await;
+        s.offer_mechanisms(&["PLAIN"]).await;
+        s.accept_plain_auth().await;
+        s.accept_bind_offering(SM_FEATURE).await;
+        s.expect("enable").await;
+        s.send(
+            "<enabled xmlns='urn:xmpp:sm:3' id='sm-1' resume='true'/>\
+             <message from='bob@fake.test/x' type='chat' id='m1'><body>one</body></message>\
+             <message from='bob@fake.test/x' type='chat' id='m2'><body>two</body></message>",
+        )
+        .await;
+        let sent = s.drain_until_closed().await;
+        let acks: Vec<_> = sent.iter().filter(|e| e.is("a", "urn:xmpp:sm:3")).collect();
+        assert_eq!(acks.len(), 1, "one closing ack: {sent:?}");
+        assert_eq!(acks[0].attr("h"), Some("2"), "both messages acknowledged");
+    });
+    let mut session = SessionClient::start(&server, session_config()).await;
+    for id in ["m1", "m2"] {
+        match session.next_event(5 * SECOND).await {
+            SessionEvent::Message(m) => assert_eq!(m.id.unwrap().0, id),
+            other => panic!("expected message {id}, got {other:?}"),
+        }
+    }
+    session.handle.close().await;
+    server.finish().await;
+}
+
 // ----- IQ responses: sender checks and deadlines -----
 
 const DISCO_INFO: &str = "http://jabber.org/protocol/disco#info";

@@ -661,8 +661,14 @@ impl Driver {
 
     async fn close_stream(&mut self) {
         if self.sm_enabled {
-            // Ask for a final ack so the caller learns what the server got before we leave.
-            let _ = self.write("<r xmlns='urn:xmpp:sm:3'/>").await;
+            // Acknowledge what we received (the server would otherwise treat it as undelivered
+            // and requeue it: ejabberd stores it offline and pushes for it again), and ask for a
+            // final ack so the caller learns what the server got before we leave.
+            let acks = format!(
+                "<a xmlns='urn:xmpp:sm:3' h='{}'/><r xmlns='urn:xmpp:sm:3'/>",
+                self.inbound
+            );
+            let _ = self.write(&acks).await;
         }
         let _ = self.write(xml::STREAM_CLOSE).await;
         let _ = self.flush().await;
