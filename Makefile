@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export CARGO_TERM_COLOR ?= never
 SERVERS := tests/servers/servers.sh
 
-.PHONY: deps servers stop-servers build test test-unit test-integration test-bindings soak toolchains demo bench bench-upload bench-calls bench-wake bench-push bench-bindings fuzz fmt clippy lint
+.PHONY: deps servers stop-servers build test test-unit test-integration test-bindings test-apps soak toolchains demo bench bench-upload bench-calls bench-wake bench-push bench-bindings fuzz fmt clippy lint
 
 # System packages (Debian 12) and the local XMPP servers' packages.
 deps:
@@ -47,11 +47,16 @@ toolchains:
 	@bash bindings/scripts/setup-toolchains.sh all
 
 # The generated Kotlin and Swift bindings, compiled and run against the test servers: every program
-# under bindings/tests/{kotlin,swift} (see bindings/scripts/test-bindings.sh for the conventions).
-# BINDINGS=kotlin|swift|all (default all), BINDINGS_FILTER=substring of a program's name;
+# under bindings/tests/{kotlin,swift}, then the native apps (their view layers checked, their
+# presentation layers tested; see bindings/scripts/test-bindings.sh for the conventions).
+# BINDINGS=kotlin|swift|apps|all (default all), BINDINGS_FILTER=substring of a program's name;
 # LINNET_BINDINGS_SERVERS=0 runs without servers.
 test-bindings: servers
 	bash bindings/scripts/test-bindings.sh $${BINDINGS:-all} $${BINDINGS_FILTER:-}
+
+# The native apps alone: the view-layer check and the presentation layers' tests.
+test-apps: servers
+	bash bindings/scripts/test-bindings.sh apps $${BINDINGS_FILTER:-}
 
 demo: servers
 	cargo build --release --locked -p linnet-cli

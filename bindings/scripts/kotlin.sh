@@ -12,6 +12,8 @@
 #                order, each with the ARGs after `--`
 #   --build DIR  where jars go (default target/bindings/kotlin-build); a jar is rebuilt only when
 #                the hash of its inputs changed
+#   --jar NAME   the programs' jar name (default tests): programs of another suite (the apps'
+#                presentation tests) keep their own jar next to the shared linnet.jar
 # Env: KOTLINC (default: the one setup-toolchains.sh installs, else kotlinc on PATH),
 #      JNA_JAR (default /usr/share/java/jna.jar), JAVA (default java), LINNET_JAVA_OPTS (extra JVM
 #      options). The programs inherit our environment (e.g. the servers' LINNET_* variables).
@@ -24,7 +26,7 @@ source "$HERE/lib.sh"
 
 die() { echo "kotlin.sh: error: $*" >&2; exit 2; }
 
-gen='' lib='' build=$ROOT/target/bindings/kotlin-build
+gen='' lib='' build=$ROOT/target/bindings/kotlin-build jar=tests
 srcs=() tests=() mains=() args=()
 while [[ $# -gt 0 ]]; do
 	case $1 in
@@ -34,6 +36,7 @@ while [[ $# -gt 0 ]]; do
 	--test) tests+=("$2"); shift 2 ;;
 	--main) mains+=("$2"); shift 2 ;;
 	--build) build=$2; shift 2 ;;
+	--jar) jar=$2; shift 2 ;;
 	--) shift; args=("$@"); break ;;
 	*) die "unknown option $1 (see the header of $0)" ;;
 	esac
@@ -112,8 +115,8 @@ if [[ ${#tests[@]} -gt 0 ]]; then
 	test_files=()
 	while IFS= read -r f; do test_files+=("$f"); done < <(kt_files "${tests[@]}")
 	[[ ${#test_files[@]} -gt 0 ]] || die "no .kt files in ${tests[*]}"
-	compile tests "$build/linnet.jar:$DEPS" "" "${test_files[@]}"
-	cp_run=$build/tests.jar:$cp_run
+	compile "$jar" "$build/linnet.jar:$DEPS" "" "${test_files[@]}"
+	cp_run=$build/$jar.jar:$cp_run
 fi
 
 failed=0

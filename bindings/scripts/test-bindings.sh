@@ -8,8 +8,13 @@
 #      android/linnet/src/main/kotlin compiled in), and every Swift program under
 #      bindings/tests/swift with swift.sh (the AsyncStream adapters of apple/Sources/Linnet
 #      compiled into the module Linnet)
+#   6. the native apps (`apps`): checks their view layers with tests/apps/check_view_layers.py
+#      (and that the check catches a broken view: tests/apps/selftest.sh), then runs the apps'
+#      presentation-layer tests against the servers: every program under
+#      android/app/src/test/kotlin (compiled with android/app/src/main/kotlin/org/linnet/app/presentation)
+#      and every directory under apple/Tests (compiled with apple/App/Presentation).
 #
-# Usage: bindings/scripts/test-bindings.sh [kotlin|swift|all] [NAME_FILTER]
+# Usage: bindings/scripts/test-bindings.sh [kotlin|swift|apps|all] [NAME_FILTER]
 #   NAME_FILTER: only programs whose main class / test name contains this string.
 #
 # Test programs:
@@ -40,14 +45,16 @@ cd "$ROOT"
 
 langs=${1:-all}
 filter=${2:-}
-case $langs in kotlin | swift | all) ;; *) echo "usage: $0 [kotlin|swift|all] [NAME_FILTER]" >&2; exit 2 ;; esac
+case $langs in kotlin | swift | apps | all) ;; *) echo "usage: $0 [kotlin|swift|apps|all] [NAME_FILTER]" >&2; exit 2 ;; esac
 want() { [[ $langs == all || $langs == "$1" ]]; }
+# The apps need both languages' toolchains and bindings.
+want_lang() { want "$1" || want apps; }
 
 die() { echo "test-bindings: error: $*" >&2; exit 1; }
 
 # 1. toolchains
-if want kotlin; then bash "$HERE/setup-toolchains.sh" kotlin; fi
-if want swift; then bash "$HERE/setup-toolchains.sh" swift; fi
+if want_lang kotlin; then bash "$HERE/setup-toolchains.sh" kotlin; fi
+if want_lang swift; then bash "$HERE/setup-toolchains.sh" swift; fi
 
 # 2. the library and the pinned bindgen
 # The same command as `make test`'s build (a no-op there): building the two packages alone would
@@ -72,8 +79,8 @@ gen() {
 	fi
 	rm -f "$log"
 }
-if want kotlin; then gen kotlin; fi
-if want swift; then gen swift; fi
+if want_lang kotlin; then gen kotlin; fi
+if want_lang swift; then gen swift; fi
 
 # 4. servers
 SERVERS=$ROOT/tests/servers/servers.sh
@@ -114,29 +121,36 @@ readme_example() {
 
 failed=0
 
+# The main classes of the Kotlin programs under DIR: every .kt file with a top-level `fun main`
+# (its package + file facade, e.g. org.linnet.tests.SmokeTestKt, or its @file:JvmName).
+kotlin_mains() {
+	local f pkg cls main
+	[[ -d $1 ]] || return 0
+	while IFS= read -r f; do
+		grep -qE '^(suspend )?fun main\(' "$f" || continue
+		pkg=$(sed -nE 's/^package[[:space:]]+([A-Za-z0-9_.]+).*/\1/p' "$f" | head -n 1)
+		cls=$(sed -nE 's/^@file:JvmName\("([A-Za-z0-9_]+)"\).*/\1/p' "$f" | head -n 1)
+		if [[ -z $cls ]]; then
+			cls=$(basename "$f" .kt)
+			cls=${cls^}Kt
+		fi
+		main=${pkg:+$pkg.}$cls
+		[[ -z $filter || $main == *"$filter"* ]] && echo "$main"
+	done < <(find "$1" -type f -name '*.kt' | LC_ALL=C sort)
+}
+
+kt_src=()
+[[ -d android/linnet/src/main/kotlin ]] && kt_src=(--src android/linnet/src/main/kotlin)
+
 # 5a. Kotlin
 if want kotlin; then
 	KT_TESTS=$ROOT/bindings/tests/kotlin
 	mains=()
-	if [[ -d $KT_TESTS ]]; then
-		while IFS= read -r f; do
-			grep -qE '^(suspend )?fun main\(' "$f" || continue
-			pkg=$(sed -nE 's/^package[[:space:]]+([A-Za-z0-9_.]+).*/\1/p' "$f" | head -n 1)
-			cls=$(sed -nE 's/^@file:JvmName\("([A-Za-z0-9_]+)"\).*/\1/p' "$f" | head -n 1)
-			if [[ -z $cls ]]; then
-				cls=$(basename "$f" .kt)
-				cls=${cls^}Kt
-			fi
-			main=${pkg:+$pkg.}$cls
-			[[ -z $filter || $main == *"$filter"* ]] && mains+=("$main")
-		done < <(find "$KT_TESTS" -type f -name '*.kt' | LC_ALL=C sort)
-	fi
+	while IFS= read -r main; do mains+=("$main"); done < <(kotlin_mains "$KT_TESTS")
 	if [[ ${#mains[@]} -eq 0 ]]; then
 		echo "kotlin: no test programs under bindings/tests/kotlin${filter:+ matching $filter}"
 	else
 		readme_example kotlin "$OUT/readme/kotlin/ReadmeExample.kt"
-		kt_src=()
-		[[ -d android/linnet/src/main/kotlin ]] && kt_src=(--src android/linnet/src/main/kotlin)
 		for main in "${mains[@]}"; do
 			fresh_accounts
 			bash "$HERE/kotlin.sh" --gen "$OUT/kotlin" ${kt_src[@]+"${kt_src[@]}"} --test "$KT_TESTS" \
@@ -145,6 +159,12 @@ if want kotlin; then
 		done
 	fi
 fi
+
+# The module Linnet as the apps get it (generated Swift + apple/Sources/Linnet), and the servers'
+# state dir (the CA file) made visible in the chroot.
+sw_module=()
+[[ -d apple/Sources/Linnet ]] && sw_module+=(--src apple/Sources/Linnet)
+[[ -n ${LINNET_TEST_STATE:-} && -d ${LINNET_TEST_STATE:-} ]] && sw_module+=(--bind "$LINNET_TEST_STATE")
 
 # 5b. Swift
 if want swift; then
@@ -161,18 +181,51 @@ if want swift; then
 	if [[ ${#progs[@]} -eq 0 ]]; then
 		echo "swift: no test programs under bindings/tests/swift${filter:+ matching $filter}"
 	else
-		sw_extra=()
-		[[ -d apple/Sources/Linnet ]] && sw_extra+=(--src apple/Sources/Linnet)
+		sw_extra=("${sw_module[@]}")
 		[[ -d $SW_TESTS/Support ]] && sw_extra+=(--test-support "$SW_TESTS/Support")
 		readme_example swift "$OUT/readme/swift/ReadmeExample.swift"
 		sw_extra+=(--test-support "$OUT/readme/swift/ReadmeExample.swift")
-		[[ -n ${LINNET_TEST_STATE:-} && -d ${LINNET_TEST_STATE:-} ]] && sw_extra+=(--bind "$LINNET_TEST_STATE")
 		for p in "${progs[@]}"; do
 			fresh_accounts
 			bash "$HERE/swift.sh" --gen "$OUT/swift" ${sw_extra[@]+"${sw_extra[@]}"} --test "$p" \
 				--lib "$LIBDIR" || failed=1
 		done
 	fi
+fi
+
+# 6. The native apps: their view layers against what exists, then their presentation layers'
+# tests (the same toolchains, bindings and build dirs as above, so nothing is compiled twice).
+if want apps; then
+	python3 "$ROOT/tests/apps/check_view_layers.py" --kotlin-gen "$OUT/kotlin" --swift-gen "$OUT/swift" || failed=1
+	bash "$ROOT/tests/apps/selftest.sh" "$OUT/kotlin" "$OUT/swift" || failed=1
+
+	APP_KT_TESTS=$ROOT/android/app/src/test/kotlin
+	APP_KT_PRESENTATION=$ROOT/android/app/src/main/kotlin/org/linnet/app/presentation
+	mains=()
+	while IFS= read -r main; do mains+=("$main"); done < <(kotlin_mains "$APP_KT_TESTS")
+	if [[ ${#mains[@]} -eq 0 ]]; then
+		echo "apps: no Kotlin presentation tests under android/app/src/test/kotlin${filter:+ matching $filter}"
+		[[ -n $filter ]] || failed=1
+	fi
+	for main in ${mains[@]+"${mains[@]}"}; do
+		fresh_accounts
+		bash "$HERE/kotlin.sh" --gen "$OUT/kotlin" ${kt_src[@]+"${kt_src[@]}"} --jar app-tests \
+			--test "$APP_KT_PRESENTATION" --test "$APP_KT_TESTS" --lib "$LIBDIR" --main "$main" || failed=1
+	done
+
+	progs=()
+	while IFS= read -r p; do
+		[[ -z $filter || $(basename "$p") == *"$filter"* ]] && progs+=("$p")
+	done < <(find "$ROOT/apple/Tests" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | LC_ALL=C sort)
+	if [[ ${#progs[@]} -eq 0 ]]; then
+		echo "apps: no Swift presentation tests under apple/Tests${filter:+ matching $filter}"
+		[[ -n $filter ]] || failed=1
+	fi
+	for p in ${progs[@]+"${progs[@]}"}; do
+		fresh_accounts
+		bash "$HERE/swift.sh" --gen "$OUT/swift" "${sw_module[@]}" \
+			--test-support "$ROOT/apple/App/Presentation" --test "$p" --lib "$LIBDIR" || failed=1
+	done
 fi
 
 exit "$failed"
