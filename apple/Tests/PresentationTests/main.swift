@@ -1,0 +1,3 @@
+import Foundation
+import Linnet
+print("placeholder")
