@@ -114,14 +114,26 @@ public final class CallModel {
         perform { try $0.decline(id: call.id) }
     }
 
+    /// Ends the call. A call still ringing here is declined (the system call UI has one "end"
+    /// action for both).
     public func hangUp() {
         guard let call, call.canHangUp else { return }
-        perform { try $0.hangUp(id: call.id) }
+        if call.canAnswer {
+            decline()
+        } else {
+            perform { try $0.hangUp(id: call.id) }
+        }
     }
 
     public func toggleMute() {
-        guard let call, call.canHangUp else { return }
-        perform { try $0.setMuted(id: call.id, muted: !call.muted) }
+        guard let call else { return }
+        setMuted(!call.muted)
+    }
+
+    /// Mutes or unmutes (the system call UI says which, rather than toggling).
+    public func setMuted(_ muted: Bool) {
+        guard let call, call.canHangUp, call.muted != muted else { return }
+        perform { try $0.setMuted(id: call.id, muted: muted) }
     }
 
     public func toggleSpeaker() {

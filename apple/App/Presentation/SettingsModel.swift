@@ -208,7 +208,8 @@ public final class SettingsModel {
     nonisolated static func statusText(_ status: PushStatus) -> String {
         guard status.permitted else { return offText }
         if status.registered && status.enabledOnCurrentSession { return "Notifications are on." }
-        if status.lastError != nil { return "Notifications could not be turned on: the notification server did not accept this device. Linnet will try again." }
+        // lastError is the SDK's technical text (for the log); the user gets what it means.
+        if status.lastError != nil { return "Notifications are not working yet: this device could not be registered with the notification server. Linnet will try again." }
         if !status.hasToken { return "Waiting for this device's notification token…" }
         if status.appServer == nil { return "No notification server is set up." }
         return "Turning on notifications…"

@@ -2,6 +2,7 @@
 // platform ports (never of the SDK: every model here talks to the real SDK and a real Prosody).
 import Foundation
 import Linnet
+import Observation
 
 struct Failure: Error, CustomStringConvertible {
     let description: String
@@ -166,5 +167,27 @@ final class Device {
         await form.signIn()
         try check(!form.busy, "still busy after signIn returned")
         return form
+    }
+}
+
+/// Counts how often what `read` reads of a model changed (Observation), from now on.
+@MainActor
+final class ChangeCounter {
+    private(set) var count = 0
+    private let read: @MainActor () -> Void
+
+    init(_ read: @escaping @MainActor () -> Void) {
+        self.read = read
+        arm()
+    }
+
+    private func arm() {
+        withObservationTracking { read() } onChange: { [weak self] in
+            // Called before the change lands; count it and observe again once it has.
+            Task { @MainActor in
+                self?.count += 1
+                self?.arm()
+            }
+        }
     }
 }
