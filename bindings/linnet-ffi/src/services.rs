@@ -65,6 +65,12 @@ pub trait TimelineListener: Send + Sync {
 }
 
 #[uniffi::export(with_foreign)]
+pub trait TypingListener: Send + Sync {
+    /// The peer started (true) or stopped (false) typing.
+    fn on_typing(&self, typing: bool);
+}
+
+#[uniffi::export(with_foreign)]
 pub trait ContactsListener: Send + Sync {
     fn on_update(&self, diffs: Vec<ContactsDiff>);
 }
@@ -287,6 +293,24 @@ impl TimelineService {
             |l| self.0.subscribe(l),
             move |diffs| listener.on_update(diffs),
         )
+    }
+
+    /// Whether the peer is typing now.
+    pub fn peer_typing(&self) -> bool {
+        self.0.peer_typing()
+    }
+
+    /// Whether the peer is typing: the current value first, then every change (also before
+    /// the conversation's first message, when the chat list has no row for it yet).
+    pub fn subscribe_typing(
+        &self,
+        listener: Arc<dyn TypingListener>,
+    ) -> Result<Arc<TaskHandle>, ChatError> {
+        let h = in_runtime(|| {
+            self.0
+                .subscribe_typing(Box::new(move |typing| listener.on_typing(typing)))
+        })??;
+        Ok(handle(h))
     }
 
     /// Loads up to `count` older messages (they arrive as inserts at the top). Returns true

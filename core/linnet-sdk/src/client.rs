@@ -842,6 +842,8 @@ impl Client {
 
     /// Puts a failed message back in the outbox and sends it if connected.
     pub fn retry(&self, id: i64) -> Result<(), LinnetError> {
+        // An unknown id (or another account's message) is a mistake the caller must hear of.
+        self.own_message(id)?;
         // A file whose upload failed or was cancelled: the upload goes again first.
         if self.retry_upload(id)? {
             return Ok(());
@@ -850,6 +852,15 @@ impl Client {
             self.flush_outbox();
         }
         Ok(())
+    }
+
+    /// Message `message_id` of this account.
+    pub(crate) fn own_message(&self, message_id: i64) -> Result<Message, LinnetError> {
+        self.inner
+            .store
+            .message(message_id)?
+            .filter(|m| m.account_id == self.inner.account.id)
+            .ok_or(LinnetError::NoSuchMessage { message_id })
     }
 
     /// Waits until message `id` reaches `state` or later (or fails).

@@ -165,6 +165,27 @@ impl Timeline {
         )
     }
 
+    /// Whether the peer is typing now (XEP-0085 composing).
+    pub fn peer_typing(&self) -> bool {
+        self.client.chat_state(&self.peer) == Some(ChatState::Composing)
+    }
+
+    /// Whether the peer is typing: the current value first, then every change. Unlike the chat
+    /// list's row, this works before the conversation has its first message.
+    pub fn subscribe_typing(
+        &self,
+        listener: Box<dyn Fn(bool) + Send + Sync + 'static>,
+    ) -> Result<TaskHandle, LinnetError> {
+        let events = self.client.subscribe();
+        let first = self.peer_typing();
+        let typing = Typing {
+            client: self.client.clone(),
+            peer: self.peer.clone(),
+            last: first,
+        };
+        Ok(crate::observe::spawn(events, first, typing, None, listener))
+    }
+
     /// Loads up to `count` older messages into the timeline (subscribers get them as inserts at
     /// the top). Returns true when the start of the conversation is reached.
     pub fn paginate_backwards(&self, count: u32) -> Result<bool, LinnetError> {
@@ -531,5 +552,28 @@ mod tests {
             a(5).failure_reason.as_deref(),
             Some("because something new")
         );
+    }
+}
+
+/// The peer's typing state, for `subscribe_typing`.
+struct Typing {
+    client: Client,
+    peer: String,
+    last: bool,
+}
+
+impl crate::observe::Observed for Typing {
+    type Batch = bool;
+
+    fn note(&mut self, event: &ClientEvent) -> bool {
+        matches!(event, ClientEvent::ChatState { peer, .. } if *peer == self.peer)
+    }
+
+    fn next_batch(&mut self) -> Option<bool> {
+        let typing = self.client.chat_state(&self.peer) == Some(ChatState::Composing);
+        (typing != self.last).then(|| {
+            self.last = typing;
+            typing
+        })
     }
 }

@@ -351,12 +351,7 @@ impl Client {
     }
 
     fn own_attachment(&self, message_id: i64) -> Result<Attachment, LinnetError> {
-        let m = self
-            .inner
-            .store
-            .message(message_id)?
-            .filter(|m| m.account_id == self.inner.account.id)
-            .ok_or(LinnetError::NoSuchMessage { message_id })?;
+        let m = self.own_message(message_id)?;
         m.attachment.ok_or(LinnetError::NoAttachment { message_id })
     }
 
