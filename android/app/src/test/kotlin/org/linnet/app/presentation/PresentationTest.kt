@@ -1,0 +1,5 @@
+package org.linnet.app.presentation
+
+fun main() {
+    println("placeholder")
+}
