@@ -68,6 +68,8 @@ class ChatListModel internal constructor(
     val error: StateFlow<String?> = _error.asStateFlow()
 
     init {
+        // The state now, so a view never shows "online" before the first update arrives.
+        _banner.value = attempt({ _error.value = it }) { banner(client.connection().state()) }
         this.scope.launch {
             client.chatList().observe()
                 .map { items -> items.map(::row) }

@@ -11,7 +11,6 @@ import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.flow.catch
 import kotlinx.coroutines.flow.combine
 import kotlinx.coroutines.flow.distinctUntilChanged
-import kotlinx.coroutines.flow.drop
 import kotlinx.coroutines.flow.flowOn
 import kotlinx.coroutines.flow.map
 import kotlinx.coroutines.launch
@@ -118,11 +117,15 @@ class ConversationModel internal constructor(
                     .collect { _rows.value = it }
             }
             this.scope.launch {
-                // drop(1): the initial "not composing" needs no stanza.
-                composing.drop(1).collect { typing ->
-                    withContext(Dispatchers.IO) {
-                        // Typing notifications are best effort: a failure is not worth a message.
-                        runCatching { timeline.setTyping(typing) }
+                // Only changes go out: the peer assumes "not composing" until told otherwise.
+                var sentTyping = false
+                composing.collect { typing ->
+                    if (typing != sentTyping) {
+                        sentTyping = typing
+                        withContext(Dispatchers.IO) {
+                            // Typing notifications are best effort: a failure is not worth a message.
+                            runCatching { timeline.setTyping(typing) }
+                        }
                     }
                 }
             }
@@ -169,7 +172,16 @@ class ConversationModel internal constructor(
     }
 
     /** Sends a failed message (or failed upload) again. */
-    fun retry(id: Long): Job = action { it.retry(id) }
+    fun retry(id: Long): Job = scope.launch {
+        val timeline = timeline ?: return@launch
+        // The SDK ignores a retry of a message that has not failed: say why nothing happens.
+        val row = _rows.value.filterIsInstance<ConversationRow.Message>().firstOrNull { it.id == id }
+        when {
+            row == null -> _error.value = "This message no longer exists."
+            !row.canRetry && row.attachment?.canRetry != true -> _error.value = "This message has not failed: there is nothing to send again."
+            else -> withContext(Dispatchers.IO) { attempt({ _error.value = it }) { timeline.retry(id) } }
+        }
+    }
 
     /** Sends the file at [path] (a copy the platform made of the picked file). */
     fun sendFile(path: String): Job = scope.launch {

@@ -50,6 +50,7 @@ class DiagnosticsModel internal constructor(
     val error: StateFlow<String?> = _error.asStateFlow()
 
     init {
+        _connectionText.value = attempt({ _error.value = it }) { connectionText(client.connection().state()) } ?: "Offline"
         this.scope.launch {
             client.connection().states()
                 .catch { _error.value = ErrorText.of(it) }
