@@ -7,7 +7,8 @@ import kotlinx.coroutines.cancel
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
 import org.linnet.sdk.LinnetClient
-import java.io.File
+import org.linnet.sdk.NetworkMonitor
+import org.linnet.sdk.NetworkObserver
 import java.io.RandomAccessFile
 import java.net.ServerSocket
 import java.nio.file.Files
@@ -199,12 +200,22 @@ private val cases: List<Pair<String, suspend () -> Unit>> = listOf(
             }.filterIsInstance<ConversationRow.Message>().first()
             check(failed.canRetry && failed.statusText == "Not sent" && failed.failureText?.startsWith("Not sent") == true) { "row: $failed" }
             check(conversation.error.value == null) { "error: ${conversation.error.value}" }
+            val afterRetry = CopyOnWriteArrayList<MessageStatus>()
+            val watcher = modelScope.launch {
+                conversation.rows.collect { rows ->
+                    rows.filterIsInstance<ConversationRow.Message>().firstOrNull { it.id == failed.id }?.let { afterRetry.add(it.status) }
+                }
+            }
+            waitFor("the watcher's first state") { afterRetry.isNotEmpty() }
             conversation.retry(failed.id).join()
             check(conversation.error.value == null) { "retry error: ${conversation.error.value}" }
-            // The retry sends it again: it leaves Failed (briefly) and fails again, still retryable.
-            conversation.rows.await("failed again after the retry") { rows ->
-                rows.any { it is ConversationRow.Message && it.id == failed.id && it.status == MessageStatus.Failed && it.canRetry }
+            // The retry sends it again: it leaves Failed (Sending), then fails again, still retryable.
+            waitFor("sending again, then failed again (seen: $afterRetry)") {
+                val again = afterRetry.indexOf(MessageStatus.Sending)
+                again >= 0 && afterRetry.drop(again).contains(MessageStatus.Failed)
             }
+            watcher.cancel()
+            check(conversation.rows.value.filterIsInstance<ConversationRow.Message>().first { it.id == failed.id }.canRetry) { "not retryable again" }
             conversation.retry(424242424242L).join()
             check(conversation.error.value == "This message no longer exists.") { "unknown retry: ${conversation.error.value}" }
         } finally {
@@ -327,6 +338,21 @@ private val cases: List<Pair<String, suspend () -> Unit>> = listOf(
         } finally {
             diagnostics.close()
         }
+    },
+    "app: the network monitor is installed and reconnects; foreground changes keep the account online" to {
+        val monitor = object : NetworkMonitor {
+            @Volatile var observer: NetworkObserver? = null
+            override fun start(observer: NetworkObserver) { this.observer = observer }
+            override fun stop() {}
+        }
+        aliceDevice.app.setNetworkMonitor(monitor)
+        waitFor("the monitor started") { monitor.observer != null }
+        aliceDevice.app.setForeground(false)
+        aliceDevice.app.setForeground(true)
+        monitor.observer!!.networkChanged(true)
+        val diagnostics = aliceDevice.app.diagnosticsModel(modelScope)!!
+        diagnostics.connectionText.await("still online") { it == "Online" }
+        diagnostics.close()
     },
     "sign-out: back to the sign-in screen; the old list shows the connection gone" to {
         val list = aliceDevice.app.chatListModel(modelScope)!!
