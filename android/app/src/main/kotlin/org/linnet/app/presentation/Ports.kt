@@ -28,7 +28,11 @@ interface AudioRoute {
     fun setSpeaker(on: Boolean)
 }
 
-/** Opens the microphone and speaker for one call. */
+/**
+ * Opens the microphone and speaker for one call. Called when a call is placed or answered, also
+ * when that then fails: open() should only prepare, the audio starts with the SDK's first
+ * capture()/play() once the call connects.
+ */
 interface AudioDevices {
     fun open(): AudioDevice
 }
