@@ -165,7 +165,7 @@ class ConversationModel internal constructor(
         val body = _draft.value.trim()
         if (body.isEmpty()) return@launch
         _draft.value = ""
-        // The sent message ends the composing state on the peer's side (XEP-0085).
+        // The draft is empty again: the peer is told we stopped composing.
         composing.value = false
         val sent = withContext(Dispatchers.IO) { attempt({ _error.value = it }) { timeline.send(body) } }
         if (sent == null && _draft.value.isEmpty()) _draft.value = body
