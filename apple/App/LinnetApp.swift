@@ -1,0 +1,47 @@
+// The Linnet app (iOS and macOS). The presentation layer (Presentation/) holds the state and every
+// user-facing sentence; Views/ render it; Platform/ connects Apple's services to its ports.
+import Linnet
+import SwiftUI
+
+@main
+struct LinnetApp: App {
+    #if os(iOS)
+    @UIApplicationDelegateAdaptor(AppDelegate.self) private var appDelegate
+    #else
+    @NSApplicationDelegateAdaptor(AppDelegate.self) private var appDelegate
+    #endif
+
+    @Environment(\.scenePhase) private var scenePhase
+    @State private var app: AppModel
+    private let platform: AppPlatform
+
+    init() {
+        let platform = AppPlatform.shared
+        let dataDir: String
+        do {
+            dataDir = try LinnetShared.dataDirectory().path
+        } catch {
+            // AppModel reports the data it cannot open as its "unavailable" screen.
+            dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("Linnet").path
+        }
+        let app = AppModel(
+            dataDir: dataDir,
+            secrets: KeychainSecretStorage(),
+            ports: platform.ports,
+            appServer: LinnetShared.pushAppServer)
+        platform.attach(app)
+        self.platform = platform
+        _app = State(initialValue: app)
+    }
+
+    var body: some Scene {
+        WindowGroup {
+            RootView(app: app, platform: platform)
+                .task { await app.start() }
+        }
+        .onChange(of: scenePhase, initial: true) { _, phase in
+            // Client state indication: in the background the server holds back what can wait.
+            app.setForeground(phase == .active)
+        }
+    }
+}
