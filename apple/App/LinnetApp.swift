@@ -21,8 +21,9 @@ struct LinnetApp: App {
         do {
             dataDir = try LinnetShared.dataDirectory().path
         } catch {
-            // AppModel reports the data it cannot open as its "unavailable" screen.
-            dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("Linnet").path
+            // No storage (should not happen): a path that cannot be created, so that AppModel shows
+            // its "cannot start" screen instead of keeping messages somewhere temporary.
+            dataDir = "/dev/null/linnet"
         }
         let app = AppModel(
             dataDir: dataDir,
