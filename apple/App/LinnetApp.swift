@@ -42,7 +42,8 @@ struct LinnetApp: App {
         }
         .onChange(of: scenePhase, initial: true) { _, phase in
             // Client state indication: in the background the server holds back what can wait.
-            app.setForeground(phase == .active)
+            // (Inactive, e.g. Control Center pulled down, still counts as the foreground.)
+            app.setForeground(phase != .background)
         }
     }
 }
