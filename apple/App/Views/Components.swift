@@ -4,8 +4,9 @@ import SwiftUI
 
 /// A binding over a model value that changes only through the model's setter. The value is read
 /// in the caller's body, so that the view is observed and redrawn when the model changes.
-func modelBinding<Value>(_ value: Value, _ set: @escaping (Value) -> Void) -> Binding<Value> {
-    Binding(get: { value }, set: set)
+@MainActor
+func modelBinding<Value>(_ value: Value, _ set: @escaping @MainActor (Value) -> Void) -> Binding<Value> {
+    Binding(get: { value }, set: { newValue in set(newValue) })
 }
 
 /// A message's delivery status as an icon (the text next to it comes from the model).
