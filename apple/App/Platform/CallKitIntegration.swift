@@ -96,6 +96,36 @@ final class CallKitIntegration: NSObject, CallIntegration, CXProviderDelegate, @
         }
     }
 
+    // MARK: The app's own call screen
+
+    /// The in-app Answer button: CallKit answers (so its ringing UI stops and it activates the
+    /// audio session), then provider(_:perform: CXAnswerCallAction) calls CallModel.answer().
+    /// False when CallKit does not know the call: the caller answers directly.
+    func requestAnswer(callId: String) -> Bool {
+        guard let uuid = lock.withLock({ uuids[callId] }) else { return false }
+        controller.request(CXTransaction(action: CXAnswerCallAction(call: uuid))) { [weak self] error in
+            guard error != nil else { return }
+            Task { @MainActor in
+                EngineAudioDevices.activateSessionDirectly()
+                self?.audio.sessionDidActivate()
+                self?.app?.calls?.answer()
+            }
+        }
+        return true
+    }
+
+    /// The in-app mute button, through CallKit so that its UI shows the same state.
+    func requestMute(callId: String, muted: Bool) -> Bool {
+        guard let uuid = lock.withLock({ uuids[callId] }) else { return false }
+        controller.request(CXTransaction(action: CXSetMutedCallAction(call: uuid, muted: muted))) { [weak self] error in
+            guard error != nil else { return }
+            Task { @MainActor in
+                if let calls = self?.app?.calls, calls.call?.muted != muted { calls.toggleMute() }
+            }
+        }
+        return true
+    }
+
     // MARK: CXProviderDelegate (main queue)
 
     func providerDidReset(_ provider: CXProvider) {
@@ -127,7 +157,7 @@ final class CallKitIntegration: NSObject, CallIntegration, CXProviderDelegate, @
     func provider(_ provider: CXProvider, perform action: CXAnswerCallAction) {
         let answered = MainActor.assumeIsolated { () -> Bool in
             guard let calls = app?.calls, let call = calls.call, isCall(call.id, action.callUUID) else { return false }
-            calls.answer()
+            if call.canAnswer { calls.answer() }
             return true
         }
         if answered {

@@ -6,6 +6,10 @@ import SwiftUI
 /// CallModel actions.
 struct CallView: View {
     let model: CallModel
+    /// The in-app Answer and Mute buttons go through the system call UI where there is one
+    /// (CallKit), so that it stays in step; by default they call the model directly.
+    var answer: (() -> Void)?
+    var toggleMute: (() -> Void)?
     @State private var showKeypad = false
 
     var body: some View {
@@ -62,7 +66,7 @@ struct CallView: View {
                 RoundCallButton(title: "Answer", systemImage: "phone.fill", tint: .green) {
                     Task {
                         _ = await MicrophoneAccess.request()
-                        model.answer()
+                        if let answer { answer() } else { model.answer() }
                     }
                 }
             }
@@ -74,7 +78,7 @@ struct CallView: View {
                         systemImage: call.muted ? "mic.slash.fill" : "mic.fill",
                         tint: call.muted ? .orange : .gray, isOn: call.muted
                     ) {
-                        model.toggleMute()
+                        if let toggleMute { toggleMute() } else { model.toggleMute() }
                     }
                     RoundCallButton(
                         title: "Speaker", systemImage: call.speaker ? "speaker.wave.3.fill" : "speaker.fill",

@@ -113,7 +113,7 @@ struct MainView: View {
             openChat = peer
             platform.router.pendingConversation = nil
         }
-        .modifier(CallPresenter(calls: app.calls))
+        .modifier(CallPresenter(calls: app.calls, platform: platform))
     }
 }
 
@@ -127,13 +127,25 @@ enum MainTab: Hashable {
 /// Shows the call screen whenever CallModel has a call (incoming, outgoing or just ended).
 struct CallPresenter: ViewModifier {
     let calls: CallModel?
+    let platform: AppPlatform
 
     func body(content: Content) -> some View {
         let active = calls?.call != nil
         let shown = Binding(get: { active }, set: { if !$0 { calls?.dismiss() } })
         #if os(iOS)
         content.fullScreenCover(isPresented: shown) {
-            if let calls { CallView(model: calls) }
+            if let calls {
+                CallView(
+                    model: calls,
+                    answer: {
+                        if let id = calls.call?.id, platform.callKit.requestAnswer(callId: id) { return }
+                        calls.answer()
+                    },
+                    toggleMute: {
+                        if let call = calls.call, platform.callKit.requestMute(callId: call.id, muted: !call.muted) { return }
+                        calls.toggleMute()
+                    })
+            }
         }
         #else
         content.sheet(isPresented: shown) {
