@@ -120,7 +120,7 @@ final class CallKitIntegration: NSObject, CallIntegration, CXProviderDelegate, @
         controller.request(CXTransaction(action: CXSetMutedCallAction(call: uuid, muted: muted))) { [weak self] error in
             guard error != nil else { return }
             Task { @MainActor in
-                if let calls = self?.app?.calls, calls.call?.muted != muted { calls.toggleMute() }
+                self?.app?.calls?.setMuted(muted)
             }
         }
         return true
@@ -171,11 +171,8 @@ final class CallKitIntegration: NSObject, CallIntegration, CXProviderDelegate, @
         _ = lock.withLock { endedBySystemUI.insert(action.callUUID) }
         MainActor.assumeIsolated {
             guard let calls = app?.calls, let call = calls.call, isCall(call.id, action.callUUID) else { return }
-            if call.canAnswer {
-                calls.decline()
-            } else {
-                calls.hangUp()
-            }
+            // Declines a call still ringing, hangs up one in progress.
+            calls.hangUp()
         }
         audio.callEnded()
         action.fulfill()
@@ -184,7 +181,7 @@ final class CallKitIntegration: NSObject, CallIntegration, CXProviderDelegate, @
     func provider(_ provider: CXProvider, perform action: CXSetMutedCallAction) {
         MainActor.assumeIsolated {
             guard let calls = app?.calls, let call = calls.call, isCall(call.id, action.callUUID) else { return }
-            if call.muted != action.isMuted { calls.toggleMute() }
+            calls.setMuted(action.isMuted)
         }
         action.fulfill()
     }
