@@ -168,7 +168,10 @@ final class CallKitIntegration: NSObject, CallIntegration, CXProviderDelegate, @
     }
 
     func provider(_ provider: CXProvider, perform action: CXEndCallAction) {
-        _ = lock.withLock { endedBySystemUI.insert(action.callUUID) }
+        lock.withLock {
+            // Only a call still running (an end the app requested itself is already reported).
+            if uuids.values.contains(action.callUUID) { endedBySystemUI.insert(action.callUUID) }
+        }
         MainActor.assumeIsolated {
             guard let calls = app?.calls, let call = calls.call, isCall(call.id, action.callUUID) else { return }
             // Declines a call still ringing, hangs up one in progress.
