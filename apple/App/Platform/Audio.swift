@@ -229,17 +229,16 @@ final class EngineAudioDevice: AudioDevice, @unchecked Sendable {
         let ratio = captureFormat.sampleRate / buffer.format.sampleRate
         let capacity = AVAudioFrameCount((Double(buffer.frameLength) * ratio).rounded(.up)) + 32
         guard let output = AVAudioPCMBuffer(pcmFormat: captureFormat, frameCapacity: capacity) else { return }
-        var supplied = false
+        let input = PendingInput(buffer)
         var conversionError: NSError?
         let status = converter.convert(to: output, error: &conversionError) { _, inputStatus in
-            if supplied {
+            guard let next = input.take() else {
                 // Not end of stream: the converter keeps its resampling state for the next tap.
                 inputStatus.pointee = .noDataNow
                 return nil
             }
-            supplied = true
             inputStatus.pointee = .haveData
-            return buffer
+            return next
         }
         guard status != .error, let samples = output.int16ChannelData, output.frameLength > 0 else { return }
         let converted = UnsafeBufferPointer(start: samples[0], count: Int(output.frameLength))
@@ -250,6 +249,20 @@ final class EngineAudioDevice: AudioDevice, @unchecked Sendable {
                 captured.removeFirst(captured.count - Self.maxBufferedSamples)
             }
         }
+    }
+}
+
+/// One tap buffer, handed to the converter's input block once.
+private final class PendingInput: @unchecked Sendable {
+    private var buffer: AVAudioPCMBuffer?
+
+    init(_ buffer: AVAudioPCMBuffer) {
+        self.buffer = buffer
+    }
+
+    func take() -> AVAudioPCMBuffer? {
+        defer { buffer = nil }
+        return buffer
     }
 }
 
