@@ -235,6 +235,16 @@ struct AttachmentView: View {
 
     var body: some View {
         VStack(alignment: .leading, spacing: 6) {
+            if let path = attachment.localPath, attachment.state == .done,
+               attachment.mediaType?.hasPrefix("image/") == true {
+                AsyncImage(url: URL(fileURLWithPath: path)) { image in
+                    image.resizable().scaledToFit()
+                } placeholder: {
+                    ProgressView()
+                }
+                .frame(maxWidth: 240, maxHeight: 240)
+                .clipShape(RoundedRectangle(cornerRadius: 10))
+            }
             HStack(spacing: 8) {
                 Image(systemName: attachment.isUpload ? "doc.badge.arrow.up" : "doc")
                     .font(.title2)
