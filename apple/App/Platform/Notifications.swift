@@ -111,6 +111,14 @@ final class APNsTokenSource: PushTokenSource, @unchecked Sendable {
     }
 }
 
+enum AppBadge {
+    /// The app icon's badge follows the chat list's unread total (the extension sets it from
+    /// WakeReport.unreadTotal while the app sleeps).
+    static func show(_ count: Int) {
+        UNUserNotificationCenter.current().setBadgeCount(count) { _ in }
+    }
+}
+
 /// Which conversation a tapped notification opens (the extension puts it in userInfo).
 @MainActor @Observable
 final class NotificationRouter {

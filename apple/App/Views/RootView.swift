@@ -106,6 +106,9 @@ struct MainView: View {
             chats?.close()
             contacts?.close()
         }
+        .onChange(of: chats?.totalUnread ?? 0) { _, unread in
+            AppBadge.show(unread)
+        }
         .onChange(of: platform.router.pendingConversation, initial: true) { _, peer in
             // A tapped notification opens its conversation.
             guard let peer else { return }
