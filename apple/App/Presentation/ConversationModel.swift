@@ -140,6 +140,11 @@ public final class ConversationModel {
             tasks.add(Task { [weak self] in
                 for await list in items { self?.apply(list) }
             })
+            // From the timeline, not the chat list: a new conversation has no row there yet.
+            let typing = try opened.typingUpdates()
+            tasks.add(Task { [weak self] in
+                for await value in typing { self?.peerTyping = value }
+            })
             let chats = try client.chatList().snapshots()
             tasks.add(Task { [weak self] in
                 for await list in chats { self?.applyChat(list) }
@@ -252,7 +257,6 @@ public final class ConversationModel {
 
     private func applyChat(_ items: [ChatListItem]) {
         guard let item = items.first(where: { $0.peer == peer }) else { return }
-        peerTyping = item.typing
         title = item.displayName.isEmpty ? peer : item.displayName
     }
 

@@ -95,6 +95,12 @@ private final class SyncForwarder: SyncListener {
     func onSync(status: SyncStatus) { forward(status) }
 }
 
+private final class TypingForwarder: TypingListener {
+    let forward: @Sendable (Bool) -> Void
+    init(_ forward: @escaping @Sendable (Bool) -> Void) { self.forward = forward }
+    func onTyping(typing: Bool) { forward(typing) }
+}
+
 private final class CallScreenForwarder: CallScreenListener {
     let forward: @Sendable (CallScreenState?) -> Void
     init(_ forward: @escaping @Sendable (CallScreenState?) -> Void) { self.forward = forward }
@@ -152,6 +158,15 @@ extension TimelineService {
 
     public func snapshots() throws -> AsyncStream<[TimelineItem]> {
         Linnet.snapshots(of: try changes())
+    }
+}
+
+extension TimelineService {
+    /// Whether the peer is typing: the current value first, then every change.
+    public func typingUpdates() throws -> AsyncStream<Bool> {
+        try subscriptionStream { emit in
+            try subscribeTyping(listener: TypingForwarder(emit))
+        }
     }
 }
 

@@ -133,6 +133,18 @@ func run() async -> Int32 {
         }
     }
 
+    await test("conversation: typing shows before the first message (the chat list has no row yet)") {
+        guard let chatA = a.app.makeConversationModel(peer: bob.jid), let chatB = b.app.makeConversationModel(peer: alice.jid) else {
+            throw Failure(description: "no models")
+        }
+        defer { chatA.close(); chatB.close() }
+        try check(chatA.rows.compactMap(\.message).isEmpty, "already messages: \(chatA.rows.count) rows")
+        chatB.onDraftChanged("first words")
+        try await eventually("alice sees bob typing, before any message") { chatA.peerTyping }
+        chatB.onDraftChanged("")
+        try await eventually("alice sees bob stop") { !chatA.peerTyping }
+    }
+
     await test("chat list: typing, preview, unread at alice; 'You:' and status at bob; read clears unread") {
         guard let listA = a.app.makeChatListModel(), let listB = b.app.makeChatListModel(),
               let chatB = b.app.makeConversationModel(peer: alice.jid) else { throw Failure(description: "no models") }

@@ -107,10 +107,20 @@ fun ConnectionController.states(): Flow<ConnectionState> = subscriptionFlow { em
     })
 }
 
-/** Archive sync status of the chat list: the current one first, then its changes (coalesced). */
-fun ChatListService.syncStatus(): Flow<SyncStatus> = subscriptionFlow { emit ->
+/**
+ * Archive sync status of the chat list: the current one first, then its changes (coalesced).
+ * (Not `syncStatus()`: the service's own member of that name, the current value, would hide it.)
+ */
+fun ChatListService.syncStatuses(): Flow<SyncStatus> = subscriptionFlow { emit ->
     subscribeSync(object : SyncListener {
         override fun onSync(status: SyncStatus) = emit(status)
+    })
+}
+
+/** Whether the peer is typing: the current value first, then every change. */
+fun TimelineService.typing(): Flow<Boolean> = subscriptionFlow { emit ->
+    subscribeTyping(object : TypingListener {
+        override fun onTyping(typing: Boolean) = emit(typing)
     })
 }
 

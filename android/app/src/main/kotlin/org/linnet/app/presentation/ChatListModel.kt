@@ -19,8 +19,7 @@ import org.linnet.sdk.LinnetClient
 import org.linnet.sdk.SyncStatus
 import org.linnet.sdk.observe
 import org.linnet.sdk.states
-// Flows.kt's syncStatus() Flow is shadowed by the member ChatListService.syncStatus(): an alias reaches it.
-import org.linnet.sdk.syncStatus as syncStatuses
+import org.linnet.sdk.syncStatuses
 import kotlin.math.roundToInt
 
 data class ChatRow(

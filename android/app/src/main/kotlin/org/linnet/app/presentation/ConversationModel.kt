@@ -25,6 +25,7 @@ import org.linnet.sdk.TransferDirection
 import org.linnet.sdk.TransferFailure
 import org.linnet.sdk.TransferState
 import org.linnet.sdk.observe
+import org.linnet.sdk.typing
 import kotlin.math.roundToInt
 
 sealed interface ConversationRow {
@@ -130,6 +131,12 @@ class ConversationModel internal constructor(
                 }
             }
             this.scope.launch {
+                // From the timeline, not the chat list: a new conversation has no row there yet.
+                timeline.typing()
+                    .catch { _error.value = ErrorText.of(it) }
+                    .collect { _peerTyping.value = it }
+            }
+            this.scope.launch {
                 // While the conversation is on screen, what arrives is read.
                 combine(visible, unread) { shown, count -> shown && count > 0 }
                     .distinctUntilChanged()
@@ -141,7 +148,6 @@ class ConversationModel internal constructor(
                 .map { items -> items.firstOrNull { it.peer == peer } }
                 .catch { _error.value = ErrorText.of(it) }
                 .collect { item ->
-                    _peerTyping.value = item?.typing == true
                     unread.value = item?.unread?.toInt() ?: 0
                     if (item != null && item.displayName.isNotBlank()) _title.value = item.displayName
                 }

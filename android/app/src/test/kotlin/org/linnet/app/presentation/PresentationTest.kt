@@ -105,6 +105,20 @@ private val cases: List<Pair<String, suspend () -> Unit>> = listOf(
         check(bobRow.name == "Bob") { "row: $bobRow" }
         contacts.close()
     },
+    "conversation: typing shows before the first message (the chat list has no row yet)" to {
+        val aliceSees = aliceDevice.app.conversationModel(bob.jid, modelScope)!!
+        val bobTypes = bobDevice.app.conversationModel(alice.jid, modelScope)!!
+        try {
+            check(aliceSees.rows.value.none { it is ConversationRow.Message }) { "already messages: ${aliceSees.rows.value}" }
+            bobTypes.onDraftChanged("first words")
+            aliceSees.peerTyping.await("bob typing at alice, before any message") { it }
+            bobTypes.onDraftChanged("")
+            aliceSees.peerTyping.await("bob stopped typing") { !it }
+        } finally {
+            aliceSees.close()
+            bobTypes.close()
+        }
+    },
     "chat list: a message from bob shows unread, preview and typing" to {
         val list = aliceDevice.app.chatListModel(modelScope)!!
         val bobConversation = bobDevice.app.conversationModel(alice.jid, modelScope)!!
