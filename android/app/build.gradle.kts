@@ -36,6 +36,11 @@ android {
         targetSdk = 36
         versionCode = providers.gradleProperty("linnet.versionCode").orNull?.toInt() ?: 1
         versionName = providers.gradleProperty("linnet.versionName").orNull ?: "0.1.0"
+        // The push app server (linnet-push) this build registers devices with, e.g.
+        // -Plinnet.pushAppServer=push.example.org (or in gradle.properties). Empty: notifications
+        // can be turned on, but the settings screen reports that no app server is configured.
+        val pushAppServer = providers.gradleProperty("linnet.pushAppServer").orNull ?: ""
+        buildConfigField("String", "PUSH_APP_SERVER", "\"$pushAppServer\"")
     }
 
     signingConfigs {

@@ -14,6 +14,7 @@ import androidx.compose.foundation.lazy.LazyColumn
 import androidx.compose.foundation.lazy.items
 import androidx.compose.material.icons.Icons
 import androidx.compose.material.icons.automirrored.filled.Chat
+import androidx.compose.material.icons.filled.Call
 import androidx.compose.material.icons.filled.Info
 import androidx.compose.material.icons.filled.People
 import androidx.compose.material.icons.filled.Settings
@@ -50,6 +51,7 @@ fun ChatListScreen(
     model: ChatListModel,
     openConversation: (String) -> Unit,
     openContacts: () -> Unit,
+    openCalls: () -> Unit,
     openSettings: () -> Unit,
     openAbout: () -> Unit,
 ) {
@@ -66,6 +68,7 @@ fun ChatListScreen(
                 title = { Text(Labels.chats) },
                 actions = {
                     IconButton(onClick = openContacts) { Icon(Icons.Filled.People, contentDescription = Labels.contacts) }
+                    IconButton(onClick = openCalls) { Icon(Icons.Filled.Call, contentDescription = Labels.calls) }
                     IconButton(onClick = openSettings) { Icon(Icons.Filled.Settings, contentDescription = Labels.settings) }
                     IconButton(onClick = openAbout) { Icon(Icons.Filled.Info, contentDescription = Labels.about) }
                 },
