@@ -41,9 +41,11 @@ class AndroidAudioDevices(context: Context) : AudioDevices {
         AndroidAudioDevice(appContext).also { open.add(it) }
     }
 
-    fun closeAll() = synchronized(open) {
-        open.forEach { it.close() }
-        open.clear()
+    fun closeAll() {
+        synchronized(open) {
+            open.forEach { it.close() }
+            open.clear()
+        }
     }
 }
 
@@ -57,26 +59,28 @@ class AndroidAudioDevice(private val context: Context) : AudioDevice {
     private var pendingCount = 0
     private val readBuffer = ShortArray(FRAME * MAX_BACKLOG_FRAMES)
 
-    override fun capture(): List<Short> = synchronized(lock) {
-        val rec = recorder() ?: return emptyList()
-        val n = rec.read(readBuffer, 0, readBuffer.size, AudioRecord.READ_NON_BLOCKING)
-        if (n > 0) {
-            // Keep only the newest audio when the backlog grows (the SDK was late).
-            val room = pending.size - pendingCount
-            if (n > room) {
-                val drop = minOf(pendingCount, n - room)
-                System.arraycopy(pending, drop, pending, 0, pendingCount - drop)
-                pendingCount -= drop
+    override fun capture(): List<Short> {
+        synchronized(lock) {
+            val rec = recorder() ?: return emptyList()
+            val n = rec.read(readBuffer, 0, readBuffer.size, AudioRecord.READ_NON_BLOCKING)
+            if (n > 0) {
+                // Keep only the newest audio when the backlog grows (the SDK was late).
+                val room = pending.size - pendingCount
+                if (n > room) {
+                    val drop = minOf(pendingCount, n - room)
+                    System.arraycopy(pending, drop, pending, 0, pendingCount - drop)
+                    pendingCount -= drop
+                }
+                val take = minOf(n, pending.size - pendingCount)
+                System.arraycopy(readBuffer, n - take, pending, pendingCount, take)
+                pendingCount += take
             }
-            val take = minOf(n, pending.size - pendingCount)
-            System.arraycopy(readBuffer, n - take, pending, pendingCount, take)
-            pendingCount += take
+            if (pendingCount < FRAME) return emptyList() // silence this time
+            val frame = pending.copyOfRange(0, FRAME)
+            System.arraycopy(pending, FRAME, pending, 0, pendingCount - FRAME)
+            pendingCount -= FRAME
+            return frame.asList()
         }
-        if (pendingCount < FRAME) return emptyList() // silence this time
-        val frame = pending.copyOfRange(0, FRAME)
-        System.arraycopy(pending, FRAME, pending, 0, pendingCount - FRAME)
-        pendingCount -= FRAME
-        frame.asList()
     }
 
     override fun play(frame: List<Short>) {
@@ -88,12 +92,14 @@ class AndroidAudioDevice(private val context: Context) : AudioDevice {
         }
     }
 
-    fun close() = synchronized(lock) {
-        closed = true
-        record?.let { runCatching { it.stop() }; it.release() }
-        track?.let { runCatching { it.stop() }; it.release() }
-        record = null
-        track = null
+    fun close() {
+        synchronized(lock) {
+            closed = true
+            record?.let { runCatching { it.stop() }; it.release() }
+            track?.let { runCatching { it.stop() }; it.release() }
+            record = null
+            track = null
+        }
     }
 
     @SuppressLint("MissingPermission") // checked just below

@@ -20,18 +20,20 @@ class KeystoreSecretStorage(context: Context) : SecretStorage {
         context.applicationContext.getSharedPreferences(PREFS, Context.MODE_PRIVATE)
     private val lock = Any()
 
-    override fun get(account: String): String? = synchronized(lock) {
-        val stored = prefs.getString(prefKey(account), null) ?: return null
-        val bytes = Base64.decode(stored, Base64.NO_WRAP)
-        if (bytes.size <= IV_BYTES) return null
-        val cipher = Cipher.getInstance(TRANSFORMATION)
-        cipher.init(Cipher.DECRYPT_MODE, key(), GCMParameterSpec(TAG_BITS, bytes, 0, IV_BYTES))
-        // The account is authenticated data: a ciphertext copied to another account's entry fails.
-        cipher.updateAAD(account.toByteArray(Charsets.UTF_8))
-        String(cipher.doFinal(bytes, IV_BYTES, bytes.size - IV_BYTES), Charsets.UTF_8)
+    override fun get(account: String): String? {
+        synchronized(lock) {
+            val stored = prefs.getString(prefKey(account), null) ?: return null
+            val bytes = Base64.decode(stored, Base64.NO_WRAP)
+            if (bytes.size <= IV_BYTES) return null
+            val cipher = Cipher.getInstance(TRANSFORMATION)
+            cipher.init(Cipher.DECRYPT_MODE, key(), GCMParameterSpec(TAG_BITS, bytes, 0, IV_BYTES))
+            // The account is authenticated data: a ciphertext copied to another account's entry fails.
+            cipher.updateAAD(account.toByteArray(Charsets.UTF_8))
+            return String(cipher.doFinal(bytes, IV_BYTES, bytes.size - IV_BYTES), Charsets.UTF_8)
+        }
     }
 
-    override fun set(account: String, secret: String) = synchronized(lock) {
+    override fun set(account: String, secret: String): Unit = synchronized(lock) {
         val cipher = Cipher.getInstance(TRANSFORMATION)
         // The Keystore chooses the IV (randomized encryption is required for its keys).
         cipher.init(Cipher.ENCRYPT_MODE, key())
@@ -44,9 +46,8 @@ class KeystoreSecretStorage(context: Context) : SecretStorage {
         check(prefs.edit().putString(prefKey(account), stored).commit()) { "could not write $PREFS" }
     }
 
-    override fun delete(account: String) = synchronized(lock) {
-        prefs.edit().remove(prefKey(account)).commit()
-        Unit
+    override fun delete(account: String) {
+        synchronized(lock) { prefs.edit().remove(prefKey(account)).commit() }
     }
 
     private fun key(): SecretKey {
