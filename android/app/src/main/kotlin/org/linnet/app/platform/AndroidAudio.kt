@@ -18,6 +18,8 @@ import android.media.AudioRecord
 import android.media.AudioTrack
 import android.media.MediaRecorder
 import android.os.Build
+import android.telecom.CallAudioState
+import android.telecom.Connection
 import android.util.Log
 import androidx.core.content.ContextCompat
 import org.linnet.app.presentation.AudioDevices
@@ -165,11 +167,23 @@ class AndroidAudioDevice(private val context: Context) : AudioDevice {
     }
 }
 
-/** Loudspeaker on/off for the call: the communication device (Android 12+) or speakerphone. */
-class AndroidAudioRoute(context: Context) : AudioRoute {
+/**
+ * Loudspeaker on/off for the call. While Telecom manages the call its audio route is Telecom's
+ * (asked through the Connection); otherwise AudioManager: the communication device on Android
+ * 12+, speakerphone before.
+ */
+class AndroidAudioRoute(context: Context, private val telecomCall: () -> Connection?) : AudioRoute {
     private val audio = context.applicationContext.getSystemService(AudioManager::class.java)
 
     override fun setSpeaker(on: Boolean) {
+        val connection = telecomCall()
+        if (connection != null) {
+            // Deprecated in API 34 for requestCallEndpointChange, which needs the endpoint list
+            // from onAvailableCallEndpointsChanged; the route constants work on every version.
+            @Suppress("DEPRECATION")
+            connection.setAudioRoute(if (on) CallAudioState.ROUTE_SPEAKER else CallAudioState.ROUTE_WIRED_OR_EARPIECE)
+            return
+        }
         if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.S) {
             if (on) {
                 val speaker = audio.availableCommunicationDevices

@@ -47,8 +47,8 @@ class AndroidNetworkMonitor(context: Context) : NetworkMonitor {
                 if (none) report(observer, false)
             }
 
-            override fun onCapabilitiesChanged(network: Network, caps: NetworkCapabilities) {
-                val internet = caps.hasCapability(NetworkCapabilities.NET_CAPABILITY_INTERNET)
+            override fun onCapabilitiesChanged(network: Network, networkCapabilities: NetworkCapabilities) {
+                val internet = networkCapabilities.hasCapability(NetworkCapabilities.NET_CAPABILITY_INTERNET)
                 synchronized(lock) { current = if (internet) network else null }
                 report(observer, internet)
             }

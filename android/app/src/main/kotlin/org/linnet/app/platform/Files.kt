@@ -13,7 +13,6 @@ import java.io.File
 import java.util.UUID
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.withContext
-import org.linnet.app.R
 
 object Files {
     /**
@@ -61,7 +60,7 @@ object Files {
             .putExtra(Intent.EXTRA_SUBJECT, fileName)
             .addFlags(Intent.FLAG_GRANT_READ_URI_PERMISSION)
         send.clipData = ClipData.newRawUri(fileName, uri) // the share sheet's preview, and the grant
-        val chooser = Intent.createChooser(send, context.getString(R.string.share_log_title))
+        val chooser = Intent.createChooser(send, context.getString(org.linnet.app.R.string.share_log_title))
         if (context !is android.app.Activity) chooser.addFlags(Intent.FLAG_ACTIVITY_NEW_TASK)
         context.startActivity(chooser)
     }

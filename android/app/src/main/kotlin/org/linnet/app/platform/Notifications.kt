@@ -12,7 +12,6 @@ import android.content.Intent
 import androidx.core.app.NotificationCompat
 import androidx.core.app.NotificationManagerCompat
 import androidx.core.app.Person
-import org.linnet.app.R
 import org.linnet.sdk.WakeCall
 import org.linnet.sdk.WakeNotification
 
@@ -30,12 +29,12 @@ class Notifications(context: Context) {
     fun createChannels() {
         val system = context.getSystemService(NotificationManager::class.java)
         system.createNotificationChannel(
-            NotificationChannel(CHANNEL_MESSAGES, context.getString(R.string.channel_messages), NotificationManager.IMPORTANCE_HIGH)
-                .apply { description = context.getString(R.string.channel_messages_description) },
+            NotificationChannel(CHANNEL_MESSAGES, context.getString(org.linnet.app.R.string.channel_messages), NotificationManager.IMPORTANCE_HIGH)
+                .apply { description = context.getString(org.linnet.app.R.string.channel_messages_description) },
         )
         system.createNotificationChannel(
-            NotificationChannel(CHANNEL_CALLS, context.getString(R.string.channel_calls), NotificationManager.IMPORTANCE_HIGH)
-                .apply { description = context.getString(R.string.channel_calls_description) },
+            NotificationChannel(CHANNEL_CALLS, context.getString(org.linnet.app.R.string.channel_calls), NotificationManager.IMPORTANCE_HIGH)
+                .apply { description = context.getString(org.linnet.app.R.string.channel_calls_description) },
         )
     }
 
@@ -46,11 +45,11 @@ class Notifications(context: Context) {
         if (!allowed()) return
         for ((conversation, messages) in notifications.groupBy { it.conversation }) {
             val last = messages.last()
-            val title = last.senderName ?: context.getString(R.string.app_name)
+            val title = last.senderName ?: context.getString(org.linnet.app.R.string.app_name)
             val style = NotificationCompat.InboxStyle()
             messages.takeLast(5).forEach { style.addLine(it.preview) }
             val notification = NotificationCompat.Builder(context, CHANNEL_MESSAGES)
-                .setSmallIcon(R.drawable.ic_launcher_foreground)
+                .setSmallIcon(org.linnet.app.R.drawable.ic_launcher_foreground)
                 .setContentTitle(title)
                 .setContentText(last.preview)
                 .setStyle(if (messages.size > 1) style else null)
@@ -77,7 +76,7 @@ class Notifications(context: Context) {
     fun showIncomingCall(callId: String, displayName: String) {
         if (!allowed()) return
         val caller = Person.Builder()
-            .setName(displayName.ifEmpty { context.getString(R.string.notification_incoming_call) })
+            .setName(displayName.ifEmpty { context.getString(org.linnet.app.R.string.notification_incoming_call) })
             .setImportant(true)
             .build()
         val show = activityIntent(ACTION_SHOW_CALL, callId)
@@ -89,9 +88,9 @@ class Notifications(context: Context) {
             PendingIntent.FLAG_UPDATE_CURRENT or PendingIntent.FLAG_IMMUTABLE,
         )
         val notification = NotificationCompat.Builder(context, CHANNEL_CALLS)
-            .setSmallIcon(R.drawable.ic_launcher_foreground)
+            .setSmallIcon(org.linnet.app.R.drawable.ic_launcher_foreground)
             .setContentTitle(caller.name)
-            .setContentText(context.getString(R.string.notification_incoming_call))
+            .setContentText(context.getString(org.linnet.app.R.string.notification_incoming_call))
             .setStyle(NotificationCompat.CallStyle.forIncomingCall(caller, decline, answer))
             .setCategory(NotificationCompat.CATEGORY_CALL)
             .setPriority(NotificationCompat.PRIORITY_MAX)

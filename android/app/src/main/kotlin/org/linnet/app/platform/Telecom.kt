@@ -20,7 +20,6 @@ import android.telecom.PhoneAccountHandle
 import android.telecom.TelecomManager
 import android.util.Log
 import java.util.concurrent.ConcurrentHashMap
-import org.linnet.app.R
 import org.linnet.app.presentation.CallIntegration
 import org.linnet.sdk.CallEndReason
 
@@ -53,8 +52,9 @@ class TelecomCallIntegration(
     @Volatile var actions: CallActions? = null
 
     private val connections = ConcurrentHashMap<String, LinnetConnection>()
-    /** Calls that ended before Telecom created their connection. */
+    /** Calls that ended, or connected, before Telecom created their connection. */
     private val endedEarly = ConcurrentHashMap.newKeySet<String>()
+    private val connectedEarly = ConcurrentHashMap.newKeySet<String>()
     private val displayNames = ConcurrentHashMap<String, String>()
     private var registered = false
 
@@ -63,7 +63,7 @@ class TelecomCallIntegration(
         if (registered) return
         registered = try {
             telecom.registerPhoneAccount(
-                PhoneAccount.builder(phoneAccountHandle, appContext.getString(R.string.phone_account_label))
+                PhoneAccount.builder(phoneAccountHandle, appContext.getString(org.linnet.app.R.string.phone_account_label))
                     .setCapabilities(PhoneAccount.CAPABILITY_SELF_MANAGED)
                     .addSupportedUriScheme(PhoneAccount.SCHEME_SIP)
                     .addSupportedUriScheme(PhoneAccount.SCHEME_TEL)
@@ -90,7 +90,8 @@ class TelecomCallIntegration(
         val added = registered && try {
             telecom.addNewIncomingCall(phoneAccountHandle, extras)
             true
-        } catch (e: SecurityException) {
+        } catch (e: Exception) {
+            // SecurityException / IllegalArgumentException: the account is not usable right now.
             Log.w(TAG, "incoming call not added to Telecom", e)
             false
         }
@@ -108,19 +109,24 @@ class TelecomCallIntegration(
         try {
             // Self-managed: MANAGE_OWN_CALLS is enough (no CALL_PHONE), the system dialer is not involved.
             telecom.placeCall(address(handle), extras)
-        } catch (e: SecurityException) {
+        } catch (e: Exception) {
             Log.w(TAG, "outgoing call not placed with Telecom", e)
         }
     }
 
     override fun reportConnected(callId: String) {
         notifications.cancelIncomingCall(callId)
-        connections[callId]?.setActive()
+        val connection = connections[callId]
+        if (connection == null) connectedEarly.add(callId) else connection.setActive()
     }
+
+    /** The call Telecom knows of now (for audio routing), if any. */
+    fun activeConnection(): LinnetConnection? = connections.values.firstOrNull()
 
     override fun reportEnded(callId: String, reason: CallEndReason) {
         notifications.cancelIncomingCall(callId)
         displayNames.remove(callId)
+        connectedEarly.remove(callId)
         audioDevices.closeAll()
         val connection = connections.remove(callId)
         if (connection == null) {
@@ -144,10 +150,14 @@ class TelecomCallIntegration(
         connection.setConnectionCapabilities(Connection.CAPABILITY_MUTE)
         connection.setAudioModeIsVoip(true)
         request.address?.let { connection.setAddress(it, TelecomManager.PRESENTATION_ALLOWED) }
-        (extras?.getString(EXTRA_DISPLAY_NAME) ?: displayNames[callId])?.let {
+        (extras.getString(EXTRA_DISPLAY_NAME) ?: displayNames[callId])?.let {
             connection.setCallerDisplayName(it, TelecomManager.PRESENTATION_ALLOWED)
         }
-        if (incoming) connection.setRinging() else connection.setDialing()
+        when {
+            connectedEarly.remove(callId) -> connection.setActive()
+            incoming -> connection.setRinging()
+            else -> connection.setDialing()
+        }
         connections[callId] = connection
         return connection
     }
@@ -159,7 +169,7 @@ class TelecomCallIntegration(
         if (incoming) {
             val extras = request?.let { callExtras(it, incoming = true) }
             val callId = extras?.getString(EXTRA_CALL_ID) ?: return
-            notifications.showIncomingCall(callId, displayNames[callId] ?: extras?.getString(EXTRA_DISPLAY_NAME).orEmpty())
+            notifications.showIncomingCall(callId, displayNames[callId] ?: extras.getString(EXTRA_DISPLAY_NAME).orEmpty())
         }
     }
 

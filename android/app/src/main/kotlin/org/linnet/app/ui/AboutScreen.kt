@@ -19,12 +19,11 @@ import androidx.compose.material3.TopAppBar
 import androidx.compose.runtime.Composable
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.unit.dp
-import org.linnet.app.BuildConfig
 import org.linnet.sdk.linnetVersion
 
 @OptIn(ExperimentalMaterial3Api::class)
 @Composable
-fun AboutScreen(onBack: () -> Unit, openDiagnostics: () -> Unit) {
+fun AboutScreen(versionName: String, onBack: () -> Unit, openDiagnostics: () -> Unit) {
     Scaffold(
         topBar = {
             TopAppBar(
@@ -40,7 +39,7 @@ fun AboutScreen(onBack: () -> Unit, openDiagnostics: () -> Unit) {
             verticalArrangement = Arrangement.spacedBy(16.dp),
         ) {
             Text(Labels.appName, style = MaterialTheme.typography.headlineMedium)
-            Text("${Labels.version} ${BuildConfig.VERSION_NAME} · Linnet ${linnetVersion()}", style = MaterialTheme.typography.bodyMedium)
+            Text("${Labels.version} $versionName · Linnet ${linnetVersion()}", style = MaterialTheme.typography.bodyMedium)
             Text(Labels.privacyStatement, style = MaterialTheme.typography.bodyLarge)
             FilledTonalButton(onClick = openDiagnostics) { Text(Labels.diagnostics) }
         }

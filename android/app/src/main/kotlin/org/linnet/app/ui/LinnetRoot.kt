@@ -15,6 +15,9 @@ import androidx.compose.material3.Text
 import androidx.compose.runtime.Composable
 import androidx.compose.runtime.LaunchedEffect
 import androidx.compose.runtime.getValue
+import androidx.compose.runtime.mutableStateOf
+import androidx.compose.runtime.saveable.rememberSaveable
+import androidx.compose.runtime.setValue
 import androidx.compose.runtime.rememberCoroutineScope
 import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
@@ -28,7 +31,6 @@ import androidx.navigation.compose.rememberNavController
 import androidx.navigation.navArgument
 import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.launch
-import org.linnet.app.BuildConfig
 import org.linnet.app.platform.LinnetApplication
 import org.linnet.app.presentation.CallModel
 import org.linnet.app.presentation.ChatListModel
@@ -68,15 +70,19 @@ fun LinnetRoot(
     val nav = rememberNavController()
     val scope = rememberCoroutineScope()
 
-    // The app's screen decides the root; the back stack starts over at each change.
+    // The app's screen decides the root; the back stack starts over at each change (only at a
+    // change: after a rotation the restored back stack stays as it was).
+    var shownScreen by rememberSaveable { mutableStateOf<String?>(null) }
     LaunchedEffect(screen) {
-        val root = when (screen) {
-            Screen.Starting -> Routes.STARTING
-            is Screen.Broken -> Routes.BROKEN
-            Screen.SignIn -> Routes.SIGN_IN
-            is Screen.Main -> Routes.CHATS
+        val current = screen
+        val (key, root) = when (current) {
+            Screen.Starting -> "starting" to Routes.STARTING
+            is Screen.Broken -> "broken" to Routes.BROKEN
+            Screen.SignIn -> "signin" to Routes.SIGN_IN
+            is Screen.Main -> "main:${current.jid}" to Routes.CHATS
         }
-        if (nav.currentDestination?.route != root) {
+        if (shownScreen != key) {
+            shownScreen = key
             nav.navigate(root) {
                 popUpTo(nav.graph.id) { inclusive = true }
                 launchSingleTop = true
@@ -98,7 +104,6 @@ fun LinnetRoot(
                 ensureMicrophone()
                 calls.place(to)
             }
-            Unit
         }
     }
 
@@ -171,12 +176,12 @@ fun LinnetRoot(
                 }
             }
             composable(Routes.ABOUT) {
-                AboutScreen(onBack = { nav.popBackStack() }, openDiagnostics = { nav.navigate(Routes.DIAGNOSTICS) })
+                AboutScreen(versionName = app.versionName, onBack = { nav.popBackStack() }, openDiagnostics = { nav.navigate(Routes.DIAGNOSTICS) })
             }
             composable(Routes.DIAGNOSTICS) {
                 rememberModel(
                     "diagnostics",
-                    { scope -> appModel.diagnosticsModel(scope, BuildConfig.VERSION_NAME) },
+                    { scope -> appModel.diagnosticsModel(scope, app.versionName) },
                     DiagnosticsModel::close,
                 )?.let { model ->
                     DiagnosticsScreen(model = model, onBack = { nav.popBackStack() }, shareLog = shareLog)
