@@ -4,18 +4,26 @@
 package org.linnet.app.platform
 
 import android.content.Intent
+import android.os.Build
 import android.os.Bundle
+import android.view.WindowManager
 import androidx.activity.ComponentActivity
 import androidx.activity.compose.setContent
 import androidx.activity.enableEdgeToEdge
 import androidx.activity.result.ActivityResultLauncher
 import androidx.activity.result.contract.ActivityResultContracts
 import androidx.lifecycle.lifecycleScope
+import kotlinx.coroutines.ExperimentalCoroutinesApi
 import kotlinx.coroutines.flow.MutableStateFlow
+import kotlinx.coroutines.flow.distinctUntilChanged
+import kotlinx.coroutines.flow.flatMapLatest
+import kotlinx.coroutines.flow.flowOf
+import kotlinx.coroutines.flow.map
 import kotlinx.coroutines.launch
 import org.linnet.app.ui.LinnetRoot
 import org.linnet.app.ui.LinnetTheme
 
+@OptIn(ExperimentalCoroutinesApi::class)
 class MainActivity : ComponentActivity() {
     private val app get() = application as LinnetApplication
 
@@ -48,6 +56,27 @@ class MainActivity : ComponentActivity() {
             }
         }
         handle(intent)
+
+        // Over the lock screen only while a call is on (ringing or connected): the rest of the
+        // app stays behind the keyguard.
+        lifecycleScope.launch {
+            app.callModel
+                .flatMapLatest { model -> model?.call ?: flowOf(null) }
+                .map { call -> call != null && !call.isEnded }
+                .distinctUntilChanged()
+                .collect { live -> showOverLockScreen(live) }
+        }
+    }
+
+    private fun showOverLockScreen(on: Boolean) {
+        if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.O_MR1) {
+            setShowWhenLocked(on)
+            setTurnScreenOn(on)
+        } else {
+            @Suppress("DEPRECATION")
+            val flags = WindowManager.LayoutParams.FLAG_SHOW_WHEN_LOCKED or WindowManager.LayoutParams.FLAG_TURN_SCREEN_ON
+            if (on) window.addFlags(flags) else window.clearFlags(flags)
+        }
     }
 
     override fun onNewIntent(intent: Intent) {
