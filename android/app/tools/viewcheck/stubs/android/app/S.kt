@@ -1,0 +1,12 @@
+@file:Suppress("unused", "UNUSED_PARAMETER")
+package android.app
+
+open class Application : android.content.Context() { open fun onCreate() {} }
+open class Activity : android.content.Context() { val window: Window = Window(); fun setShowWhenLocked(b: Boolean) {}; fun setTurnScreenOn(b: Boolean) {} }
+class Notification
+class NotificationChannel(id: String, name: CharSequence, importance: Int) { var description: String? = null }
+class NotificationManager { fun createNotificationChannel(c: NotificationChannel) {}; companion object { const val IMPORTANCE_HIGH = 4 } }
+class PendingIntent { companion object { const val FLAG_UPDATE_CURRENT = 1; const val FLAG_IMMUTABLE = 2
+  fun getActivity(c: android.content.Context, r: Int, i: android.content.Intent, f: Int): PendingIntent = PendingIntent()
+  fun getBroadcast(c: android.content.Context, r: Int, i: android.content.Intent, f: Int): PendingIntent = PendingIntent() } }
+class Window { fun addFlags(f: Int) {}; fun clearFlags(f: Int) {} }
