@@ -38,7 +38,7 @@ object IconButtonDefaults { @Composable fun filledIconButtonColors(containerColo
 @Composable fun Scaffold(modifier: Modifier = Modifier, topBar: @Composable () -> Unit = {}, snackbarHost: @Composable () -> Unit = {}, floatingActionButton: @Composable () -> Unit = {}, content: @Composable (PaddingValues) -> Unit) {}
 @ExperimentalMaterial3Api @Composable fun TopAppBar(title: @Composable () -> Unit, modifier: Modifier = Modifier, navigationIcon: @Composable () -> Unit = {}, actions: @Composable RowScope.() -> Unit = {}) {}
 class SnackbarHostState { suspend fun showSnackbar(message: String, actionLabel: String? = null, withDismissAction: Boolean = false): Any = TODO() }
-@Composable fun SnackbarHost(hostState: SnackbarHostState) {}
+@Composable fun SnackbarHost(hostState: SnackbarHostState, modifier: Modifier = Modifier) {}
 @Composable fun Surface(modifier: Modifier = Modifier, shape: androidx.compose.ui.graphics.Shape? = null, color: Color = Color(0), contentColor: Color = Color(0), tonalElevation: Dp = Dp(0f), content: @Composable () -> Unit) {}
 @Composable fun ListItem(headlineContent: @Composable () -> Unit, modifier: Modifier = Modifier, supportingContent: (@Composable () -> Unit)? = null, leadingContent: (@Composable () -> Unit)? = null, trailingContent: (@Composable () -> Unit)? = null) {}
 @Composable fun HorizontalDivider() {}

@@ -115,9 +115,9 @@ class LinnetApplication : Application() {
         callScope = scope
         telecom.register()
         telecom.actions = object : CallActions {
-            override fun answer() { model.answer() }
-            override fun decline() { model.decline() }
-            override fun hangUp() { model.hangUp() }
+            override fun answer(callId: String?) { model.answer(callId) }
+            override fun decline(callId: String?) { model.decline(callId) }
+            override fun hangUp(callId: String?) { model.hangUp(callId) }
             override fun pressDigit(digit: Char) { model.pressDigit(digit) }
         }
         _callModel.value = model

@@ -144,7 +144,8 @@ class CallActionReceiver : BroadcastReceiver() {
     override fun onReceive(context: Context, intent: Intent) {
         if (intent.action != ACTION_DECLINE_CALL) return
         val app = context.applicationContext as LinnetApplication
-        intent.getStringExtra(EXTRA_CALL)?.let { app.notifications.cancelIncomingCall(it) }
-        app.telecom.actions?.decline()
+        val callId = intent.getStringExtra(EXTRA_CALL)
+        callId?.let(app.notifications::cancelIncomingCall)
+        app.telecom.actions?.decline(callId)
     }
 }

@@ -28,11 +28,11 @@ private const val EXTRA_CALL_ID = "org.linnet.app.CALL_ID"
 private const val EXTRA_DISPLAY_NAME = "org.linnet.app.DISPLAY_NAME"
 private const val PHONE_ACCOUNT_ID = "linnet"
 
-/** What Telecom (and notification buttons) can ask of the current call. */
+/** What Telecom (and notification buttons) can ask of a call (null: the one on screen). */
 interface CallActions {
-    fun answer()
-    fun decline()
-    fun hangUp()
+    fun answer(callId: String?)
+    fun decline(callId: String?)
+    fun hangUp(callId: String?)
     fun pressDigit(digit: Char)
 }
 
@@ -219,17 +219,17 @@ class LinnetConnection(
         integration.showIncomingUi(callId)
     }
 
-    override fun onAnswer() { actions?.answer() }
+    override fun onAnswer() { actions?.answer(callId) }
 
-    override fun onAnswer(videoState: Int) { actions?.answer() }
+    override fun onAnswer(videoState: Int) { actions?.answer(callId) }
 
-    override fun onReject() { actions?.decline() }
+    override fun onReject() { actions?.decline(callId) }
 
     override fun onDisconnect() {
-        if (incoming && state == Connection.STATE_RINGING) actions?.decline() else actions?.hangUp()
+        if (incoming && state == Connection.STATE_RINGING) actions?.decline(callId) else actions?.hangUp(callId)
     }
 
-    override fun onAbort() { actions?.hangUp() }
+    override fun onAbort() { actions?.hangUp(callId) }
 
     override fun onPlayDtmfTone(c: Char) { actions?.pressDigit(c) }
 

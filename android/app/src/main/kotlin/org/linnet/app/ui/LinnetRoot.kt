@@ -7,14 +7,18 @@ package org.linnet.app.ui
 import android.net.Uri
 import androidx.compose.foundation.layout.Box
 import androidx.compose.foundation.layout.fillMaxSize
+import androidx.compose.foundation.layout.navigationBarsPadding
 import androidx.compose.foundation.layout.padding
 import androidx.compose.material3.CircularProgressIndicator
 import androidx.compose.material3.MaterialTheme
+import androidx.compose.material3.SnackbarHost
+import androidx.compose.material3.SnackbarHostState
 import androidx.compose.material3.Surface
 import androidx.compose.material3.Text
 import androidx.compose.runtime.Composable
 import androidx.compose.runtime.LaunchedEffect
 import androidx.compose.runtime.getValue
+import androidx.compose.runtime.remember
 import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.saveable.rememberSaveable
 import androidx.compose.runtime.setValue
@@ -190,6 +194,12 @@ fun LinnetRoot(
         }
 
         callModel?.let { model -> CallOverlay(model, ensureMicrophone) }
+
+        // An app-level failure (sign-out): shown over whatever screen is there.
+        val appError by appModel.error.collectAsStateWithLifecycle()
+        val snackbar = remember { SnackbarHostState() }
+        ErrorSnackbar(appError, snackbar, appModel::dismissError)
+        SnackbarHost(snackbar, Modifier.align(Alignment.BottomCenter).navigationBarsPadding())
     }
 }
 

@@ -26,5 +26,6 @@ fun Modifier.width(s: Dp): Modifier = this
 fun Modifier.widthIn(min: Dp = Dp(0f), max: Dp = Dp(0f)): Modifier = this
 fun Modifier.aspectRatio(r: Float): Modifier = this
 fun Modifier.imePadding(): Modifier = this
+fun Modifier.navigationBarsPadding(): Modifier = this
 fun Modifier.safeDrawingPadding(): Modifier = this
 fun Modifier.consumeWindowInsets(p: PaddingValues): Modifier = this
