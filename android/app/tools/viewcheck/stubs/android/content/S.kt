@@ -30,15 +30,18 @@ open class Intent() {
     var clipData: ClipData? = null
     fun setAction(a: String): Intent = this
     fun setType(t: String): Intent = this
+    fun setDataAndType(u: android.net.Uri, t: String?): Intent = this
     fun putExtra(k: String, v: String?): Intent = this
     fun putExtra(k: String, v: android.os.Parcelable?): Intent = this
     fun addFlags(f: Int): Intent = this
     fun getStringExtra(k: String): String? = null
     companion object {
-        const val ACTION_SEND = "s"; const val EXTRA_STREAM = "e"; const val EXTRA_SUBJECT = "x"
+        const val ACTION_SEND = "s"; const val ACTION_VIEW = "v"; const val EXTRA_STREAM = "e"; const val EXTRA_SUBJECT = "x"
         const val FLAG_GRANT_READ_URI_PERMISSION = 1; const val FLAG_ACTIVITY_NEW_TASK = 2; const val FLAG_ACTIVITY_SINGLE_TOP = 4
         fun createChooser(i: Intent, t: CharSequence?): Intent = i
     }
 }
 class ClipData { companion object { fun newRawUri(l: CharSequence?, u: android.net.Uri): ClipData = ClipData() } }
 abstract class BroadcastReceiver { abstract fun onReceive(context: Context, intent: Intent) }
+
+class ActivityNotFoundException : RuntimeException()

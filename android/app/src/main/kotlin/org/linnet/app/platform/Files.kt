@@ -3,6 +3,7 @@
 // sheet (FileProvider, text/plain).
 package org.linnet.app.platform
 
+import android.content.ActivityNotFoundException
 import android.content.ClipData
 import android.content.Context
 import android.content.Intent
@@ -42,6 +43,28 @@ object Files {
     private fun safeName(name: String): String? =
         name.substringAfterLast('/').replace(Regex("[\\\\:*?\"<>|\\u0000]"), "_").trimStart('.').take(120)
             .ifBlank { null }
+
+    /**
+     * Opens a received or sent file with the app the user chooses (ACTION_VIEW through the
+     * FileProvider). False when it cannot: not a file we may share, or no app for its type.
+     */
+    fun open(context: Context, path: String, mediaType: String?): Boolean {
+        val uri = try {
+            FileProvider.getUriForFile(context, "${context.packageName}.files", File(path))
+        } catch (e: IllegalArgumentException) {
+            return false // outside the shared folders
+        }
+        val view = Intent(Intent.ACTION_VIEW)
+            .setDataAndType(uri, mediaType ?: "application/octet-stream")
+            .addFlags(Intent.FLAG_GRANT_READ_URI_PERMISSION)
+        if (context !is android.app.Activity) view.addFlags(Intent.FLAG_ACTIVITY_NEW_TASK)
+        return try {
+            context.startActivity(view)
+            true
+        } catch (e: ActivityNotFoundException) {
+            false
+        }
+    }
 
     /**
      * Writes the redacted log into cache/logs/ (the only place the FileProvider shares) and opens

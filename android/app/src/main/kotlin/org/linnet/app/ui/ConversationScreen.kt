@@ -150,6 +150,11 @@ fun ConversationScreen(
                             onRetry = { model.retry(row.id) },
                             onDownload = { model.download(row.id) },
                             onCancel = { model.cancelTransfer(row.id) },
+                            onOpen = { path, type ->
+                                if (!Files.open(context, path, type)) {
+                                    scope.launch { snackbar.showSnackbar(Labels.cannotOpen, withDismissAction = true) }
+                                }
+                            },
                         )
                     }
                 }
@@ -181,6 +186,7 @@ private fun MessageBubble(
     onRetry: () -> Unit,
     onDownload: () -> Unit,
     onCancel: () -> Unit,
+    onOpen: (path: String, mediaType: String?) -> Unit,
 ) {
     val outgoing = row.outgoing
     Box(
@@ -193,7 +199,7 @@ private fun MessageBubble(
             modifier = Modifier.widthIn(max = 320.dp),
         ) {
             Column(Modifier.padding(horizontal = 12.dp, vertical = 8.dp), verticalArrangement = Arrangement.spacedBy(4.dp)) {
-                row.attachment?.let { Attachment(it, onDownload = onDownload, onCancel = onCancel, onRetry = onRetry) }
+                row.attachment?.let { Attachment(it, onDownload = onDownload, onCancel = onCancel, onRetry = onRetry, onOpen = onOpen) }
                 if (row.body.isNotEmpty() && row.body != row.attachment?.fileName) {
                     Text(row.body, style = MaterialTheme.typography.bodyLarge)
                 }
@@ -218,7 +224,13 @@ private fun MessageBubble(
 }
 
 @Composable
-private fun Attachment(file: AttachmentRow, onDownload: () -> Unit, onCancel: () -> Unit, onRetry: () -> Unit) {
+private fun Attachment(
+    file: AttachmentRow,
+    onDownload: () -> Unit,
+    onCancel: () -> Unit,
+    onRetry: () -> Unit,
+    onOpen: (path: String, mediaType: String?) -> Unit,
+) {
     Column(verticalArrangement = Arrangement.spacedBy(4.dp)) {
         Row(verticalAlignment = Alignment.CenterVertically, horizontalArrangement = Arrangement.spacedBy(8.dp)) {
             Icon(Icons.AutoMirrored.Filled.InsertDriveFile, contentDescription = null)
@@ -237,6 +249,10 @@ private fun Attachment(file: AttachmentRow, onDownload: () -> Unit, onCancel: ()
             Text(it, color = MaterialTheme.colorScheme.error, style = MaterialTheme.typography.bodySmall)
         }
         Row {
+            val path = file.localPath
+            if (file.state == AttachmentState.Done && path != null) {
+                TextButton(onClick = { onOpen(path, file.mediaType) }) { Text(Labels.open) }
+            }
             if (file.canDownload) TextButton(onClick = onDownload) { Text(Labels.download) }
             if (file.canCancel) TextButton(onClick = onCancel) { Text(Labels.cancel) }
             if (file.canRetry) TextButton(onClick = onRetry) { Text(Labels.retry) }

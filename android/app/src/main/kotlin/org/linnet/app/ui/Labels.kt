@@ -42,6 +42,7 @@ object Labels {
     const val open = "Open"
     const val typing = "typing…"
     const val fileUnreadable = "This file cannot be read."
+    const val cannotOpen = "No app on this device can open this file."
 
     // Contacts
     const val requests = "Requests"
