@@ -2,7 +2,7 @@
 package android.app
 
 open class Application : android.content.Context() { open fun onCreate() {} }
-open class Activity : android.content.Context() { val window: Window = Window(); fun setShowWhenLocked(b: Boolean) {}; fun setTurnScreenOn(b: Boolean) {} }
+open class Activity : android.content.Context() { val window: Window = Window(); fun setShowWhenLocked(b: Boolean) {}; fun setTurnScreenOn(b: Boolean) {}; val isFinishing: Boolean = false }
 class Notification
 class NotificationChannel(id: String, name: CharSequence, importance: Int) { var description: String? = null }
 class NotificationManager { fun createNotificationChannel(c: NotificationChannel) {}; companion object { const val IMPORTANCE_HIGH = 4 } }

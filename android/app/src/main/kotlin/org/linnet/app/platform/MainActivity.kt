@@ -85,8 +85,8 @@ class MainActivity : ComponentActivity() {
     }
 
     override fun onDestroy() {
-        notificationLauncher?.let { launcher -> app.notificationPermission.asker?.detach(launcher) }
-        app.microphonePermission.detach(microphoneLauncher)
+        notificationLauncher?.let { launcher -> app.notificationPermission.asker?.detach(launcher, isFinishing) }
+        app.microphonePermission.detach(microphoneLauncher, isFinishing)
         super.onDestroy()
     }
 

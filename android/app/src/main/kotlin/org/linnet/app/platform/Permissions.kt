@@ -28,11 +28,16 @@ class PermissionAsker(private val context: Context, private val permission: Stri
         this.launcher = launcher
     }
 
-    /** ... and onDestroy. A pending request then ends with the current state. */
-    fun detach(launcher: ActivityResultLauncher<String>) {
+    /**
+     * ... and onDestroy. When the Activity goes for good, a pending request ends with the current
+     * state; on a configuration change it waits: the new Activity's launcher gets the answer.
+     */
+    fun detach(launcher: ActivityResultLauncher<String>, finishing: Boolean) {
         if (this.launcher === launcher) this.launcher = null
-        pending?.complete(isGranted())
-        pending = null
+        if (finishing) {
+            pending?.complete(isGranted())
+            pending = null
+        }
     }
 
     /** The launcher's callback. */
