@@ -11,6 +11,7 @@ open class Context {
     fun getString(id: Int): String = ""
     fun getSharedPreferences(name: String, mode: Int): SharedPreferences = TODO()
     open fun startActivity(i: Intent) {}
+    fun stopService(i: Intent): Boolean = true
     companion object { const val MODE_PRIVATE = 0 }
 }
 class ContentResolver {

@@ -16,11 +16,14 @@ import kotlinx.coroutines.cancel
 import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
+import kotlinx.coroutines.flow.distinctUntilChanged
+import kotlinx.coroutines.flow.map
 import kotlinx.coroutines.launch
 import org.linnet.app.presentation.AppModel
 import org.linnet.app.presentation.CallModel
 import org.linnet.app.presentation.PlatformPorts
 import org.linnet.app.presentation.Screen
+import org.linnet.sdk.CallPhase
 
 class LinnetApplication : Application() {
     /** Lives as long as the process; models that outlast screens run in children of it. */
@@ -121,10 +124,22 @@ class LinnetApplication : Application() {
             override fun pressDigit(digit: Char) { model.pressDigit(digit) }
         }
         _callModel.value = model
+        // A foreground service while a call is live (calling, ringing out, connecting, connected):
+        // the call goes on when the user leaves the app. A ringing incoming call needs none.
+        scope.launch {
+            model.call
+                .map { call -> call?.takeIf { !it.isEnded && it.phase != CallPhase.INCOMING } }
+                .distinctUntilChanged { a, b -> a?.id == b?.id && a?.title == b?.title }
+                .collect { call ->
+                    if (call != null) CallForegroundService.start(this@LinnetApplication, call.id, call.title)
+                    else CallForegroundService.stop(this@LinnetApplication)
+                }
+        }
     }
 
     private fun closeCallModel() {
         telecom.actions = null
+        CallForegroundService.stop(this)
         _callModel.value?.close()
         _callModel.value = null
         callScope?.cancel()

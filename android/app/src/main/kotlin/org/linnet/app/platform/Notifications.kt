@@ -19,6 +19,7 @@ const val ACTION_OPEN_CONVERSATION = "org.linnet.app.OPEN_CONVERSATION"
 const val ACTION_ANSWER_CALL = "org.linnet.app.ANSWER_CALL"
 const val ACTION_SHOW_CALL = "org.linnet.app.SHOW_CALL"
 const val ACTION_DECLINE_CALL = "org.linnet.app.DECLINE_CALL"
+const val ACTION_HANG_UP_CALL = "org.linnet.app.HANG_UP_CALL"
 const val EXTRA_PEER = "org.linnet.app.PEER"
 const val EXTRA_CALL = "org.linnet.app.CALL"
 
@@ -35,6 +36,10 @@ class Notifications(context: Context) {
         system.createNotificationChannel(
             NotificationChannel(CHANNEL_CALLS, context.getString(org.linnet.app.R.string.channel_calls), NotificationManager.IMPORTANCE_HIGH)
                 .apply { description = context.getString(org.linnet.app.R.string.channel_calls_description) },
+        )
+        // The ongoing call: silent, low importance (it is there while the call lasts).
+        system.createNotificationChannel(
+            NotificationChannel(CHANNEL_ONGOING, context.getString(org.linnet.app.R.string.channel_ongoing), NotificationManager.IMPORTANCE_LOW),
         )
     }
 
@@ -103,6 +108,27 @@ class Notifications(context: Context) {
 
     fun cancelIncomingCall(callId: String) = manager.cancel(callNotificationId(callId))
 
+    /** The ongoing call's notification (the foreground service's): back to the call, hang up. */
+    fun ongoingCall(callId: String, title: String): android.app.Notification {
+        val caller = Person.Builder()
+            .setName(title.ifEmpty { context.getString(org.linnet.app.R.string.app_name) })
+            .build()
+        val hangUp = PendingIntent.getBroadcast(
+            context,
+            ("hangup:$callId").hashCode(),
+            Intent(context, CallActionReceiver::class.java).setAction(ACTION_HANG_UP_CALL).putExtra(EXTRA_CALL, callId),
+            PendingIntent.FLAG_UPDATE_CURRENT or PendingIntent.FLAG_IMMUTABLE,
+        )
+        return NotificationCompat.Builder(context, CHANNEL_ONGOING)
+            .setSmallIcon(org.linnet.app.R.drawable.ic_launcher_foreground)
+            .setContentTitle(caller.name)
+            .setStyle(NotificationCompat.CallStyle.forOngoingCall(caller, hangUp))
+            .setCategory(NotificationCompat.CATEGORY_CALL)
+            .setOngoing(true)
+            .setContentIntent(activityIntent(ACTION_SHOW_CALL, callId))
+            .build()
+    }
+
     private fun notifySafely(id: Int, notification: android.app.Notification) {
         try {
             manager.notify(id, notification)
@@ -136,16 +162,21 @@ class Notifications(context: Context) {
     companion object {
         const val CHANNEL_MESSAGES = "messages"
         const val CHANNEL_CALLS = "calls"
+        const val CHANNEL_ONGOING = "ongoing_call"
     }
 }
 
-/** The decline button of the incoming call notification. */
+/** The buttons of the call notifications: decline a ringing call, hang up the ongoing one. */
 class CallActionReceiver : BroadcastReceiver() {
     override fun onReceive(context: Context, intent: Intent) {
-        if (intent.action != ACTION_DECLINE_CALL) return
         val app = context.applicationContext as LinnetApplication
         val callId = intent.getStringExtra(EXTRA_CALL)
-        callId?.let(app.notifications::cancelIncomingCall)
-        app.telecom.actions?.decline(callId)
+        when (intent.action) {
+            ACTION_DECLINE_CALL -> {
+                callId?.let(app.notifications::cancelIncomingCall)
+                app.telecom.actions?.decline(callId)
+            }
+            ACTION_HANG_UP_CALL -> app.telecom.actions?.hangUp(callId)
+        }
     }
 }
