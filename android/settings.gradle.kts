@@ -1,4 +1,4 @@
-// The Linnet SDK for Android (library module :linnet) and, later, the app.
+// The Linnet SDK for Android (library module :linnet) and the Compose app (:app).
 // Not built in this repository's CI (no Android SDK there); see README.md.
 pluginManagement {
     repositories {
@@ -18,3 +18,4 @@ dependencyResolutionManagement {
 
 rootProject.name = "linnet-android"
 include(":linnet")
+include(":app")

@@ -1,0 +1,3 @@
+@file:Suppress("unused", "UNUSED_PARAMETER")
+package androidx.compose.material.icons
+object Icons { object Filled; object AutoMirrored { object Filled } }

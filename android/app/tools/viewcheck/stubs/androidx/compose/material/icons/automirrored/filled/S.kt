@@ -1,0 +1,10 @@
+@file:Suppress("unused", "UNUSED_PARAMETER")
+package androidx.compose.material.icons.automirrored.filled
+val androidx.compose.material.icons.Icons.AutoMirrored.Filled.Chat: androidx.compose.ui.graphics.vector.ImageVector get() = TODO()
+val androidx.compose.material.icons.Icons.AutoMirrored.Filled.ArrowBack: androidx.compose.ui.graphics.vector.ImageVector get() = TODO()
+val androidx.compose.material.icons.Icons.AutoMirrored.Filled.InsertDriveFile: androidx.compose.ui.graphics.vector.ImageVector get() = TODO()
+val androidx.compose.material.icons.Icons.AutoMirrored.Filled.Send: androidx.compose.ui.graphics.vector.ImageVector get() = TODO()
+val androidx.compose.material.icons.Icons.AutoMirrored.Filled.VolumeUp: androidx.compose.ui.graphics.vector.ImageVector get() = TODO()
+val androidx.compose.material.icons.Icons.AutoMirrored.Filled.CallMade: androidx.compose.ui.graphics.vector.ImageVector get() = TODO()
+val androidx.compose.material.icons.Icons.AutoMirrored.Filled.CallMissed: androidx.compose.ui.graphics.vector.ImageVector get() = TODO()
+val androidx.compose.material.icons.Icons.AutoMirrored.Filled.CallReceived: androidx.compose.ui.graphics.vector.ImageVector get() = TODO()
