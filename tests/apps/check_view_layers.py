@@ -69,16 +69,19 @@ KOTLIN_DEFAULT_NAMES = {
     "String", "Throwable", "Triple", "Unit", "UInt", "ULong", "UShort", "UByte",
 }
 
+# Names may be in backticks (the generated bindings quote every one).
 KOTLIN_DECL = re.compile(
     r"\b(?:class|interface|object|typealias)\s+`?([A-Za-z_]\w*)"
-    r"|\bfun\s+(?:<[^>]*>\s*)?(?:[\w.]+\.)?`?([A-Za-z_]\w*)\s*\("
-    r"|^(?:(?:public|internal|private|const)\s+)*va[lr]\s+`?([A-Za-z_]\w*)",
+    r"|\bfun\s+(?:<[^>]*>\s*)?(?:[\w.]+\.)?`?([A-Za-z_]\w*)`?\s*\("
+    r"|^\s*(?:(?:public|internal|private|const)\s+)*va[lr]\s+`?([A-Za-z_]\w*)",
     re.MULTILINE,
 )
 SWIFT_DECL = re.compile(
     r"\b(?:class|struct|enum|protocol|actor|typealias|associatedtype)\s+`?([A-Za-z_]\w*)"
 )
-SWIFT_GENERIC_PARAMS = re.compile(r"<([A-Z]\w*)(?:\s*:[^>]*)?>")
+# The generic parameters a declaration introduces (func f<T: P>, struct S<Element>), not the
+# arguments of a use (Array<Bool>).
+SWIFT_GENERIC_DECL = re.compile(r"\b(?:func|struct|class|enum|actor|init)\s*`?\w*`?\s*<([^>]*)>")
 
 
 def strip_comments_and_strings(text: str) -> str:
@@ -104,7 +107,8 @@ def swift_declarations(files) -> set:
     for f in files:
         text = strip_comments_and_strings(f.read_text(encoding="utf-8"))
         names.update(SWIFT_DECL.findall(text))
-        names.update(SWIFT_GENERIC_PARAMS.findall(text))
+        for params in SWIFT_GENERIC_DECL.findall(text):
+            names.update(re.findall(r"(?:^|,)\s*([A-Z]\w*)", params))
     return names
 
 

@@ -82,7 +82,7 @@ public final class SettingsModel {
     public init(client: LinnetClient, ports: PlatformPorts, appServer: String) {
         self.client = client
         self.ports = ports
-        self.appServer = appServer
+        self.appServer = appServer.trimmingCharacters(in: .whitespaces)
         do {
             show(try client.settings().get())
         } catch {
@@ -160,7 +160,7 @@ public final class SettingsModel {
             _ = try await push.setPermitted(permitted: true)
             let token = await ports.pushTokens.currentToken()
             _ = try await push.setToken(platform: ports.pushTokens.platform, token: token)
-            pushStatusText = Self.statusText(try await push.setAppServer(appServer: appServer))
+            pushStatusText = Self.statusText(try await push.setAppServer(appServer: appServer.isEmpty ? nil : appServer))
         } catch {
             self.error = "Notifications could not be turned on. " + Texts.error(error)
             pushStatusText = (try? push.status()).map(Self.statusText) ?? Self.failedText
@@ -207,11 +207,11 @@ public final class SettingsModel {
 
     nonisolated static func statusText(_ status: PushStatus) -> String {
         guard status.permitted else { return offText }
+        if status.appServer == nil { return "Notifications are allowed, but this build has no notification server: messages show only while Linnet runs." }
         if status.registered && status.enabledOnCurrentSession { return "Notifications are on." }
         // lastError is the SDK's technical text (for the log); the user gets what it means.
         if status.lastError != nil { return "Notifications are not working yet: this device could not be registered with the notification server. Linnet will try again." }
         if !status.hasToken { return "Waiting for this device's notification token…" }
-        if status.appServer == nil { return "No notification server is set up." }
         return "Turning on notifications…"
     }
 }

@@ -129,7 +129,8 @@ class SettingsModel internal constructor(
                     client.push().setPermitted(true)
                     val token = tokens.currentToken()
                     client.push().setToken(tokens.platform, token)
-                    client.push().setAppServer(appServer)
+                    // A build without a push server (blank) registers nowhere, and says so.
+                    client.push().setAppServer(appServer.trim().ifEmpty { null })
                 }
             }
             if (status == null) {
@@ -210,6 +211,7 @@ class SettingsModel internal constructor(
         }
         val text = when {
             status.registered -> "Notifications are on."
+            status.appServer == null -> "Notifications are allowed, but this build has no notification server: messages show only while Linnet runs."
             status.lastError != null -> "Notifications are allowed, but this device is not registered: ${status.lastError}"
             !status.hasToken -> "Notifications are allowed; waiting for this device's push token."
             else -> "Notifications are allowed; registering this device…"
