@@ -42,6 +42,8 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
+# shellcheck source=bindings/scripts/lib.sh
+source "$HERE/lib.sh"
 cd "$ROOT"
 
 langs=${1:-all}
