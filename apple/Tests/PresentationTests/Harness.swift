@@ -142,13 +142,14 @@ final class Device {
     let permission: FakePermission
     let tokens: FakeTokens
     let audio: ToneDevices
+    let ports: PlatformPorts
     let app: AppModel
 
     init(label: String, toneHz: Float, grantsNotifications: Bool, appServer: String) {
         permission = FakePermission(grants: grantsNotifications, log: log)
         tokens = FakeTokens(log: log)
         audio = ToneDevices(freqHz: toneHz)
-        let ports = PlatformPorts(
+        ports = PlatformPorts(
             notificationPermission: permission, pushTokens: tokens,
             audioRoute: RecordingAudioRoute(log: log), audioDevices: audio,
             callIntegration: RecordingCallIntegration(log: log))

@@ -375,6 +375,15 @@ func run() async -> Int32 {
                   "no visible failure: \(settingsA.pushStatusText)")
         await settingsA.disableNotifications()
         try check(settingsA.notifications == .off && (try !clientA.push().status().permitted), "disable")
+
+        // A build without a push server: allowed, nothing registered, and the screen says why.
+        let noServer = SettingsModel(client: clientA, ports: a.ports, appServer: " ")
+        await noServer.enableNotifications()
+        let without = try clientA.push().status()
+        try check(without.permitted && without.appServer == nil && !without.registered, "no app server: \(without)")
+        try check(noServer.pushStatusText.hasPrefix("Notifications are allowed, but this build has no notification server"),
+                  "no app server: \(noServer.pushStatusText)")
+        await noServer.disableNotifications()
     }
 
     await test("settings: preferences are saved and read back") {

@@ -87,10 +87,12 @@ class SettingsModel internal constructor(
 
     init {
         this.scope.launch {
-            withContext(Dispatchers.IO) {
-                attempt({ _error.value = it }) { _preferences.value = ui(client.settings().get()) }
+            val read = withContext(Dispatchers.IO) {
+                attempt({ _error.value = it }) { ui(client.settings().get()) }
             }
-            refreshNotifications()
+            // The notification state first: once the preferences show, the screen is complete.
+            refreshNotifications().join()
+            _preferences.value = read
         }
     }
 
@@ -179,6 +181,8 @@ class SettingsModel internal constructor(
                     show(NotificationState.Denied, DENIED_TEXT, withdrawn ?: status)
                 }
                 status.permitted -> showStatus(status)
+                // Still refused by the system: keep saying so rather than a plain "off".
+                _notifications.value.state == NotificationState.Denied && !granted -> show(NotificationState.Denied, DENIED_TEXT, status)
                 else -> show(NotificationState.Off, OFF_TEXT, status)
             }
         }

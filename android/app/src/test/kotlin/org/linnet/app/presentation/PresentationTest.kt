@@ -310,6 +310,20 @@ private val cases: List<Pair<String, suspend () -> Unit>> = listOf(
 
             settings.disableNotifications().join()
             check(settings.notifications.value.state == NotificationState.Off && !push.status().permitted) { "off: ${settings.notifications.value}" }
+
+            // A build without a push server: allowed, nothing registered, and the screen says why.
+            val noServer = SettingsModel(aliceDevice.client(), modelScope, aliceDevice.permission, aliceDevice.pushTokens, " ")
+            try {
+                noServer.enableNotifications().join()
+                val without = push.status()
+                check(without.permitted && without.appServer == null && !without.registered) { "no app server: $without" }
+                check(noServer.notifications.value.statusText.startsWith("Notifications are allowed, but this build has no notification server")) {
+                    "no app server: ${noServer.notifications.value}"
+                }
+                noServer.disableNotifications().join()
+            } finally {
+                noServer.close()
+            }
         } finally {
             settings.close()
         }
