@@ -284,6 +284,44 @@ async fn typing_indicator_turns_on_then_off(server: TestServer) {
 }
 on_both_servers!(typing_indicator_turns_on_then_off);
 
+/// The conversation screen's typing indicator: from the timeline itself, so it works before the
+/// first message (the chat list has no row yet); each change is delivered once.
+async fn timeline_typing_shows_before_the_first_message(server: TestServer) {
+    let (alice, bob, _chats, _screen, _handle) = friends_and_alices_chat_list(&server).await;
+    let alices_view = Timeline::new(alice.client.clone(), &bob.jid).unwrap();
+    assert!(!alices_view.peer_typing());
+    let (tx, mut rx) = watch::channel(Vec::<bool>::new());
+    let _typing = alices_view
+        .subscribe_typing(Box::new(move |typing| tx.send_modify(|seen| seen.push(typing))))
+        .unwrap();
+    let bobs_view = Timeline::new(bob.client.clone(), &alice.jid).unwrap();
+    bobs_view.set_typing(true).unwrap();
+    let seen = wait_until(&mut rx, |seen| seen.len() >= 2).await;
+    assert_eq!(seen, vec![false, true], "the current value, then typing");
+    assert!(alices_view.peer_typing());
+    bobs_view.set_typing(false).unwrap();
+    let seen = wait_until(&mut rx, |seen| seen.len() >= 3).await;
+    assert_eq!(seen, vec![false, true, false]);
+    assert!(alices_view.items().unwrap().is_empty(), "still no message");
+    // Retrying a message that does not exist is the caller's mistake, and says so.
+    assert!(matches!(
+        alices_view.retry(i64::MAX),
+        Err(LinnetError::NoSuchMessage { .. })
+    ));
+    alice.client.disconnect().await;
+    bob.client.disconnect().await;
+}
+on_both_servers!(timeline_typing_shows_before_the_first_message);
+
+/// Waits (at most 20 s) until the watched value satisfies `done`, and returns it.
+async fn wait_until<T: Clone>(rx: &mut watch::Receiver<T>, done: impl Fn(&T) -> bool) -> T {
+    tokio::time::timeout(Duration::from_secs(20), rx.wait_for(|v| done(v)))
+        .await
+        .expect("timed out")
+        .expect("sender gone")
+        .clone()
+}
+
 async fn timeline_shows_the_local_echo_then_its_states(server: TestServer) {
     let mut alice = connected(&server, "alice").await;
     let mut bob = connected(&server, "bob").await;
