@@ -292,7 +292,9 @@ async fn timeline_typing_shows_before_the_first_message(server: TestServer) {
     assert!(!alices_view.peer_typing());
     let (tx, mut rx) = watch::channel(Vec::<bool>::new());
     let _typing = alices_view
-        .subscribe_typing(Box::new(move |typing| tx.send_modify(|seen| seen.push(typing))))
+        .subscribe_typing(Box::new(move |typing| {
+            tx.send_modify(|seen| seen.push(typing))
+        }))
         .unwrap();
     let bobs_view = Timeline::new(bob.client.clone(), &alice.jid).unwrap();
     bobs_view.set_typing(true).unwrap();
