@@ -376,6 +376,29 @@ fn render<'a>(
     items
 }
 
+/// The peer's typing state, for `subscribe_typing`.
+struct Typing {
+    client: Client,
+    peer: String,
+    last: bool,
+}
+
+impl crate::observe::Observed for Typing {
+    type Batch = bool;
+
+    fn note(&mut self, event: &ClientEvent) -> bool {
+        matches!(event, ClientEvent::ChatState { peer, .. } if *peer == self.peer)
+    }
+
+    fn next_batch(&mut self) -> Option<bool> {
+        let typing = self.client.chat_state(&self.peer) == Some(ChatState::Composing);
+        (typing != self.last).then(|| {
+            self.last = typing;
+            typing
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
@@ -552,28 +575,5 @@ mod tests {
             a(5).failure_reason.as_deref(),
             Some("because something new")
         );
-    }
-}
-
-/// The peer's typing state, for `subscribe_typing`.
-struct Typing {
-    client: Client,
-    peer: String,
-    last: bool,
-}
-
-impl crate::observe::Observed for Typing {
-    type Batch = bool;
-
-    fn note(&mut self, event: &ClientEvent) -> bool {
-        matches!(event, ClientEvent::ChatState { peer, .. } if *peer == self.peer)
-    }
-
-    fn next_batch(&mut self) -> Option<bool> {
-        let typing = self.client.chat_state(&self.peer) == Some(ChatState::Composing);
-        (typing != self.last).then(|| {
-            self.last = typing;
-            typing
-        })
     }
 }
