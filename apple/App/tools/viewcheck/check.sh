@@ -2,7 +2,7 @@
 # A type-check of the Apple view layer (Views/, Platform/, LinnetApp.swift, NotificationService/)
 # where no Apple SDK exists: Swift 6.0.3 on Linux type-checks it with the real presentation layer
 # (Presentation/), the real module Linnet (the generated Linnet.swift + apple/Sources/Linnet) and
-# hand-written STUBS of the Apple APIs it uses (stubs/: SwiftUI, UIKit, AppKit, CallKit,
+# hand-written STUBS of the Apple APIs it uses (stubs/*.swift.stub: SwiftUI, UIKit, AppKit, CallKit,
 # AVFoundation, UserNotifications, Network, Security, UniformTypeIdentifiers, CoreTransferable, and
 # the few Apple-only Foundation/CoreFoundation names; declarations only, written from Apple's
 # documentation). The stubs are not the real SDKs, so a pass does not replace an Xcode build: it
@@ -99,6 +99,16 @@ mapfile -t ext_files < <(target_sources LinnetNotificationService)
 [[ ${#app_files[@]} -gt 0 ]] || die "project.yml: no Swift sources for the target LinnetApp"
 [[ ${#ext_files[@]} -gt 0 ]] || die "project.yml: no Swift sources for the target LinnetNotificationService"
 
+# The stubs. They are named *.swift.stub, not *.swift: tests/apps/check_view_layers.py reads every
+# .swift file under apple/App as a view-layer file, and would count the stubs' declarations (View,
+# Text, ...) as the app's own and their names as unknown. (The project's Xcode targets list their
+# source folders, so tools/ is not compiled into the app either way.)
+shopt -s nullglob
+STUBS=("$HERE"/stubs/*.swift.stub)
+shopt -u nullglob
+STUB_SUFFIX=.stub
+[[ ${#STUBS[@]} -gt 0 ]] || die "no stubs in $HERE/stubs"
+
 # The frameworks the stubs stand in for: in the copies their imports become `import Foundation;
 # import Observation` (they re-export Foundation, SwiftUI also Observation; the stubs are in the
 # module itself). Line numbers stay.
@@ -111,8 +121,8 @@ stage() {
 	shift 2
 	if [[ $platform == ios ]]; then on='iOS' off='macOS'; else on='macOS' off='iOS'; fi
 	mkdir -p "$B/src/$pass"
-	for f in "${@/#/$APP/}" "$HERE"/stubs/*.swift; do
-		if [[ $f == "$HERE"/stubs/* ]]; then dest=$B/src/$pass/tools/viewcheck/stubs/$(basename "$f")
+	for f in "${@/#/$APP/}" "${STUBS[@]}"; do
+		if [[ $f == "$HERE"/stubs/* ]]; then dest=$B/src/$pass/tools/viewcheck/stubs/$(basename "$f" .stub)
 		else dest=$B/src/$pass/${f#"$APP"/}; fi
 		mkdir -p "$(dirname "$dest")"
 		sed -E \
@@ -129,7 +139,7 @@ stage() {
 
 # Renders compiler output with the original paths, e.g. "[app-iOS] apple/App/Views/X.swift:3:1".
 unstage() {
-	sed -E -e "s#(/linnet/vc|$B)/src/(app-iOS|app-macOS|ext-iOS)/tools/viewcheck/#[\2] apple/App/tools/viewcheck/#g" \
+	sed -E -e "s#(/linnet/vc|$B)/src/(app-iOS|app-macOS|ext-iOS)/tools/viewcheck/stubs/([A-Za-z]+)\.swift#[\2] apple/App/tools/viewcheck/stubs/\3.swift$STUB_SUFFIX#g" \
 		-e "s#(/linnet/vc|$B)/src/(app-iOS|app-macOS|ext-iOS)/#[\2] apple/App/#g" \
 		-e "s#(/linnet/vc|$B)/src/linnet/#[Linnet] #g"
 }
