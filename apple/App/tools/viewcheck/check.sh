@@ -19,7 +19,8 @@
 #   app-macOS  LinnetApp sources, the other way round, without DEBUG (the Release branch)
 #   ext-iOS    LinnetNotificationService sources (its own module: it cannot see the app's types)
 # with -swift-version 5 -strict-concurrency=complete (project.yml: SWIFT_VERSION 5.0, complete
-# checking). Errors fail the check; warnings are not shown (Xcode shows them; the stubs' Sendable
+# checking), and -continue-building-after-errors (otherwise the driver drops the other files' jobs
+# after the first failing one, and their errors go unreported). Errors fail the check; warnings are not shown (Xcode shows them; the stubs' Sendable
 # and isolation annotations follow the Xcode 16 SDKs but are not exact enough to judge warnings).
 # An import of a framework the stubs do not cover fails with "no such module": add its stub.
 #
@@ -167,7 +168,7 @@ run_passes() {
 			local defs=()
 			[[ $pass == app-iOS ]] && defs=(-D DEBUG)
 			echo "( find \"\$PWD/src/$pass\" -name '*.swift' | LC_ALL=C sort >out/$pass.files"
-			printf '%q ' swiftc "${FLAGS[@]}" ${defs[@]+"${defs[@]}"} -module-name "${pass//-/_}" -parse-as-library -typecheck -I out
+			printf '%q ' swiftc "${FLAGS[@]}" ${defs[@]+"${defs[@]}"} -module-name "${pass//-/_}" -parse-as-library -typecheck -continue-building-after-errors -I out
 			echo "@out/$pass.files >out/$pass.log 2>&1; echo \$? >out/$pass.rc ) &"
 		done
 		echo "wait"
