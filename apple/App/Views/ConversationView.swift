@@ -11,7 +11,7 @@ struct ConversationScreen: View {
     var body: some View {
         Group {
             if let model {
-                ConversationView(model: model, call: app.calls == nil ? nil : startCall)
+                ConversationView(model: model, call: app.calls == nil ? nil : { startCall() })
             } else {
                 ProgressView()
             }
