@@ -120,6 +120,10 @@ class Notifications(context: Context) {
             .setOngoing(true)
             .setContentIntent(show)
             .setFullScreenIntent(show, true)
+            // The ringing is insistent and the notification ongoing: one whose call is never
+            // reported over (e.g. shown from a push for a call that ended meanwhile) must not
+            // ring forever. The SDK gives up ringing after 45 s.
+            .setTimeoutAfter(INCOMING_CALL_TIMEOUT_MS)
             .build()
         notification.flags = notification.flags or android.app.Notification.FLAG_INSISTENT
         notifySafely(callNotificationId(callId), notification)
@@ -182,6 +186,7 @@ class Notifications(context: Context) {
         const val CHANNEL_MESSAGES = "messages"
         const val CHANNEL_CALLS = "incoming_calls"
         private const val LEGACY_CHANNEL_CALLS = "calls"
+        private const val INCOMING_CALL_TIMEOUT_MS = 60_000L
         const val CHANNEL_ONGOING = "ongoing_call"
     }
 }
