@@ -1,3 +1,16 @@
+// R8 (the release build's minify/shrink) must understand the Kotlin metadata of the compiler in
+// use: Kotlin 2.4 needs R8 9.1.29 or newer (developer.android.com/build/kotlin-support), and
+// AGP 8.13 bundles R8 8.13. The newer R8 here takes the bundled one's place on the build
+// classpath (the documented way to override it); drop this when AGP bundles R8 >= 9.1.29.
+buildscript {
+    repositories {
+        google()
+    }
+    dependencies {
+        classpath("com.android.tools:r8:9.1.29")
+    }
+}
+
 // Plugin versions for all modules. Kotlin matches the compiler bindings/scripts test with (2.4.20);
 // the Compose compiler plugin is part of Kotlin and always has Kotlin's version.
 plugins {

@@ -13,5 +13,5 @@ class NotificationCompat { open class Style
     fun setStyle(s: Style?): Builder = this; fun setNumber(n: Int): Builder = this; fun setWhen(w: Long): Builder = this; fun setShowWhen(s: Boolean): Builder = this
     fun setCategory(c: String?): Builder = this; fun setVisibility(v: Int): Builder = this; fun setAutoCancel(a: Boolean): Builder = this
     fun setContentIntent(p: android.app.PendingIntent?): Builder = this; fun setPriority(p: Int): Builder = this; fun setOngoing(o: Boolean): Builder = this
-    fun setFullScreenIntent(p: android.app.PendingIntent?, h: Boolean): Builder = this; fun build(): android.app.Notification = android.app.Notification() }
+    fun setFullScreenIntent(p: android.app.PendingIntent?, h: Boolean): Builder = this; fun setTimeoutAfter(durationMs: Long): Builder = this; fun build(): android.app.Notification = android.app.Notification() }
   companion object { const val CATEGORY_MESSAGE = "msg"; const val CATEGORY_CALL = "call"; const val VISIBILITY_PRIVATE = 0; const val PRIORITY_MAX = 2 } }

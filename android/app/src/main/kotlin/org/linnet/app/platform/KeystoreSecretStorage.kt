@@ -8,6 +8,8 @@ import android.content.SharedPreferences
 import android.security.keystore.KeyGenParameterSpec
 import android.security.keystore.KeyProperties
 import android.util.Base64
+import android.util.Log
+import java.security.GeneralSecurityException
 import java.security.KeyStore
 import javax.crypto.Cipher
 import javax.crypto.KeyGenerator
@@ -23,13 +25,24 @@ class KeystoreSecretStorage(context: Context) : SecretStorage {
     override fun get(account: String): String? {
         synchronized(lock) {
             val stored = prefs.getString(prefKey(account), null) ?: return null
-            val bytes = Base64.decode(stored, Base64.NO_WRAP)
-            if (bytes.size <= IV_BYTES) return null
-            val cipher = Cipher.getInstance(TRANSFORMATION)
-            cipher.init(Cipher.DECRYPT_MODE, key(), GCMParameterSpec(TAG_BITS, bytes, 0, IV_BYTES))
-            // The account is authenticated data: a ciphertext copied to another account's entry fails.
-            cipher.updateAAD(account.toByteArray(Charsets.UTF_8))
-            return String(cipher.doFinal(bytes, IV_BYTES, bytes.size - IV_BYTES), Charsets.UTF_8)
+            // An entry this device's key cannot open (the Keystore key was lost or reset, the
+            // file came from another device) counts as no password: the user signs in again.
+            // Throwing would reach the SDK as a failed callback, which its trait does not allow.
+            return try {
+                val bytes = Base64.decode(stored, Base64.NO_WRAP)
+                if (bytes.size <= IV_BYTES) return null
+                val cipher = Cipher.getInstance(TRANSFORMATION)
+                cipher.init(Cipher.DECRYPT_MODE, key(), GCMParameterSpec(TAG_BITS, bytes, 0, IV_BYTES))
+                // The account is authenticated data: a ciphertext copied to another account's entry fails.
+                cipher.updateAAD(account.toByteArray(Charsets.UTF_8))
+                String(cipher.doFinal(bytes, IV_BYTES, bytes.size - IV_BYTES), Charsets.UTF_8)
+            } catch (e: GeneralSecurityException) {
+                Log.w(TAG, "stored password unreadable", e)
+                null
+            } catch (e: IllegalArgumentException) {
+                Log.w(TAG, "stored password malformed", e)
+                null
+            }
         }
     }
 
@@ -68,6 +81,7 @@ class KeystoreSecretStorage(context: Context) : SecretStorage {
     private fun prefKey(account: String) = "secret:$account"
 
     private companion object {
+        const val TAG = "LinnetSecrets"
         const val PREFS = "linnet_secrets"
         const val ANDROID_KEYSTORE = "AndroidKeyStore"
         const val KEY_ALIAS = "linnet.account-secrets"

@@ -139,6 +139,8 @@ class LinnetApplication : Application() {
 
     private fun closeCallModel() {
         telecom.actions = null
+        // The closed model reports no more ends: the calls Telecom still shows end here.
+        telecom.endAll()
         CallForegroundService.stop(this)
         _callModel.value?.close()
         _callModel.value = null

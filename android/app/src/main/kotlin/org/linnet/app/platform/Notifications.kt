@@ -9,6 +9,8 @@ import android.app.PendingIntent
 import android.content.BroadcastReceiver
 import android.content.Context
 import android.content.Intent
+import android.media.AudioAttributes
+import android.media.RingtoneManager
 import androidx.core.app.NotificationCompat
 import androidx.core.app.NotificationManagerCompat
 import androidx.core.app.Person
@@ -33,9 +35,25 @@ class Notifications(context: Context) {
             NotificationChannel(CHANNEL_MESSAGES, context.getString(org.linnet.app.R.string.channel_messages), NotificationManager.IMPORTANCE_HIGH)
                 .apply { description = context.getString(org.linnet.app.R.string.channel_messages_description) },
         )
+        // A self-managed Telecom call rings through its notification: Telecom plays no ringtone
+        // for it. The channel's sound is the ringtone (as a ringtone, not a notification blip),
+        // repeated by FLAG_INSISTENT until the call is answered, declined or gone. A channel's
+        // sound cannot change once created: the first channel (id "calls", default notification
+        // sound) is replaced by this one.
+        system.deleteNotificationChannel(LEGACY_CHANNEL_CALLS)
         system.createNotificationChannel(
             NotificationChannel(CHANNEL_CALLS, context.getString(org.linnet.app.R.string.channel_calls), NotificationManager.IMPORTANCE_HIGH)
-                .apply { description = context.getString(org.linnet.app.R.string.channel_calls_description) },
+                .apply {
+                    description = context.getString(org.linnet.app.R.string.channel_calls_description)
+                    setSound(
+                        RingtoneManager.getDefaultUri(RingtoneManager.TYPE_RINGTONE),
+                        AudioAttributes.Builder()
+                            .setUsage(AudioAttributes.USAGE_NOTIFICATION_RINGTONE)
+                            .setContentType(AudioAttributes.CONTENT_TYPE_SONIFICATION)
+                            .build(),
+                    )
+                    enableVibration(true)
+                },
         )
         // The ongoing call: silent, low importance (it is there while the call lasts).
         system.createNotificationChannel(
@@ -102,7 +120,12 @@ class Notifications(context: Context) {
             .setOngoing(true)
             .setContentIntent(show)
             .setFullScreenIntent(show, true)
+            // The ringing is insistent and the notification ongoing: one whose call is never
+            // reported over (e.g. shown from a push for a call that ended meanwhile) must not
+            // ring forever. The SDK gives up ringing after 45 s.
+            .setTimeoutAfter(INCOMING_CALL_TIMEOUT_MS)
             .build()
+        notification.flags = notification.flags or android.app.Notification.FLAG_INSISTENT
         notifySafely(callNotificationId(callId), notification)
     }
 
@@ -161,7 +184,9 @@ class Notifications(context: Context) {
 
     companion object {
         const val CHANNEL_MESSAGES = "messages"
-        const val CHANNEL_CALLS = "calls"
+        const val CHANNEL_CALLS = "incoming_calls"
+        private const val LEGACY_CHANNEL_CALLS = "calls"
+        private const val INCOMING_CALL_TIMEOUT_MS = 60_000L
         const val CHANNEL_ONGOING = "ongoing_call"
     }
 }

@@ -181,6 +181,33 @@ class TelecomCallIntegration(
         connections.remove(callId)
     }
 
+    /**
+     * Ends every call Telecom knows of. For when no CallModel is left to report their end (the
+     * account signed out or changed): otherwise the system would keep showing a call, and hold
+     * the voice-call audio mode, until the process dies.
+     */
+    fun endAll() {
+        for (callId in connections.keys.toList()) {
+            notifications.cancelIncomingCall(callId)
+            connections.remove(callId)?.let { connection ->
+                connection.setDisconnected(DisconnectCause(DisconnectCause.LOCAL))
+                connection.destroy()
+            }
+        }
+        endedEarly.clear()
+        connectedEarly.clear()
+        displayNames.clear()
+        audioDevices.closeAll()
+    }
+
+    /** Telecom asked a call to end while no CallModel can act on it: it ends here. */
+    internal fun endOrphan(connection: LinnetConnection) {
+        connections.remove(connection.callId)
+        notifications.cancelIncomingCall(connection.callId)
+        connection.setDisconnected(DisconnectCause(DisconnectCause.LOCAL))
+        connection.destroy()
+    }
+
     /** Our extras: Telecom hands them over nested (as given) or flattened, depending on the version. */
     private fun callExtras(request: ConnectionRequest, incoming: Boolean): Bundle? {
         val key = if (incoming) TelecomManager.EXTRA_INCOMING_CALL_EXTRAS else TelecomManager.EXTRA_OUTGOING_CALL_EXTRAS
@@ -223,13 +250,20 @@ class LinnetConnection(
 
     override fun onAnswer(videoState: Int) { actions?.answer(callId) }
 
-    override fun onReject() { actions?.decline(callId) }
-
-    override fun onDisconnect() {
-        if (incoming && state == Connection.STATE_RINGING) actions?.decline(callId) else actions?.hangUp(callId)
+    override fun onReject() {
+        val actions = actions ?: return integration.endOrphan(this)
+        actions.decline(callId)
     }
 
-    override fun onAbort() { actions?.hangUp(callId) }
+    override fun onDisconnect() {
+        val actions = actions ?: return integration.endOrphan(this)
+        if (incoming && state == Connection.STATE_RINGING) actions.decline(callId) else actions.hangUp(callId)
+    }
+
+    override fun onAbort() {
+        val actions = actions ?: return integration.endOrphan(this)
+        actions.hangUp(callId)
+    }
 
     override fun onPlayDtmfTone(c: Char) { actions?.pressDigit(c) }
 
