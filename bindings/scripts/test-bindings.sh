@@ -9,8 +9,9 @@
 #      bindings/tests/swift with swift.sh (the AsyncStream adapters of apple/Sources/Linnet
 #      compiled into the module Linnet)
 #   6. the native apps (`apps`): checks their view layers with tests/apps/check_view_layers.py
-#      (and that the check catches a broken view: tests/apps/selftest.sh) and compiles the Android
-#      view layer against API stubs (android/app/tools/viewcheck/check.sh), then runs the apps'
+#      (and that the check catches a broken view: tests/apps/selftest.sh) and type-checks both view
+#      layers against declaration-only stubs of the platform APIs they use
+#      (android/app/tools/viewcheck/check.sh, apple/App/tools/viewcheck/check.sh), then runs the apps'
 #      presentation-layer tests against the servers: every program under
 #      android/app/src/test/kotlin (compiled with android/app/src/main/kotlin/org/linnet/app/presentation)
 #      and every directory under apple/Tests (compiled with apple/App/Presentation).
@@ -203,6 +204,7 @@ if want apps; then
 	bash "$ROOT/tests/apps/selftest.sh" "$OUT/kotlin" "$OUT/swift" || failed=1
 	KOTLINC=${KOTLINC:-$KOTLIN_HOME/bin/kotlinc} LINNET_KOTLIN_BINDINGS=$OUT/kotlin \
 		bash "$ROOT/android/app/tools/viewcheck/check.sh" || failed=1
+	LINNET_SWIFT_BINDINGS=$OUT/swift bash "$ROOT/apple/App/tools/viewcheck/check.sh" --selftest || failed=1
 
 	APP_KT_TESTS=$ROOT/android/app/src/test/kotlin
 	APP_KT_PRESENTATION=$ROOT/android/app/src/main/kotlin/org/linnet/app/presentation
