@@ -1,7 +1,7 @@
 //! The chat list: conversations by last activity, with unread counts, previews, typing and presence.
 
 use linnet_sdk::store::{ChatSummary, Direction};
-use linnet_sdk::{ChatState, Client, ClientEvent, LinnetError, MessageState, SyncPhase, SyncState};
+use linnet_sdk::{Client, ClientEvent, LinnetError, MessageState, SyncPhase, SyncState};
 
 use crate::observe::{self, Observed, observe_list};
 use crate::presence::Availability;
@@ -196,7 +196,7 @@ fn item(client: &Client, summary: ChatSummary) -> ChatListItem {
             state: m.state,
             timestamp: m.timestamp,
         }),
-        typing: client.chat_state(&peer) == Some(ChatState::Composing),
+        typing: crate::timeline::is_typing(client, &peer),
         presence: Availability::from_presence(&client.presence(&peer)),
         peer,
     }

@@ -167,7 +167,7 @@ impl Timeline {
 
     /// Whether the peer is typing now (XEP-0085 composing).
     pub fn peer_typing(&self) -> bool {
-        self.client.chat_state(&self.peer) == Some(ChatState::Composing)
+        is_typing(&self.client, &self.peer)
     }
 
     /// Whether the peer is typing: the current value first, then every change. Unlike the chat
@@ -376,6 +376,11 @@ fn render<'a>(
     items
 }
 
+/// Whether `peer` is typing to us now (XEP-0085 composing).
+pub(crate) fn is_typing(client: &Client, peer: &str) -> bool {
+    client.chat_state(peer) == Some(ChatState::Composing)
+}
+
 /// The peer's typing state, for `subscribe_typing`.
 struct Typing {
     client: Client,
@@ -391,7 +396,7 @@ impl crate::observe::Observed for Typing {
     }
 
     fn next_batch(&mut self) -> Option<bool> {
-        let typing = self.client.chat_state(&self.peer) == Some(ChatState::Composing);
+        let typing = is_typing(&self.client, &self.peer);
         (typing != self.last).then(|| {
             self.last = typing;
             typing
