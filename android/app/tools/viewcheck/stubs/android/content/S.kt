@@ -43,6 +43,10 @@ open class Intent() {
     }
 }
 class ClipData { companion object { fun newRawUri(l: CharSequence?, u: android.net.Uri): ClipData = ClipData() } }
-abstract class BroadcastReceiver { abstract fun onReceive(context: Context, intent: Intent) }
+abstract class BroadcastReceiver {
+    abstract fun onReceive(context: Context, intent: Intent)
+    fun goAsync(): PendingResult = TODO()
+    class PendingResult { fun finish() {} }
+}
 
 class ActivityNotFoundException : RuntimeException()

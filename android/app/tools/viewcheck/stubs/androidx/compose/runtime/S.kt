@@ -9,6 +9,7 @@ operator fun <T> State<T>.getValue(thisObj: Any?, property: kotlin.reflect.KProp
 operator fun <T> MutableState<T>.setValue(thisObj: Any?, property: kotlin.reflect.KProperty<*>, value: T) { this.value = value }
 fun <T> mutableStateOf(value: T): MutableState<T> = TODO()
 @Composable inline fun <T> remember(crossinline calculation: () -> T): T = calculation()
+@Composable inline fun <T> remember(key1: Any?, crossinline calculation: () -> T): T = calculation()
 @Composable fun LaunchedEffect(key1: Any?, block: suspend kotlinx.coroutines.CoroutineScope.() -> Unit) {}
 @Composable fun LaunchedEffect(key1: Any?, key2: Any?, block: suspend kotlinx.coroutines.CoroutineScope.() -> Unit) {}
 @Composable fun rememberCoroutineScope(): kotlinx.coroutines.CoroutineScope = TODO()

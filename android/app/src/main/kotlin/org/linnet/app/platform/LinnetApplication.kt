@@ -17,8 +17,11 @@ import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.flow.distinctUntilChanged
+import kotlinx.coroutines.flow.filterNotNull
+import kotlinx.coroutines.flow.first
 import kotlinx.coroutines.flow.map
 import kotlinx.coroutines.launch
+import kotlinx.coroutines.withTimeoutOrNull
 import org.linnet.app.presentation.AppModel
 import org.linnet.app.presentation.CallModel
 import org.linnet.app.presentation.PlatformPorts
@@ -136,6 +139,13 @@ class LinnetApplication : Application() {
                 }
         }
     }
+
+    /**
+     * The call model, waiting for it (at most [timeoutMs]) when the process has just started: a
+     * notification button tapped after a cold start arrives before the account is open.
+     */
+    suspend fun awaitCallModel(timeoutMs: Long = 10_000): CallModel? =
+        withTimeoutOrNull(timeoutMs) { callModel.filterNotNull().first() }
 
     private fun closeCallModel() {
         telecom.actions = null

@@ -102,7 +102,7 @@ class MainActivity : ComponentActivity() {
                 // The microphone first (the call would be silent without it), then answer.
                 lifecycleScope.launch {
                     app.microphonePermission.request()
-                    app.callModel.value?.answer(callId)
+                    app.awaitCallModel()?.answer(callId)
                 }
             }
             ACTION_SHOW_CALL -> Unit // the call screen shows over everything while a call is on

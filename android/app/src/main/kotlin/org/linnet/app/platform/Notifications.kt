@@ -14,6 +14,7 @@ import android.media.RingtoneManager
 import androidx.core.app.NotificationCompat
 import androidx.core.app.NotificationManagerCompat
 import androidx.core.app.Person
+import kotlinx.coroutines.launch
 import org.linnet.sdk.WakeCall
 import org.linnet.sdk.WakeNotification
 
@@ -196,12 +197,18 @@ class CallActionReceiver : BroadcastReceiver() {
     override fun onReceive(context: Context, intent: Intent) {
         val app = context.applicationContext as LinnetApplication
         val callId = intent.getStringExtra(EXTRA_CALL)
-        when (intent.action) {
-            ACTION_DECLINE_CALL -> {
-                callId?.let(app.notifications::cancelIncomingCall)
-                app.telecom.actions?.decline(callId)
+        val action = intent.action
+        if (action != ACTION_DECLINE_CALL && action != ACTION_HANG_UP_CALL) return
+        if (action == ACTION_DECLINE_CALL) callId?.let(app.notifications::cancelIncomingCall)
+        // After a cold start the account opens first: wait for it, off the main thread.
+        val pending = goAsync()
+        app.appScope.launch {
+            try {
+                val model = app.awaitCallModel()
+                if (action == ACTION_DECLINE_CALL) model?.decline(callId) else model?.hangUp(callId)
+            } finally {
+                pending.finish()
             }
-            ACTION_HANG_UP_CALL -> app.telecom.actions?.hangUp(callId)
         }
     }
 }

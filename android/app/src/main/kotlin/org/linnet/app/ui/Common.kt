@@ -23,6 +23,8 @@ import androidx.compose.material3.Text
 import androidx.compose.material3.TextButton
 import androidx.compose.runtime.Composable
 import androidx.compose.runtime.LaunchedEffect
+import androidx.compose.runtime.mutableStateOf
+import androidx.compose.runtime.remember
 import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.draw.clip
@@ -30,6 +32,7 @@ import androidx.compose.ui.graphics.Color
 import androidx.compose.ui.text.font.FontWeight
 import androidx.compose.ui.unit.Dp
 import androidx.compose.ui.unit.dp
+import kotlinx.coroutines.flow.StateFlow
 import org.linnet.app.presentation.MessageStatus
 import org.linnet.sdk.Availability
 
@@ -114,5 +117,21 @@ fun Banner(text: String, actionLabel: String? = null, onAction: (() -> Unit)? = 
                 TextButton(onClick = onAction) { Text(actionLabel) }
             }
         }
+    }
+}
+
+/**
+ * A text field's text as Compose state, with the setter that also tells the model: each
+ * keystroke shows at once (a field drawn straight from a StateFlow can lose characters typed
+ * while the flow's new value is on its way), and the model still wins when it changes the text
+ * itself (the draft cleared after sending).
+ */
+@Composable
+fun fieldText(source: StateFlow<String>, onChange: (String) -> Unit): Pair<String, (String) -> Unit> {
+    val text = remember(source) { mutableStateOf(source.value) }
+    LaunchedEffect(source) { source.collect { if (it != text.value) text.value = it } }
+    return text.value to { value: String ->
+        text.value = value
+        onChange(value)
     }
 }

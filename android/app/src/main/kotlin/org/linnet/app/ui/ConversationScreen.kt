@@ -71,7 +71,7 @@ fun ConversationScreen(
     val title by model.title.collectAsStateWithLifecycle()
     val rows by model.rows.collectAsStateWithLifecycle()
     val peerTyping by model.peerTyping.collectAsStateWithLifecycle()
-    val draft by model.draft.collectAsStateWithLifecycle()
+    val (draft, onDraftChange) = fieldText(model.draft, model::onDraftChanged)
     val loadingOlder by model.loadingOlder.collectAsStateWithLifecycle()
     val reachedStart by model.reachedStart.collectAsStateWithLifecycle()
     val error by model.error.collectAsStateWithLifecycle()
@@ -161,7 +161,7 @@ fun ConversationScreen(
             }
             Composer(
                 draft = draft,
-                onDraftChanged = model::onDraftChanged,
+                onDraftChanged = onDraftChange,
                 onSend = { model.send() },
                 onAttach = { pickFile.launch("*/*") },
             )

@@ -54,11 +54,11 @@ import org.linnet.app.presentation.SignInModel
 @OptIn(ExperimentalMaterial3Api::class)
 @Composable
 fun SignInScreen(model: SignInModel) {
-    val address by model.address.collectAsStateWithLifecycle()
-    val password by model.password.collectAsStateWithLifecycle()
-    val serverHost by model.serverHost.collectAsStateWithLifecycle()
-    val serverPort by model.serverPort.collectAsStateWithLifecycle()
-    val extraCaPem by model.extraCaPem.collectAsStateWithLifecycle()
+    val (address, onAddressChange) = fieldText(model.address, model::setAddress)
+    val (password, onPasswordChange) = fieldText(model.password, model::setPassword)
+    val (serverHost, onServerHostChange) = fieldText(model.serverHost, model::setServerHost)
+    val (serverPort, onServerPortChange) = fieldText(model.serverPort, model::setServerPort)
+    val (extraCaPem, onExtraCaPemChange) = fieldText(model.extraCaPem, model::setExtraCaPem)
     val busy by model.busy.collectAsStateWithLifecycle()
     val error by model.error.collectAsStateWithLifecycle()
     var showPassword by rememberSaveable { mutableStateOf(false) }
@@ -79,7 +79,7 @@ fun SignInScreen(model: SignInModel) {
             Text(Labels.signInIntro, style = MaterialTheme.typography.bodyMedium)
             OutlinedTextField(
                 value = address,
-                onValueChange = model::setAddress,
+                onValueChange = onAddressChange,
                 label = { Text(Labels.address) },
                 placeholder = { Text(Labels.addressHint) },
                 singleLine = true,
@@ -89,7 +89,7 @@ fun SignInScreen(model: SignInModel) {
             )
             OutlinedTextField(
                 value = password,
-                onValueChange = model::setPassword,
+                onValueChange = onPasswordChange,
                 label = { Text(Labels.password) },
                 singleLine = true,
                 enabled = !busy,
@@ -116,7 +116,7 @@ fun SignInScreen(model: SignInModel) {
                     Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
                         OutlinedTextField(
                             value = serverHost,
-                            onValueChange = model::setServerHost,
+                            onValueChange = onServerHostChange,
                             label = { Text(Labels.serverHost) },
                             singleLine = true,
                             enabled = !busy,
@@ -125,7 +125,7 @@ fun SignInScreen(model: SignInModel) {
                         )
                         OutlinedTextField(
                             value = serverPort,
-                            onValueChange = model::setServerPort,
+                            onValueChange = onServerPortChange,
                             label = { Text(Labels.serverPort) },
                             singleLine = true,
                             enabled = !busy,
@@ -135,7 +135,7 @@ fun SignInScreen(model: SignInModel) {
                     }
                     OutlinedTextField(
                         value = extraCaPem,
-                        onValueChange = model::setExtraCaPem,
+                        onValueChange = onExtraCaPemChange,
                         label = { Text(Labels.extraCa) },
                         enabled = !busy,
                         minLines = 3,
