@@ -22,6 +22,15 @@ use linnet_xmpp::{Jid, sasl::Mechanism, transport::TlsMode};
 
 const SECOND: Duration = Duration::from_secs(1);
 
+/// TLS, PLAIN, bind with stream management offered; returns the client's `<enable/>`.
+async fn negotiate_up_to_sm_enable(s: &mut ServerConn) -> Element {
+    s.secure().await;
+    s.offer_mechanisms(&["PLAIN"]).await;
+    s.accept_plain_auth().await;
+    s.accept_bind_offering(SM_FEATURE).await;
+    s.expect("enable").await
+}
+
 fn session_config() -> SessionConfig {
     SessionConfig {
         idle_before_ping: Duration::from_secs(30),
@@ -86,11 +95,7 @@ async fn sdk_logs_in_over_direct_tls_with_scram() {
 #[tokio::test]
 async fn stanzas_pipelined_with_the_end_of_negotiation_are_not_lost() {
     let server = FakeServer::new(|mut s: ServerConn| async move {
-        s.secure().await;
-        s.offer_mechanisms(&["PLAIN"]).await;
-        s.accept_plain_auth().await;
-        s.accept_bind_offering(SM_FEATURE).await;
-        s.expect("enable").await;
+        negotiate_up_to_sm_enable(&mut s).await;
         s.send(
             "<enabled xmlns='urn:xmpp:sm:3' id='sm-1' resume='true'/>\
              <message from='bob@fake.test/x' type='chat' id='early'><body>early bird</body></message>\
@@ -115,11 +120,7 @@ async fn stanzas_pipelined_with_the_end_of_negotiation_are_not_lost() {
 #[tokio::test]
 async fn closing_acknowledges_what_was_received() {
     let server = FakeServer::new(|mut s: ServerConn| async move {
-        s.secure().await;
-        s.offer_mechanisms(&["PLAIN"]).await;
-        s.accept_plain_auth().await;
-        s.accept_bind_offering(SM_FEATURE).await;
-        s.expect("enable").await;
+        negotiate_up_to_sm_enable(&mut s).await;
         s.send(
             "<enabled xmlns='urn:xmpp:sm:3' id='sm-1' resume='true'/>\
              <message from='bob@fake.test/x' type='chat' id='m1'><body>one</body></message>\
@@ -279,11 +280,7 @@ async fn unanswered_iq_is_a_timeout_in_the_sdk() {
 #[tokio::test]
 async fn stanzas_before_sm_is_enabled_are_kept_and_not_counted() {
     let server = FakeServer::new(|mut s: ServerConn| async move {
-        s.secure().await;
-        s.offer_mechanisms(&["PLAIN"]).await;
-        s.accept_plain_auth().await;
-        s.accept_bind_offering(SM_FEATURE).await;
-        let e = s.expect("enable").await;
+        let e = negotiate_up_to_sm_enable(&mut s).await;
         assert_eq!(e.ns(), "urn:xmpp:sm:3");
         s.send(
             "<message from='bob@fake.test/x' type='chat' id='early'><body>left over</body></message>",
